@@ -1,0 +1,45 @@
+# One task runner: `make demo`, `make test`, `make check`, `make bench`.
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8000
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-postgres check lint types bench serve run clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Demo platforms on loopback → connectors → matching → search page on http://127.0.0.1:$(PORT)/
+demo: $(STAMP)
+	$(BIN)/aggregator demo --port $(PORT)
+
+## The test suite (PostgreSQL tests run when AGGREGATOR_TEST_POSTGRES_URL is set)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: lint types test
+
+lint: $(STAMP)
+	$(BIN)/ruff check aggregator connectors dedupe search scheduler.py tests benchmarks
+	$(BIN)/ruff format --check aggregator connectors dedupe search scheduler.py tests benchmarks
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/dedupe.py --records 100000
+
+run: $(STAMP)
+	$(BIN)/aggregator run
+
+serve: $(STAMP)
+	$(BIN)/aggregator serve --port $(PORT)
+
+clean:
+	rm -rf var .pytest_cache test-artifacts

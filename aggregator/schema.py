@@ -1,0 +1,129 @@
+"""The store's tables (SQLAlchemy Core). Changes go through a new Alembic migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+TS = sa.DateTime(timezone=True)
+
+platforms = sa.Table(
+    "platforms",
+    metadata,
+    sa.Column("slug", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("url", sa.Text),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("platform", sa.String(64), sa.ForeignKey("platforms.slug"), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("mapping", sa.JSON, nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("schedule", sa.String(200)),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("name", sa.String(200)),
+    #: Where the registration came from: cli, config (the administrator) or api (an operator).
+    sa.Column("origin", sa.String(16), nullable=False),
+    #: The last state checkpointed after the records before it were stored.
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+raw_records = sa.Table(
+    "raw_records",
+    metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("record_type", sa.String(8), primary_key=True),
+    sa.Column("source_id", sa.String(256), primary_key=True),
+    sa.Column("connector_id", sa.String(64), nullable=False, index=True),
+    #: The record as received from the feed.
+    sa.Column("payload", sa.JSON, nullable=False),
+    #: The validated shop or offer record mapped from it.
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("first_seen", TS, nullable=False),
+    sa.Column("last_seen", TS, nullable=False),
+    sa.Column("last_changed", TS, nullable=False),
+    sa.Column("gone_at", TS),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connector_id", sa.String(64), nullable=False, index=True),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("finished_at", TS),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("fetched", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("new", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("gone", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errors", sa.JSON, nullable=False),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("connector_id", sa.String(64), nullable=False),
+    sa.Column("locator", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("excerpt", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("entity_id", sa.String(32), primary_key=True),
+    sa.Column("golden", sa.JSON, nullable=False),
+    sa.Column("names", sa.JSON, nullable=False),
+    sa.Column("listings", sa.JSON, nullable=False),
+    #: Hash of everything the search document is built from: unchanged means no re-index.
+    sa.Column("doc_hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+entity_members = sa.Table(
+    "entity_members",
+    metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(256), primary_key=True),
+    sa.Column("entity_id", sa.String(32), nullable=False, index=True),
+)
+
+candidate_pairs = sa.Table(
+    "candidate_pairs",
+    metadata,
+    sa.Column("a", sa.String(330), primary_key=True),
+    sa.Column("b", sa.String(330), primary_key=True),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("a", sa.String(330), nullable=False),
+    sa.Column("b", sa.String(330), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("decided_at", TS, nullable=False),
+)

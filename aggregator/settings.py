@@ -1,0 +1,53 @@
+"""Deployment settings, read from the environment (prefix ``AGGREGATOR_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in ``docs/configuration.md`` (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGGREGATOR_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    config_dir: Path = Path("./config")
+    #: SQLAlchemy URL; defaults to a SQLite file under ``data_dir``.
+    database_url: str | None = None
+    search_backend: Literal["embedded", "meilisearch"] = "embedded"
+    meili_url: str | None = Field(default=None, validation_alias=AliasChoices("MEILI_URL"))
+    meili_master_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("MEILI_MASTER_KEY")
+    )
+    #: Hosts (names or IPs) feeds may be fetched from even though they resolve to private or
+    #: loopback addresses; comma-separated. Empty in production; the demo and tests set it.
+    allow_hosts: str = ""
+    #: Identifies our crawler to the platforms; the contact URL says who to call.
+    user_agent: str = "buy-local-aggregator/0.1 (+https://github.com/buy-local/aggregator)"
+    http_timeout_s: float = 20.0
+    max_body_bytes: int = 200 * 1024 * 1024
+    #: A full refresh returning fewer than this share of the last good run marks nothing gone.
+    truncation_ratio: float = 0.5
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aggregator.sqlite3').resolve()}"
+
+    @property
+    def search_dir(self) -> Path:
+        return self.data_dir / "search"
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.allow_hosts.split(",") if h.strip())
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)

@@ -1,0 +1,282 @@
+"""Raw records as received, runs and the quarantine of refused records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from aggregator import schema as t
+from aggregator.models import RecordType, Rejection, Run, RunCounts, content_hash, utcnow
+from aggregator.store.base import StoreBase, chunks
+
+
+@dataclass
+class IngestBatch:
+    """Records a connector emitted, applied in one transaction."""
+
+    connector_id: str
+    items: list[tuple[RecordType, str, str, dict[str, Any], dict[str, Any]]] = field(
+        default_factory=list
+    )  # (type, platform, source_id, payload, record)
+
+
+@dataclass
+class StoredRecord:
+    platform: str
+    record_type: RecordType
+    source_id: str
+    connector_id: str
+    payload: dict[str, Any]
+    record: dict[str, Any]
+    content_hash: str
+    first_seen: datetime
+    last_seen: datetime
+    last_changed: datetime
+    gone_at: datetime | None
+
+
+class RecordsMixin(StoreBase):
+    def apply(self, batch: IngestBatch, counts: RunCounts, seen: set[tuple[str, str, str]]) -> None:
+        """Store a batch: new records inserted, changed ones updated, unchanged ones untouched."""
+        if not batch.items:
+            return
+        now = utcnow()
+        c = t.raw_records.c
+        groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
+        for rtype, platform, source_id, payload, record in batch.items:
+            groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
+        with self.engine.begin() as conn:
+            for (platform, rtype_value), rows in groups.items():
+                known: dict[str, tuple[str, Any]] = {}
+                for part in chunks([r[0] for r in rows], 500):
+                    found = conn.execute(
+                        sa.select(c.source_id, c.content_hash, c.gone_at).where(
+                            c.platform == platform,
+                            c.record_type == rtype_value,
+                            c.source_id.in_(part),
+                        )
+                    )
+                    known.update({r.source_id: (r.content_hash, r.gone_at) for r in found})
+                inserts: list[dict[str, Any]] = []
+                for source_id, payload, record in rows:
+                    seen.add((platform, rtype_value, source_id))
+                    digest = content_hash({"payload": payload, "record": record})
+                    previous = known.get(source_id)
+                    if previous is None:
+                        known[source_id] = (digest, None)
+                        inserts.append(
+                            dict(
+                                platform=platform,
+                                record_type=rtype_value,
+                                source_id=source_id,
+                                connector_id=batch.connector_id,
+                                payload=payload,
+                                record=record,
+                                content_hash=digest,
+                                first_seen=now,
+                                last_seen=now,
+                                last_changed=now,
+                            )
+                        )
+                        counts.new += 1
+                    elif previous[0] != digest or previous[1] is not None:
+                        conn.execute(
+                            t.raw_records.update()
+                            .where(
+                                c.platform == platform,
+                                c.record_type == rtype_value,
+                                c.source_id == source_id,
+                            )
+                            .values(
+                                payload=payload,
+                                record=record,
+                                content_hash=digest,
+                                connector_id=batch.connector_id,
+                                last_seen=now,
+                                last_changed=now,
+                                gone_at=None,
+                            )
+                        )
+                        counts.new += previous[1] is not None
+                        counts.changed += previous[1] is None
+                        known[source_id] = (digest, None)
+                    else:
+                        counts.unchanged += 1
+                if inserts:
+                    conn.execute(t.raw_records.insert(), inserts)
+        batch.items.clear()
+
+    def mark_gone(self, connector_id: str, seen: set[tuple[str, str, str]]) -> int:
+        """After a complete full refresh: records of the connector it did not see are gone."""
+        now = utcnow()
+        c = t.raw_records.c
+        gone = 0
+        with self.engine.begin() as conn:
+            live = conn.execute(
+                sa.select(c.platform, c.record_type, c.source_id).where(
+                    c.connector_id == connector_id, c.gone_at.is_(None)
+                )
+            ).all()
+            for platform, rtype, source_id in live:
+                if (platform, rtype, source_id) in seen:
+                    continue
+                conn.execute(
+                    t.raw_records.update()
+                    .where(c.platform == platform, c.record_type == rtype, c.source_id == source_id)
+                    .values(gone_at=now)
+                )
+                gone += 1
+            conn.execute(
+                t.raw_records.update()
+                .where(c.connector_id == connector_id, c.gone_at.is_(None))
+                .values(last_seen=now)
+            )
+        return gone
+
+    def get_raw(
+        self, platform: str, source_id: str, rtype: RecordType = RecordType.shop
+    ) -> StoredRecord | None:
+        c = t.raw_records.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.raw_records).where(
+                    c.platform == platform, c.record_type == rtype.value, c.source_id == source_id
+                )
+            ).first()
+        return None if row is None else _stored(row)
+
+    def iter_raw(
+        self, rtype: RecordType | None = None, *, include_gone: bool = False
+    ) -> Iterator[StoredRecord]:
+        query = sa.select(t.raw_records).order_by(
+            t.raw_records.c.platform, t.raw_records.c.record_type, t.raw_records.c.source_id
+        )
+        if rtype is not None:
+            query = query.where(t.raw_records.c.record_type == rtype.value)
+        if not include_gone:
+            query = query.where(t.raw_records.c.gone_at.is_(None))
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield _stored(row)
+
+    def count_raw(self, connector_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(t.raw_records)
+        query = query.where(t.raw_records.c.gone_at.is_(None))
+        if connector_id:
+            query = query.where(t.raw_records.c.connector_id == connector_id)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
+    # -- runs and quarantine ----------------------------------------------------------------
+    def start_run(self, connector_id: str) -> Run:
+        run = Run(connector_id=connector_id)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                t.runs.insert().values(
+                    connector_id=connector_id,
+                    started_at=run.started_at,
+                    status="running",
+                    errors=[],
+                )
+            )
+            run.id = int(result.inserted_primary_key[0])
+        return run
+
+    def finish_run(self, run: Run) -> None:
+        run.finished_at = run.finished_at or utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.id == run.id)
+                .values(
+                    finished_at=run.finished_at,
+                    status=run.status,
+                    errors=run.errors,
+                    **run.counts.model_dump(),
+                )
+            )
+
+    def list_runs(self, connector_id: str | None = None, limit: int = 50) -> list[Run]:
+        query = sa.select(t.runs).order_by(t.runs.c.id.desc()).limit(limit)
+        if connector_id:
+            query = query.where(t.runs.c.connector_id == connector_id)
+        with self.engine.connect() as conn:
+            return [_run(row) for row in conn.execute(query)]
+
+    def last_good_run(self, connector_id: str) -> Run | None:
+        query = (
+            sa.select(t.runs)
+            .where(t.runs.c.connector_id == connector_id, t.runs.c.status == "ok")
+            .order_by(t.runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _run(row)
+
+    def quarantine(self, run: Run, rejections: Sequence[Rejection]) -> None:
+        if not rejections:
+            return
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.quarantine.insert(),
+                [
+                    dict(
+                        run_id=run.id,
+                        connector_id=run.connector_id,
+                        locator=r.locator,
+                        reason=r.reason,
+                        excerpt=r.excerpt[:2000],
+                        created_at=now,
+                    )
+                    for r in rejections
+                ],
+            )
+
+    def list_quarantine(self, run_id: int) -> list[Rejection]:
+        query = sa.select(t.quarantine).where(t.quarantine.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return [
+                Rejection(locator=r.locator, reason=r.reason, excerpt=r.excerpt)
+                for r in conn.execute(query.order_by(t.quarantine.c.id))
+            ]
+
+
+def _stored(row: Any) -> StoredRecord:
+    return StoredRecord(
+        platform=row.platform,
+        record_type=RecordType(row.record_type),
+        source_id=row.source_id,
+        connector_id=row.connector_id,
+        payload=row.payload,
+        record=row.record,
+        content_hash=row.content_hash,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        last_changed=row.last_changed,
+        gone_at=row.gone_at,
+    )
+
+
+def _run(row: Any) -> Run:
+    return Run(
+        id=row.id,
+        connector_id=row.connector_id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        counts=RunCounts(
+            fetched=row.fetched,
+            new=row.new,
+            changed=row.changed,
+            unchanged=row.unchanged,
+            gone=row.gone,
+            rejected=row.rejected,
+        ),
+        errors=list(row.errors or []),
+    )

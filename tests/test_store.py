@@ -1,0 +1,146 @@
+"""The store on SQLite and PostgreSQL: migrations, registrations, raw records, runs, entities."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from aggregator.models import (
+    ConnectorRegistration,
+    Decision,
+    Entity,
+    GoldenRecord,
+    Listing,
+    Provenanced,
+    RecordKey,
+    RecordType,
+    Rejection,
+    RunCounts,
+    Verdict,
+)
+from aggregator.store import IngestBatch, Store, StoreError
+
+
+def registration(**overrides: object) -> ConnectorRegistration:
+    data: dict[str, object] = dict(
+        platform="toutoulouse",
+        kind="csv",
+        url="/tmp/shops.csv",
+        mapping={"source_id": "id", "name": "name"},
+    )
+    data.update(overrides)
+    return ConnectorRegistration.model_validate(data)
+
+
+def shop(source_id: str, name: str) -> tuple[RecordType, str, str, dict, dict]:
+    record = {"platform": "toutoulouse", "source_id": source_id, "name": name}
+    return (RecordType.shop, "toutoulouse", source_id, {"id": source_id, "nom": name}, record)
+
+
+def test_migrates_to_head_and_again_without_change(store: Store) -> None:
+    assert store.schema_revision() == Store.head_revision()
+    store.migrate()  # a second upgrade is a no-op, never a wipe
+    assert store.schema_revision() == Store.head_revision()
+
+
+def test_connector_round_trip_keeps_state_across_updates(store: Store) -> None:
+    cid = store.save_connector(registration(), origin="cli")
+    assert cid == "toutoulouse-csv"
+    store.save_state(cid, {"etag": "abc"})
+    store.save_connector(registration(url="/tmp/other.csv"), origin="cli")
+    assert store.get_connector(cid).url == "/tmp/other.csv"
+    assert store.get_state(cid) == {"etag": "abc"}
+    assert [r.effective_id() for r in store.list_connectors()] == [cid]
+    assert store.connector_origin(cid) == "cli"
+    store.delete_connector(cid)
+    with pytest.raises(StoreError, match="no connector with id 'toutoulouse-csv'"):
+        store.get_connector(cid)
+
+
+def test_reingesting_unchanged_records_changes_nothing(store: Store) -> None:
+    cid = store.save_connector(registration(), origin="cli")
+    counts, seen = RunCounts(), set()
+    store.apply(IngestBatch(cid, [shop("1", "Boulangerie"), shop("2", "Fromagerie")]), counts, seen)
+    assert (counts.new, counts.changed, counts.unchanged) == (2, 0, 0)
+    before = store.get_raw("toutoulouse", "1")
+    assert before is not None
+
+    counts = RunCounts()
+    store.apply(IngestBatch(cid, [shop("1", "Boulangerie"), shop("2", "Fromagerie")]), counts, seen)
+    assert (counts.new, counts.changed, counts.unchanged) == (0, 0, 2)
+    after = store.get_raw("toutoulouse", "1")
+    assert after is not None
+    assert (after.content_hash, after.first_seen, after.last_changed, after.record) == (
+        before.content_hash,
+        before.first_seen,
+        before.last_changed,
+        before.record,
+    )
+
+    counts = RunCounts()
+    store.apply(IngestBatch(cid, [shop("1", "Boulangerie du Centre")]), counts, seen)
+    assert (counts.new, counts.changed) == (0, 1)
+    changed = store.get_raw("toutoulouse", "1")
+    assert changed is not None and changed.record["name"] == "Boulangerie du Centre"
+    assert changed.first_seen == before.first_seen
+
+
+def test_gone_records_leave_and_can_come_back(store: Store) -> None:
+    cid = store.save_connector(registration(), origin="cli")
+    store.apply(IngestBatch(cid, [shop("1", "A"), shop("2", "B")]), RunCounts(), set())
+    seen = {("toutoulouse", "shop", "1")}
+    assert store.mark_gone(cid, seen) == 1
+    assert [r.source_id for r in store.iter_raw(RecordType.shop)] == ["1"]
+    assert store.count_raw(cid) == 1
+    counts = RunCounts()
+    store.apply(IngestBatch(cid, [shop("2", "B")]), counts, set())
+    assert counts.new == 1  # it came back
+    assert store.count_raw(cid) == 2
+
+
+def test_runs_and_quarantine(store: Store) -> None:
+    run = store.start_run("toutoulouse-csv")
+    run.counts.fetched, run.counts.rejected, run.status = 3, 1, "ok"
+    store.quarantine(run, [Rejection(locator="line 4", reason="name: missing", excerpt="{}")])
+    store.finish_run(run)
+    (stored,) = store.list_runs("toutoulouse-csv")
+    assert stored.status == "ok" and stored.counts.rejected == 1 and stored.duration_s is not None
+    assert store.last_good_run("toutoulouse-csv") == stored
+    assert store.list_quarantine(run.id or 0)[0].locator == "line 4"
+
+
+def test_entities_and_decisions(store: Store) -> None:
+    a = RecordKey(platform="toutoulouse", source_id="1")
+    b = RecordKey(platform="clickn_co", source_id="CNC-1")
+    golden = GoldenRecord(
+        fields={"name": Provenanced(value="Boulangerie", platform="toutoulouse", source_id="1")}
+    )
+    entity = Entity(
+        entity_id="e123",
+        members=[b, a],
+        golden=golden,
+        listings=[Listing(platform="toutoulouse", source_id="1", url="http://x/1", name="B")],
+        names=["Boulangerie"],
+    )
+    store.replace_entities([(entity, "hash1")], [], [])
+    assert store.entity_ids_by_record() == {a: "e123", b: "e123"}
+    loaded = store.get_entity("e123")
+    assert loaded is not None and loaded.golden.value("name") == "Boulangerie"
+    assert [e.entity_id for e in store.iter_entities()] == ["e123"]
+    store.replace_entities([], ["e123"], [])
+    assert store.get_entity("e123") is None and store.entity_ids_by_record() == {}
+
+    store.add_decision(Decision(a=a, b=b, verdict=Verdict.cannot_link, reviewer="cci31"))
+    (decision,) = store.list_decisions()
+    assert decision.a == a and decision.verdict is Verdict.cannot_link
+
+
+def test_sqlite_upgrade_from_an_older_revision_keeps_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    store = Store.open(url)
+    store.save_connector(registration(), origin="config")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+    store.dispose()
+    reopened = Store.open(url)
+    assert reopened.get_connector("toutoulouse-csv").platform == "toutoulouse"
