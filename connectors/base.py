@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, Union
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
@@ -39,7 +39,7 @@ class Checkpoint:
     complete: bool = False
 
 
-Emitted = Union[Item, Rejection, Checkpoint]
+Emitted = Item | Rejection | Checkpoint
 
 
 @dataclass

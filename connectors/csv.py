@@ -1,0 +1,197 @@
+"""Kind ``csv``: a CSV or TSV file (URL or local path), one shop per row (or one offer per row when
+the mapping has ``offer.*`` fields only).
+
+Delimiter and encoding are sniffed unless the options give them; the header is checked against
+the mapping before any row is read; locators are the line a row starts on ("line 12").
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from aggregator.models import ConnectorRegistration, Rejection
+from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, ReadContext
+from connectors.http import fetch_source, local_path
+from connectors.mapping import (
+    DuplicateGuard,
+    excerpt,
+    record_from_row,
+    require_mapping,
+    rows_are_offers,
+    validate_mapping_columns,
+)
+from connectors.registry import check_by_reading, parse_options, register
+
+#: Sniffed in this order; the first that splits the sample most consistently wins.
+DELIMITERS = (";", ",", "\t", "|")
+SNIFF_CHARS = 64 * 1024
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
+
+
+class Config(BaseModel):
+    """Options of the ``csv`` kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delimiter: str | None = Field(
+        default=None, description="One character (or `tab`); sniffed among ; , tab | when absent."
+    )
+    encoding: str | None = Field(
+        default=None,
+        description="A Python codec name; sniffed (UTF-8 with or without BOM, else cp1252).",
+    )
+    quotechar: str = Field(default='"', min_length=1, max_length=1)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        value = _DELIMITER_NAMES.get(value.lower(), value) if value else None
+        if value is not None and len(value) != 1:
+            raise ValueError("a delimiter is one character, or `tab`")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value or None
+
+
+class CsvKind:
+    """Reads the whole file, then emits one item or rejection per non-empty row."""
+
+    name: ClassVar[str] = "csv"
+    Config: ClassVar[type[BaseModel]] = Config
+
+    def read(
+        self, registration: ConnectorRegistration, state: dict[str, Any], context: ReadContext
+    ) -> Iterator[Emitted]:
+        config = parse_options(Config, registration)
+        mapping = registration.mapping
+        require_mapping(mapping, "offer" if rows_are_offers(mapping) else "shop")
+        url = registration.url
+        response = fetch_source(url, context, _conditional_headers(url, state))
+        if response.status == 304:  # unchanged since the last run: nothing to read or mark gone
+            yield Checkpoint(state=dict(state), complete=False)
+            return
+        text = decode(response.content, config.encoding, url)
+        delimiter = config.delimiter or sniff_delimiter(text, config.quotechar)
+        rows = _numbered_rows(text, delimiter, config.quotechar, url)
+        header = next((fields for _, fields in rows if any(f.strip() for f in fields)), None)
+        if header is None:
+            raise ConnectorError(f"{url} has no header line: the file is empty")
+        header = [name.strip() for name in header]
+        validate_mapping_columns(mapping, header, "the CSV header")
+        _refuse_ambiguous_columns(mapping, header)
+        duplicates = DuplicateGuard()
+        for line, fields in rows:
+            if not any(field.strip() for field in fields):
+                continue
+            locator = f"line {line}"
+            if len(fields) > len(header):
+                reason = f"{len(fields)} fields where the header has {len(header)}"
+                yield Rejection(locator=locator, reason=reason, excerpt=excerpt(fields))
+                continue
+            padded = fields + [""] * (len(header) - len(fields))  # trailing empties left out
+            row: dict[str, str] = {}
+            for name, value in zip(header, padded, strict=True):
+                row.setdefault(name, value)  # a repeated column name: the first one counts
+            yield duplicates.admit(record_from_row(registration, row, locator), row, locator)
+        validators = {
+            "etag": response.headers.get("etag"),
+            "last_modified": response.headers.get("last-modified"),
+        }
+        yield Checkpoint(state=validators, complete=True)
+
+    def check(
+        self, registration: ConnectorRegistration, context: ReadContext, limit: int = 20
+    ) -> CheckReport:
+        return check_by_reading(self, registration, context, limit)
+
+
+def decode(content: bytes, encoding: str | None, url: str) -> str:
+    """The text of a file: in ``encoding`` when given, else UTF-8 (BOM or not), else cp1252."""
+    if not encoding:
+        if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:
+            try:
+                return content.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                return content.decode("cp1252", errors="replace")
+    try:
+        return content.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise ConnectorError(
+            f"cannot decode {url} as {encoding}: byte {content[exc.start]:#04x} at offset "
+            f"{exc.start}; set the encoding option"
+        ) from None
+
+
+def sniff_delimiter(text: str, quotechar: str = '"') -> str:
+    """The delimiter among ``DELIMITERS`` that splits the first rows most consistently."""
+    sample = text[:SNIFF_CHARS]
+    if len(text) > SNIFF_CHARS:  # do not judge on a cut line
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    best, best_score = ",", (0.0, 1)
+    for delimiter in DELIMITERS:
+        try:
+            reader = csv.reader(
+                io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quotechar
+            )
+            widths = [len(row) for row in reader if any(field.strip() for field in row)][:50]
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(width == widths[0] for width in widths) / len(widths), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _numbered_rows(
+    text: str, delimiter: str, quotechar: str, url: str
+) -> Iterator[tuple[int, list[str]]]:
+    """Rows with the line each starts on (a quoted field may hold newlines)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar)
+    start = 1
+    try:
+        for fields in reader:
+            yield start, fields
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ConnectorError(f"cannot parse {url} at line {start}: {exc}") from None
+
+
+def _conditional_headers(url: str, state: dict[str, Any]) -> dict[str, str]:
+    if local_path(url) is not None:
+        return {}
+    headers = {}
+    if state.get("etag"):
+        headers["If-None-Match"] = str(state["etag"])
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = str(state["last_modified"])
+    return headers
+
+
+def _refuse_ambiguous_columns(mapping: dict[str, str], header: list[str]) -> None:
+    for field, column in mapping.items():
+        if header.count(column) > 1:
+            raise ConnectorError(
+                f"column {column!r} mapped to {field} appears {header.count(column)} times "
+                "in the CSV header"
+            )
+
+
+register(CsvKind())

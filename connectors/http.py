@@ -1,0 +1,326 @@
+"""The shared HTTP client for feeds: SSRF guard, redirects re-checked, size limits, retries."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ipaddress
+import random
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+
+import certifi
+import httpcore
+import httpx
+
+from aggregator.settings import Settings
+from connectors.base import ConnectorError, ReadContext
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Caller headers kept when a redirect leaves the origin (credentials are not).
+HEADERS_KEPT_ACROSS_ORIGINS = frozenset({"accept", "if-none-match", "if-modified-since"})
+_RETRYABLE_ERRORS = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+#: Checked in this order, so 169.254.169.254 is reported link-local rather than private.
+_ADDRESS_CLASSES = ("unspecified", "loopback", "link_local", "multicast", "private", "reserved")
+Resolver = Callable[..., list[Any]]  # socket.getaddrinfo's signature
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_DEFAULTS = Settings.model_fields
+LOCAL_FILES_REFUSED = "local files are only accepted from the command line or the config directory"
+
+
+class AddressRefused(ConnectorError):
+    """A host resolved to an address feeds may not be fetched from (raised before connecting)."""
+
+
+def address_problem(address: str) -> str | None:
+    """Why feeds may not be fetched from ``address`` (an IP literal), or None when it is public."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):  # IPv4 reached through IPv6: judge the IPv4
+        nat64 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        ip = ip.ipv4_mapped or ip.sixtofour or nat64 or ip
+    for name in _ADDRESS_CLASSES:
+        if getattr(ip, f"is_{name}"):
+            return f"address {ip} is {name.replace('_', '-')}"
+    return None if ip.is_global else f"address {ip} is not globally routable"
+
+
+class GuardedNetwork(httpcore.NetworkBackend):
+    """The client's only way to open a connection: it resolves the host once, vets every address
+    and dials those addresses, so a DNS answer that changes between check and connect (rebinding)
+    cannot slip through, and a refused address never sees a packet.
+    """
+
+    def __init__(self, allowed_hosts: Iterable[str] = (), resolver: Resolver | None = None):
+        self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts if h.strip())
+        self._resolver = resolver
+        self._inner = httpcore.SyncBackend()
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses ``host`` resolves to; ``AddressRefused`` if one is not public."""
+        host = host.strip("[]").lower()
+        try:
+            infos = (self._resolver or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve host {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if host not in self.allowed_hosts:
+            for problem in filter(None, map(address_problem, addresses)):
+                raise AddressRefused(problem)
+        return addresses
+
+    def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        error: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in self.addresses(host, port):
+            try:
+                return self._inner.connect_tcp(address, port, *args, **kwargs)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+
+@dataclass(frozen=True)
+class FeedResponse:
+    """A fetched feed: status, headers (case-insensitive), decoded body and the final URL."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
+
+
+class FeedClient:
+    """Fetches feeds politely and defensively. Build it with ``FeedClient.from_settings``.
+
+    Example::
+
+        with FeedClient(allowed_hosts={"127.0.0.1"}) as client:
+            response = client.get("http://127.0.0.1:8000/shops.csv")
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed_hosts: Iterable[str] = (),
+        user_agent: str = _DEFAULTS["user_agent"].default,
+        timeout_s: float = _DEFAULTS["http_timeout_s"].default,
+        max_body_bytes: int = _DEFAULTS["max_body_bytes"].default,
+        max_redirects: int = 5,
+        max_tries: int = 3,
+        backoff_s: float = 0.5,
+        max_wait_s: float = 30.0,
+        resolver: Resolver | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.network = GuardedNetwork(allowed_hosts, resolver)
+        self.timeout_s = timeout_s
+        self.max_body_bytes = max_body_bytes
+        self.max_redirects = max_redirects
+        self.max_tries = max(1, max_tries)
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self._sleep = sleep
+        self._client = httpx.Client(
+            transport=_guarded_transport(self.network),
+            timeout=httpx.Timeout(timeout_s),
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> FeedClient:
+        options: dict[str, Any] = {
+            "allowed_hosts": settings.allowed_hosts,
+            "user_agent": settings.user_agent,
+            "timeout_s": settings.http_timeout_s,
+            "max_body_bytes": settings.max_body_bytes,
+        }
+        return cls(**(options | overrides))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> FeedClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> FeedResponse:
+        """GET ``url``, following up to ``max_redirects`` redirects, each one re-checked.
+
+        Returns 2xx and 304 responses; raises ``ConnectorError`` for anything else.
+        """
+        current, hop_headers = url, dict(headers or {})
+        for _ in range(self.max_redirects + 1):
+            via = "" if current == url else f" (redirected from {url})"
+            try:
+                parts = urlsplit(current)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise ConnectorError(f"refused {current}{via}: only http(s) URLs are fetched")
+                response = self._get_with_retries(current, hop_headers, via)
+            except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors too
+                raise ConnectorError(f"refused {current}{via}: invalid URL ({exc})") from None
+            location = response.headers.get("location")
+            if response.status not in REDIRECT_STATUSES or not location:
+                return response
+            target = urljoin(current, location)
+            if urlsplit(target)[:2] != parts[:2]:  # another origin: drop the credentials
+                kept = HEADERS_KEPT_ACROSS_ORIGINS
+                hop_headers = {k: v for k, v in hop_headers.items() if k.lower() in kept}
+            current = target
+        raise ConnectorError(f"cannot fetch {url}: more than {self.max_redirects} redirects")
+
+    def _get_with_retries(self, url: str, headers: dict[str, str], via: str) -> FeedResponse:
+        for attempt in range(1, self.max_tries + 1):
+            last = attempt == self.max_tries
+            try:
+                with self._client.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    if status in RETRY_STATUSES and not last:
+                        wait = self._wait(attempt, response.headers.get("retry-after"))
+                    elif status >= 400:
+                        answer = f"the server answered {status} {response.reason_phrase}"
+                        tries = f" after {attempt} tries" if attempt > 1 else ""
+                        raise ConnectorError(f"cannot fetch {url}{via}: {answer}{tries}")
+                    else:
+                        content = self._read_body(response, url)
+                        return FeedResponse(status, response.headers, content, str(response.url))
+            except AddressRefused as exc:
+                raise ConnectorError(f"refused {url}{via}: {exc}") from None
+            except httpx.TransportError as exc:
+                reason = self._describe(exc)
+                if last or not isinstance(exc, _RETRYABLE_ERRORS):
+                    tries = f" ({attempt} tries)" if attempt > 1 else ""
+                    verb = "reach" if isinstance(exc, httpx.ConnectError) else "fetch"
+                    raise ConnectorError(f"cannot {verb} {url}{via}: {reason}{tries}") from exc
+                wait = self._wait(attempt, None)
+            self._sleep(wait)
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _wait(self, attempt: int, retry_after: str | None) -> float:
+        seconds = _retry_after_seconds(retry_after)
+        if seconds is None:  # exponential backoff with jitter
+            seconds = self.backoff_s * 2 ** (attempt - 1) + random.uniform(0, self.backoff_s)
+        return max(0.0, min(seconds, self.max_wait_s))
+
+    def _describe(self, exc: httpx.TransportError) -> str:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"connection timed out after {self.timeout_s:g} s"
+        if isinstance(exc, httpx.TimeoutException):
+            return f"no data for {self.timeout_s:g} s (read timeout)"
+        text = str(exc) or type(exc).__name__
+        return "connection refused" if "refused" in text.lower() else text
+
+    def _read_body(self, response: httpx.Response, url: str) -> bytes:
+        """The decoded body, stopped as soon as it passes ``max_body_bytes``: a small gzip body
+        that inflates to gigabytes (a bomb) is never inflated beyond the limit."""
+        limit = self.max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_big(url, limit)
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise ConnectorError(f"cannot read {url}: unsupported content-encoding {encoding!r}")
+        compressed = encoding not in ("", "identity")  # MAX_WBITS | 32: gzip or zlib header
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if compressed else None
+        body = bytearray()
+        try:
+            for chunk in response.iter_raw():
+                if inflater is None:
+                    body += chunk
+                while inflater is not None and chunk and len(body) <= limit:
+                    body += inflater.decompress(chunk, limit - len(body) + 1)
+                    chunk = inflater.unconsumed_tail
+                if len(body) > limit:
+                    raise _too_big(url, limit)
+            body += inflater.flush() if inflater else b""
+        except zlib.error as exc:
+            raise ConnectorError(f"cannot decompress {url}: {exc}") from None
+        if len(body) > limit:
+            raise _too_big(url, limit)
+        return bytes(body)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())  # loaded once, shared by clients
+
+
+def _guarded_transport(network: GuardedNetwork) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(verify=_ssl_context(), trust_env=False)
+    # httpx has no public hook for the network backend: swap its pool for one using ours, and
+    # refuse to run unguarded should a new httpx version rename the attribute.
+    if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
+        raise RuntimeError("this httpx version hides its connection pool: the SSRF guard needs it")
+    transport._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=network)
+    return transport
+
+
+def _too_big(url: str, limit: int) -> ConnectorError:
+    return ConnectorError(f"stopped reading {url}: larger than the {limit}-byte max_body_bytes")
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After in seconds (a number or an HTTP date); None when absent or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    with contextlib.suppress(TypeError, ValueError):
+        return parsedate_to_datetime(value).timestamp() - time.time()
+    return None
+
+
+def local_path(url: str) -> Path | None:
+    """The local file ``url`` names (a path or a file:// URL), or None for http(s) URLs."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return None
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ConnectorError(f"refused {url}: a file URL must name a local path")
+        return Path(url2pathname(parts.path))
+    if len(parts.scheme) > 1:  # one letter is a Windows drive
+        raise ConnectorError(f"refused {url}: use an http(s) URL or a local path")
+    return Path(url)
+
+
+def fetch_source(
+    url: str, context: ReadContext, headers: Mapping[str, str] | None = None
+) -> FeedResponse:
+    """Fetch ``url`` through the context's client, or read it as a local file when allowed."""
+    path = local_path(url)
+    if path is None:
+        response: FeedResponse = context.http.get(url, headers=headers)
+        return response
+    if not context.allow_local_files:
+        raise ConnectorError(f"refused {url}: {LOCAL_FILES_REFUSED}")
+    limit = int(getattr(context.http, "max_body_bytes", _DEFAULTS["max_body_bytes"].default))
+    try:
+        with path.open("rb") as handle:
+            content = handle.read(limit + 1)
+    except OSError as exc:
+        raise ConnectorError(f"cannot read {url}: {exc.strerror or exc}") from None
+    if len(content) > limit:
+        raise _too_big(url, limit)
+    return FeedResponse(200, {}, content, path.resolve().as_uri())
+
+
+def open_source(url: str, context: ReadContext) -> bytes:
+    """The bytes of a feed given by URL or, when the context allows it, by local path."""
+    return fetch_source(url, context).content
+
+
+def build_context(settings: Settings, allow_local_files: bool = False) -> ReadContext:
+    """The context connectors run in: a client built from the settings, local files or not."""
+    return ReadContext(http=FeedClient.from_settings(settings), allow_local_files=allow_local_files)
