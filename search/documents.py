@@ -1,0 +1,112 @@
+"""Entity -> search documents: one shop document and one document per offer, backend-neutral dicts.
+
+Every backend indexes these same documents (adding its own derived fields); ``get`` returns the
+shop document as built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from aggregator.models import Entity, OfferRecord
+
+SHOP = "shop"
+OFFER = "offer"
+
+
+def shop_document(entity: Entity) -> dict[str, Any]:
+    """The shop as the search shows it: golden values, every spelling, every listing."""
+    golden = entity.golden
+    names = _unique([_text(golden.value("name")), *entity.names])
+    listings = [listing.model_dump(mode="json") for listing in entity.listings]
+    platforms = _unique([listing["platform"] for listing in listings])
+    platforms += [p for p in _unique([k.platform for k in entity.members]) if p not in platforms]
+    return {
+        "id": entity.entity_id,
+        "doc_type": SHOP,
+        "entity_id": entity.entity_id,
+        "name": names[0] if names else entity.entity_id,
+        "names": names,
+        "category": _text(golden.value("category")),
+        "description": _text(golden.value("description")),
+        "address": _text(golden.value("address")),
+        "postcode": _text(golden.value("postcode")),
+        "city": _text(golden.value("city")),
+        "phone": _text(golden.value("phone")),
+        "website": _text(golden.value("website")),
+        "opening_hours": _text(golden.value("opening_hours")),
+        "services": _string_list(golden.value("services")),
+        "platforms": platforms,
+        "listings": listings,
+        "lat": _float(golden.value("lat")),
+        "lon": _float(golden.value("lon")),
+    }
+
+
+def offer_document(shop: dict[str, Any], offer: OfferRecord) -> dict[str, Any]:
+    """An offer, carrying its shop's id, name, category, place and services for filters."""
+    return {
+        "id": offer_id(shop["entity_id"], offer),
+        "doc_type": OFFER,
+        "entity_id": shop["entity_id"],
+        "source_id": offer.source_id,
+        "platform": offer.platform,
+        "title": offer.title,
+        "description": offer.description,
+        "price": offer.price,
+        "currency": offer.currency,
+        "availability": offer.availability,
+        "offer_category": offer.category,
+        "url": offer.url,
+        "image_url": offer.image_url,
+        "shop_name": shop["name"],
+        "category": shop["category"],
+        "postcode": shop["postcode"],
+        "city": shop["city"],
+        "services": shop["services"],
+        "lat": shop["lat"],
+        "lon": shop["lon"],
+    }
+
+
+def offer_id(entity_id: str, offer: OfferRecord) -> str:
+    return f"{entity_id}/{offer.platform}/{offer.source_id}"
+
+
+def entity_documents(entity: Entity) -> list[dict[str, Any]]:
+    """The shop document first, then one document per distinct offer."""
+    shop = shop_document(entity)
+    offers: dict[str, dict[str, Any]] = {}
+    for offer in entity.offers:
+        document = offer_document(shop, offer)
+        offers[document["id"]] = document
+    return [shop, *offers.values()]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text.strip() or None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN is no coordinate
+
+
+def _string_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, Iterable):
+        items = [items]
+    return _unique([_text(item) for item in items])
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
