@@ -1,0 +1,1 @@
+"""Word lists for the demo catalogue: places, shop names, products."""
