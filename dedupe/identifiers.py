@@ -1,0 +1,228 @@
+"""Identifiers a shop is known by: phone (E.164), e-mail, website domain, SIRET.
+
+An identifier that cannot be read is ``None``, never a guess: a wrong identifier is worse than a
+missing one, because two records sharing it would be merged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import phonenumbers
+
+#: Domains that say nothing about which shop a website is: social networks, directories, maps,
+#: link shorteners and delivery apps. Subdomains count too (``fr-fr.facebook.com``).
+NON_SHOP_DOMAINS: frozenset[str] = frozenset(
+    [
+        "facebook.com",
+        "fb.com",
+        "fb.me",
+        "instagram.com",
+        "twitter.com",
+        "x.com",
+        "linkedin.com",
+        "youtube.com",
+        "youtu.be",
+        "tiktok.com",
+        "pinterest.com",
+        "pinterest.fr",
+        "snapchat.com",
+        "google.com",
+        "google.fr",
+        "goo.gl",
+        "g.page",
+        "g.co",
+        "maps.app.goo.gl",
+        "pagesjaunes.fr",
+        "pj.fr",
+        "tripadvisor.fr",
+        "tripadvisor.com",
+        "yelp.fr",
+        "yelp.com",
+        "ubereats.com",
+        "deliveroo.fr",
+        "just-eat.fr",
+        "justeat.fr",
+        "linktr.ee",
+        "wa.me",
+        "whatsapp.com",
+        "bit.ly",
+        "leboncoin.fr",
+        "societe.com",
+        "infogreffe.fr",
+        "annuaire-entreprises.data.gouv.fr",
+        "openstreetmap.org",
+    ]
+)
+#: Hosting services whose customers each get a subdomain: the subdomain is the shop's own.
+SHARED_HOSTS: frozenset[str] = frozenset(
+    [
+        "wixsite.com",
+        "wix.com",
+        "business.site",
+        "jimdo.com",
+        "jimdofree.com",
+        "jimdosite.com",
+        "over-blog.com",
+        "wordpress.com",
+        "blogspot.com",
+        "blogspot.fr",
+        "e-monsite.com",
+        "myshopify.com",
+        "free.fr",
+        "sitew.fr",
+        "webnode.fr",
+        "webnode.com",
+        "weebly.com",
+        "square.site",
+        "ueniweb.com",
+        "github.io",
+        "netlify.app",
+        "godaddysites.com",
+    ]
+)
+#: Second-level public suffixes: the registrable domain keeps one label more under them.
+PUBLIC_SECOND_LEVELS: frozenset[str] = frozenset(
+    [
+        "asso.fr",
+        "com.fr",
+        "nom.fr",
+        "gouv.fr",
+        "tm.fr",
+        "co.uk",
+        "org.uk",
+        "com.es",
+        "com.pt",
+        "co.jp",
+        "com.au",
+    ]
+)
+_EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}")
+_PHONE_SPLIT = re.compile(r"\s*(?:/|;|,|\bou\b|\bor\b|\|)\s*")
+#: SIREN of La Poste, whose establishments' SIRETs are checked by digit sum, not by Luhn.
+LA_POSTE_SIREN = "356000000"
+#: ...except its head office, whose SIRET passes Luhn like everyone else's.
+LA_POSTE_HEAD_OFFICE = "35600000000048"
+
+
+def normalise_phones(phone: str | None, country: str = "FR") -> tuple[str, ...]:
+    """Every valid number in the text, as E.164, in order; invalid numbers are dropped.
+
+    >>> normalise_phones("05 61 22 33 44 / 06.12.34.56.78")
+    ('+33561223344', '+33612345678')
+    """
+    if not phone:
+        return ()
+    found: dict[str, None] = {}
+    for part in _PHONE_SPLIT.split(phone.strip()):
+        number = _parse_phone(part, country)
+        if number:
+            found.setdefault(number, None)
+    return tuple(found)
+
+
+def normalise_phone(phone: str | None, country: str = "FR") -> str | None:
+    """The first valid number in the text as E.164 (``"+33561223344"``), or ``None``."""
+    numbers = normalise_phones(phone, country)
+    return numbers[0] if numbers else None
+
+
+def _parse_phone(text: str, country: str) -> str | None:
+    text = text.strip()
+    if not re.search(r"\d{2}", text):
+        return None
+    if re.fullmatch(r"[\d\s.()+\-]+", text):
+        # Punctuation aside, "05 61 22 33 44" and "05.61.22.33.44" are one number: parse once.
+        return _parse_digits(("+" if "+" in text else "") + re.sub(r"\D", "", text), country)
+    return _parse_text(text, country)
+
+
+@lru_cache(maxsize=65536)
+def _parse_digits(digits: str, country: str) -> str | None:
+    return _parse_text(digits, country)
+
+
+def _parse_text(text: str, country: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(text, (country or "FR").upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(email: str | None) -> str | None:
+    """The first address in the text, lowercase, or ``None``."""
+    if not email:
+        return None
+    match = _EMAIL.search(email.strip().lower().removeprefix("mailto:"))
+    return match.group(0).strip(".") if match else None
+
+
+def website_domain(url: str | None, ignored: Iterable[str] = ()) -> str | None:
+    """The registrable domain of a shop's own website, or ``None`` for social/platform pages.
+
+    >>> website_domain("https://www.boulangerie-ange.fr/contact")
+    'boulangerie-ange.fr'
+    >>> website_domain("https://fr-fr.facebook.com/boulangerieange") is None
+    True
+    """
+    if not url:
+        return None
+    text = url.strip().split()[0] if url.strip() else ""
+    if not text or "@" in text.split("/")[0]:
+        return None
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        host = (urlsplit(text).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return None
+    if "." not in host or re.fullmatch(r"[\d.]+", host):
+        return None
+    labels = host.removeprefix("www.").split(".")
+    blocked = NON_SHOP_DOMAINS | frozenset(d.lower().removeprefix("www.") for d in ignored)
+    for i in range(len(labels) - 1):
+        if ".".join(labels[i:]) in blocked:
+            return None
+    keep = 2
+    suffix2 = ".".join(labels[-2:])
+    if suffix2 in SHARED_HOSTS or suffix2 in PUBLIC_SECOND_LEVELS:
+        keep = 3
+    if len(labels) < keep:
+        return None
+    return ".".join(labels[-keep:])
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check used by SIREN and SIRET numbers."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        value = int(ch)
+        if i % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def siret_is_valid(siret: str) -> bool:
+    """14 digits passing Luhn, or a La Poste establishment (digit sum divisible by 5)."""
+    if len(siret) != 14 or not siret.isdigit():
+        return False
+    if siret.startswith(LA_POSTE_SIREN) and siret != LA_POSTE_HEAD_OFFICE:
+        return sum(int(ch) for ch in siret) % 5 == 0
+    return luhn_ok(siret)
+
+
+def normalise_siret(siret: str | None) -> str | None:
+    """A valid 14-digit SIRET (spaces and dots removed), or ``None``."""
+    if not siret:
+        return None
+    digits = re.sub(r"[\s.\-]", "", siret)
+    return digits if siret_is_valid(digits) else None

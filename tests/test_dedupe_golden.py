@@ -1,0 +1,123 @@
+"""Golden records: agreement first, then completeness, platform priority, record key."""
+
+from __future__ import annotations
+
+from aggregator.models import RecordKey, ShopRecord
+from dedupe import GOLDEN_FIELDS, match_shops
+
+T, C, G = "toutoulouse", "clicknco", "geolocal31"
+
+BAKERY = [
+    ShopRecord(
+        platform=T,
+        source_id="t1",
+        name="SARL Boulangerie du Centre",
+        address="12 bis av. Jean Jaurès",
+        postcode="31000",
+        city="Toulouse",
+        phone="05 61 22 33 44",
+        category="Boulangerie Pâtisserie",
+        lat=43.6062,
+        lon=1.4490,
+        services=["click_and_collect"],
+        opening_hours="Mo-Sa 07:00-19:30",
+    ),
+    ShopRecord(
+        platform=C,
+        source_id="c1",
+        name="Boulangerie du centre",
+        address="12B avenue Jean-Jaures",
+        postcode="31000",
+        city="TOULOUSE",
+        phone="+33 5 61 22 33 44",
+        category="boulangerie",
+        lat=43.6064,
+        lon=1.4492,
+        services=["livraison", "click_and_collect"],
+        siret="80112345600015",
+        website="https://www.boulangerie-du-centre.fr/",
+        description="Pain au levain.",
+    ),
+    ShopRecord(
+        platform=G,
+        source_id="g1",
+        name="Boulangerie du Centre",
+        address="12 bis avenue Jean Jaurès",
+        postcode="31000",
+        phone="0561223344",
+        email="Contact@Boulangerie-du-Centre.fr",
+        lat=43.6063,
+        lon=1.4491,
+    ),
+]
+
+
+def test_golden_record_survivorship_and_provenance() -> None:
+    (entity,) = match_shops(BAKERY).entities
+    golden = entity.golden
+    assert set(golden.fields) == set(GOLDEN_FIELDS)
+    assert golden.value("phone") == "+33561223344"
+    assert golden.value("postcode") == "31000"
+    assert golden.value("category") == "boulangerie"
+    assert golden.value("siret") == "80112345600015"
+    assert golden.value("email") == "contact@boulangerie-du-centre.fr"
+    assert golden.value("website") == "https://www.boulangerie-du-centre.fr/"
+    # All three addresses read "12 bis avenue jean jaures": the longest spelling is shown.
+    assert golden.value("address") == "12 bis avenue Jean Jaurès"
+    assert golden.fields["address"].platform == G
+    # All three names agree once normalised; the spelling two of them use, without "SARL".
+    assert golden.value("name") == "Boulangerie du Centre"
+    assert golden.value("services") == ["click_and_collect", "livraison"]
+    assert golden.fields["services"].source_id == "c1"
+    lat, lon = golden.fields["lat"], golden.fields["lon"]
+    assert (lat.platform, lat.source_id) == (lon.platform, lon.source_id)
+    assert set(entity.names) == {
+        "SARL Boulangerie du Centre",
+        "Boulangerie du centre",
+        "Boulangerie du Centre",
+    }
+    for item in golden.fields.values():
+        assert RecordKey(platform=item.platform, source_id=item.source_id) in entity.members
+
+
+def test_agreement_beats_length() -> None:
+    records = [
+        *BAKERY,
+        ShopRecord(
+            platform="autre",
+            source_id="9",
+            name="Boulangerie du Centre",
+            address="12 bis av. Jean Jaurès",
+            postcode="31000",
+            phone="05 61 22 33 44",
+            city="Toulouse (Haute-Garonne)",
+        ),
+    ]
+    golden = match_shops(records).entities[0].golden
+    # "toulouse" twice beats the longer "toulouse haute garonne" once.
+    assert golden.value("city") in {"Toulouse", "TOULOUSE"}
+
+
+def test_platform_priority_breaks_ties() -> None:
+    pair = [
+        ShopRecord(
+            platform=T,
+            source_id="t2",
+            name="L'Épicerie de Léa",
+            phone="05 62 27 10 10",
+            category="Epicerie fine",
+        ),
+        ShopRecord(
+            platform=C,
+            source_id="c2",
+            name="Epicerie de Lea",
+            phone="0562271010",
+            category="Épicerie",
+        ),
+    ]
+    first = match_shops(pair, platform_priority={C: 10}).entities[0].golden
+    second = match_shops(pair, platform_priority={T: 10}).entities[0].golden
+    assert first.fields["category"].platform == C
+    assert second.fields["category"].platform == T
+    # Without priorities the longest name wins, whatever the order.
+    assert match_shops(pair[::-1]).entities[0].golden.value("name") == "L'Épicerie de Léa"
