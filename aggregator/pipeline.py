@@ -1,0 +1,176 @@
+"""The flow: connectors → raw records → matching → golden records → search index."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aggregator.models import (
+    ConnectorRegistration,
+    Entity,
+    OfferRecord,
+    RecordKey,
+    RecordType,
+    Rejection,
+    Run,
+    ShopRecord,
+    content_hash,
+    utcnow,
+)
+from aggregator.settings import Settings
+from aggregator.store import IngestBatch, Store
+from connectors.base import Checkpoint, ConnectorError, Item, ReadContext
+from connectors.registry import get_kind
+from dedupe import load_taxonomy, match_shops
+from search import SearchBackend
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+
+
+def run_connector(
+    store: Store, registration: ConnectorRegistration, context: ReadContext, settings: Settings
+) -> Run:
+    """Read one connector's feed into the store; a failing feed loses nothing already stored."""
+    cid = registration.effective_id()
+    run = store.start_run(cid)
+    state = store.get_state(cid)
+    batch = IngestBatch(connector_id=cid)
+    rejections: list[Rejection] = []
+    seen: set[tuple[str, str, str]] = set()
+    complete = False
+    try:
+        kind = get_kind(registration.kind)
+        for emitted in kind.read(registration, state, context):
+            if isinstance(emitted, Item):
+                run.counts.fetched += 1
+                record = emitted.record
+                rtype = RecordType.offer if isinstance(record, OfferRecord) else RecordType.shop
+                batch.items.append(
+                    (
+                        rtype,
+                        record.platform,
+                        record.source_id,
+                        emitted.raw,
+                        record.model_dump(mode="json"),
+                    )
+                )
+                if len(batch.items) >= BATCH_SIZE:
+                    store.apply(batch, run.counts, seen)
+            elif isinstance(emitted, Rejection):
+                run.counts.fetched += 1
+                run.counts.rejected += 1
+                rejections.append(emitted)
+            elif isinstance(emitted, Checkpoint):
+                # State is saved only once every record before it is stored.
+                store.apply(batch, run.counts, seen)
+                store.quarantine(run, rejections)
+                rejections.clear()
+                store.save_state(cid, emitted.state)
+                complete = complete or emitted.complete
+        store.apply(batch, run.counts, seen)
+        run.status = "ok"
+    except ConnectorError as error:
+        run.status = "failed"
+        run.errors.append(str(error))
+    except Exception as error:  # a bug or a feed we did not foresee: say so, keep the data
+        log.exception("connector %s crashed", cid)
+        run.status = "failed"
+        run.errors.append(f"{type(error).__name__}: {error}")
+    store.quarantine(run, rejections)
+    if run.status == "ok" and complete:
+        _mark_gone(store, run, seen, settings)
+    run.finished_at = utcnow()
+    store.finish_run(run)
+    return run
+
+
+def _mark_gone(store: Store, run: Run, seen: set[tuple[str, str, str]], settings: Settings) -> None:
+    """Records absent from a complete full refresh are gone, unless the feed shrank suddenly."""
+    previous = store.last_good_run(run.connector_id)
+    accepted = run.counts.fetched - run.counts.rejected
+    if previous is not None:
+        before = previous.counts.fetched - previous.counts.rejected
+        if before > 0 and accepted < settings.truncation_ratio * before:
+            run.status = "partial"
+            run.errors.append(
+                f"truncation guard: this run read {accepted} records, the last good run "
+                f"{before}; below {settings.truncation_ratio:.0%} of it nothing is marked gone"
+            )
+            return
+    run.counts.gone = store.mark_gone(run.connector_id, seen)
+
+
+@dataclass
+class MatchOutcome:
+    """What the matching changed: entities to (re)index and entities that no longer exist."""
+
+    changed: list[Entity] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    entities: int = 0
+    candidate_pairs: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def run_matching(store: Store, settings: Settings | None = None) -> MatchOutcome:
+    """Match every live shop record, build golden records, keep ids stable, store the result."""
+    started = time.perf_counter()
+    taxonomy = None
+    if settings is not None and (settings.config_dir / "taxonomy.yaml").is_file():
+        taxonomy = load_taxonomy(settings.config_dir / "taxonomy.yaml")
+    shops = [ShopRecord.model_validate(r.record) for r in store.iter_raw(RecordType.shop)]
+    offers = [OfferRecord.model_validate(r.record) for r in store.iter_raw(RecordType.offer)]
+    result = match_shops(
+        shops, store.list_decisions(), store.entity_ids_by_record(), taxonomy=taxonomy
+    )
+    attach_offers(result.entities, offers)
+    before = store.entity_hashes()
+    outcome = MatchOutcome(entities=len(result.entities), candidate_pairs=len(result.candidates))
+    upserts = []
+    for entity in result.entities:
+        digest = content_hash(entity.model_dump(mode="json"))
+        if before.get(entity.entity_id) != digest:
+            upserts.append((entity, digest))
+            outcome.changed.append(entity)
+    current = {e.entity_id for e in result.entities}
+    outcome.removed = sorted(set(before) - current)
+    store.replace_entities(upserts, outcome.removed, result.candidates)
+    outcome.stats = dict(result.stats, seconds=round(time.perf_counter() - started, 3))
+    return outcome
+
+
+def attach_offers(entities: Iterable[Entity], offers: Iterable[OfferRecord]) -> None:
+    """Each offer goes to the entity of the shop record it belongs to."""
+    by_member: dict[RecordKey, Entity] = {}
+    for entity in entities:
+        for member in entity.members:
+            by_member[member] = entity
+    for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
+        if offer.shop_source_id is None:
+            continue
+        entity = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
+        if entity is not None:
+            entity.offers.append(offer)
+
+
+def index_entities(store: Store, backend: SearchBackend, outcome: MatchOutcome) -> dict[str, int]:
+    """Bring the search index in line with the store: upserts and deletes, or a full rebuild
+    when the index does not hold what the store says it should."""
+    if backend.count() == 0 and store.count_entities():
+        entities = list(load_entities(store))
+        return {"rebuilt": backend.rebuild(entities), "upserted": 0, "deleted": 0}
+    deleted = backend.delete(outcome.removed) if outcome.removed else 0
+    upserted = backend.upsert(outcome.changed) if outcome.changed else 0
+    return {"rebuilt": 0, "upserted": upserted, "deleted": deleted}
+
+
+def load_entities(store: Store) -> Iterable[Entity]:
+    """Every stored entity with its offers, for a full rebuild of the index."""
+    offers = [OfferRecord.model_validate(r.record) for r in store.iter_raw(RecordType.offer)]
+    entities = list(store.iter_entities())
+    attach_offers(entities, offers)
+    return entities

@@ -1,0 +1,141 @@
+"""Wires settings to the store, the search backend and the connectors for one process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from aggregator.models import ConnectorRegistration, Run
+from aggregator.pipeline import MatchOutcome, index_entities, run_connector, run_matching
+from aggregator.registrations import (
+    RegistrationError,
+    config_registration_files,
+    load_registration_file,
+)
+from aggregator.settings import Settings
+from aggregator.store import Store
+from connectors.base import CheckReport, ReadContext
+from connectors.http import FeedClient
+from connectors.registry import get_kind
+from search import SearchBackend, open_backend
+
+log = logging.getLogger(__name__)
+
+#: Origins trusted to name local files: the machine's administrator.
+ADMIN_ORIGINS = frozenset({"cli", "config"})
+
+
+@dataclass
+class FlowReport:
+    """What `aggregator run` did: one run per connector, the matching and the indexing."""
+
+    runs: list[Run] = field(default_factory=list)
+    matching: MatchOutcome | None = None
+    indexing: dict[str, int] = field(default_factory=dict)
+
+
+class Runtime:
+    """One process's view of the deployment. Example::
+
+    runtime = Runtime(Settings())
+    report = runtime.run_all()
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.settings.ensure_dirs()
+
+    @cached_property
+    def store(self) -> Store:
+        return Store.open(self.settings.resolved_database_url)
+
+    @cached_property
+    def backend(self) -> SearchBackend:
+        return open_backend(self.settings)
+
+    @cached_property
+    def http(self) -> FeedClient:
+        """One feed client per process: its connection pools and per-host limits are shared."""
+        return FeedClient.from_settings(self.settings)
+
+    def context(self, *, allow_local_files: bool) -> ReadContext:
+        return ReadContext(http=self.http, allow_local_files=allow_local_files)
+
+    def context_for(self, connector_id: str) -> ReadContext:
+        origin = self.store.connector_origin(connector_id)
+        return self.context(allow_local_files=origin in ADMIN_ORIGINS)
+
+    # -- registrations ------------------------------------------------------------------------
+    def import_config_registrations(self) -> list[str]:
+        """Import `$AGGREGATOR_CONFIG_DIR/connectors/*.yaml`; a bad file is reported, not fatal."""
+        ids = []
+        for path in config_registration_files(self.settings.config_dir):
+            try:
+                registrations = load_registration_file(path)
+            except RegistrationError as error:
+                log.error("skipping %s", error)
+                continue
+            ids.extend(self.store.save_connector(r, origin="config") for r in registrations)
+        return ids
+
+    def add_registration_file(self, path: Path, *, origin: str = "cli") -> list[str]:
+        """Validate, check against the live feed, then save: nothing is saved when any fails."""
+        registrations = load_registration_file(path)
+        for registration in registrations:
+            report = self.check(registration, origin=origin)
+            if not report.ok:
+                raise RegistrationError(
+                    f"{path}: connector {registration.effective_id()!r} failed its check: "
+                    + "; ".join(report.problems)
+                )
+        return [self.store.save_connector(r, origin=origin) for r in registrations]
+
+    def check(
+        self, registration: ConnectorRegistration, *, origin: str, limit: int = 20
+    ) -> CheckReport:
+        kind = get_kind(registration.kind)
+        context = self.context(allow_local_files=origin in ADMIN_ORIGINS)
+        return kind.check(registration, context, limit)
+
+    # -- the flow -----------------------------------------------------------------------------
+    def run_connector(self, connector_id: str) -> Run:
+        registration = self.store.get_connector(connector_id)
+        return run_connector(
+            self.store, registration, self.context_for(connector_id), self.settings
+        )
+
+    def match_and_index(self) -> tuple[MatchOutcome, dict[str, int]]:
+        outcome = run_matching(self.store, self.settings)
+        return outcome, index_entities(self.store, self.backend, outcome)
+
+    def run_all(self) -> FlowReport:
+        """Every enabled connector, then matching, then indexing."""
+        self.import_config_registrations()
+        report = FlowReport()
+        for registration in self.store.list_connectors():
+            if registration.enabled:
+                report.runs.append(self.run_connector(registration.effective_id()))
+        report.matching, report.indexing = self.match_and_index()
+        return report
+
+    def close(self) -> None:
+        if "http" in self.__dict__:
+            self.http.close()
+        if "backend" in self.__dict__:
+            self.backend.close()
+        if "store" in self.__dict__:
+            self.store.dispose()
+
+
+def describe_run(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "connector_id": run.connector_id,
+        "status": run.status,
+        **run.counts.model_dump(),
+        "duration_s": round(run.duration_s or 0.0, 3),
+        "errors": run.errors,
+    }

@@ -1,0 +1,121 @@
+"""The public search page and the JSON API (FastAPI). No cookies, no third-party scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from aggregator.models import RecordType, ShopRecord
+from aggregator.runtime import Runtime
+from search import SearchQuery
+
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Permissions-Policy": "interest-cohort=()",
+}
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime()
+    app = FastAPI(
+        title="Acheter local: buy-local catalogue aggregator",
+        description="One search over the shops and products of every local marketplace.",
+        version="0.1.0",
+    )
+    app.state.runtime = runtime
+    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def build_query(
+        q: str, city: str | None, category: str | None, page: int, per_page: int
+    ) -> SearchQuery:
+        return SearchQuery(
+            text=q.strip()[:200],
+            city=city or None,
+            category=category or None,
+            page=page,
+            per_page=per_page,
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "schema": runtime.store.schema_revision(),
+            "indexed": runtime.backend.count(),
+        }
+
+    @app.get("/api/search", tags=["search"])
+    def api_search(
+        q: Annotated[str, Query(max_length=200, description="Words to look for")] = "",
+        city: str | None = None,
+        category: str | None = None,
+        page: Annotated[int, Query(ge=1, le=1000)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> JSONResponse:
+        answer = runtime.backend.search(build_query(q, city, category, page, per_page))
+        return JSONResponse(answer.model_dump(mode="json"))
+
+    @app.get("/api/shops/{entity_id}", tags=["search"])
+    def api_shop(entity_id: str) -> dict[str, Any]:
+        return shop_payload(runtime, entity_id)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page(
+        request: Request,
+        q: Annotated[str, Query(max_length=200)] = "",
+        ville: str | None = None,
+        categorie: str | None = None,
+        page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    ) -> Response:
+        answer = None
+        if q or ville or categorie:
+            answer = runtime.backend.search(build_query(q, ville, categorie, page, 20))
+        return templates.TemplateResponse(
+            request,
+            "search.html",
+            {"q": q, "ville": ville or "", "categorie": categorie or "", "answer": answer},
+        )
+
+    @app.get("/boutique/{entity_id}", response_class=HTMLResponse, include_in_schema=False)
+    def shop_page(request: Request, entity_id: str) -> Response:
+        shop = shop_payload(runtime, entity_id)
+        return templates.TemplateResponse(request, "shop.html", {"shop": shop})
+
+    return app
+
+
+def shop_payload(runtime: Runtime, entity_id: str) -> dict[str, Any]:
+    """The golden record with provenance, the member records and where the shop is listed."""
+    entity = runtime.store.get_entity(entity_id)
+    if entity is None:
+        raise HTTPException(status_code=404, detail=f"no shop with id {entity_id!r}")
+    members = []
+    for key in entity.members:
+        stored = runtime.store.get_raw(key.platform, key.source_id, RecordType.shop)
+        if stored is not None:
+            members.append(ShopRecord.model_validate(stored.record).model_dump(mode="json"))
+    return {
+        "entity_id": entity.entity_id,
+        "golden": {k: v.model_dump(mode="json") for k, v in entity.golden.fields.items()},
+        "names": entity.names,
+        "platforms": sorted({listing.platform for listing in entity.listings}),
+        "listings": [listing.model_dump(mode="json") for listing in entity.listings],
+        "members": members,
+    }
