@@ -152,9 +152,9 @@ def attach_offers(entities: Iterable[Entity], offers: Iterable[OfferRecord]) -> 
     for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
         if offer.shop_source_id is None:
             continue
-        entity = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
-        if entity is not None:
-            entity.offers.append(offer)
+        owner = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
+        if owner is not None:
+            owner.offers.append(offer)
 
 
 def index_entities(store: Store, backend: SearchBackend, outcome: MatchOutcome) -> dict[str, int]:

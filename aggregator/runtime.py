@@ -71,7 +71,7 @@ class Runtime:
     # -- registrations ------------------------------------------------------------------------
     def import_config_registrations(self) -> list[str]:
         """Import `$AGGREGATOR_CONFIG_DIR/connectors/*.yaml`; a bad file is reported, not fatal."""
-        ids = []
+        ids: list[str] = []
         for path in config_registration_files(self.settings.config_dir):
             try:
                 registrations = load_registration_file(path)

@@ -183,7 +183,7 @@ class RecordsMixin(StoreBase):
                     errors=[],
                 )
             )
-            run.id = int(result.inserted_primary_key[0])
+            run.id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return run
 
     def finish_run(self, run: Run) -> None:
