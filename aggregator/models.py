@@ -134,6 +134,8 @@ class ShopRecord(BaseModel):
     #: The shop's page on the platform: where the customer is sent.
     url: str | None = None
     services: list[str] = Field(default_factory=list)
+    #: The source says the establishment has closed (e.g. SIRENE state ``F``).
+    closed: bool = False
 
     @property
     def key(self) -> RecordKey:
