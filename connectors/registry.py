@@ -35,7 +35,16 @@ from connectors.base import CheckReport, ConnectorError, ConnectorKind, Item, Re
 
 ENTRY_POINT_GROUP = "aggregator.connectors"
 #: Modules of the built-in kinds; each registers its kind when imported.
-BUILTIN_MODULES = ("connectors.csv", "connectors.json_api")
+BUILTIN_MODULES = (
+    "connectors.csv",
+    "connectors.json_api",
+    "connectors.merchant_feed",
+    "connectors.shopify",
+    "connectors.woocommerce",
+    "connectors.geojson",
+    "connectors.osm",
+    "connectors.sirene",
+)
 
 logger = logging.getLogger(__name__)
 _kinds: dict[str, ConnectorKind] = {}
