@@ -40,6 +40,13 @@ from aggregator.demo.data.profiles import (
     PLATFORMS,
     TOUTOULOUSE_MAPPING,
 )
+from aggregator.demo.feeds import (
+    DANS_MA_ZONE_PREFIX,
+    GEOLOCAL31_PATH,
+    dans_ma_zone_feed,
+    geolocal31_geojson,
+    more_registrations,
+)
 from aggregator.demo.generator import Catalogue
 from aggregator.demo.variations import platform_listing
 from aggregator.models import ConnectorRegistration
@@ -127,6 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._shops(parse_qs(url.query))
         if url.path == "/clickn_co/export.csv" and "clickn_co" in demo.listings:
             return self._export()
+        feed = demo.feeds.get(url.path)
+        if feed is not None:
+            return self._send(200, feed[1], feed[0])
         page = demo.pages.get(url.path.rstrip("/").lower())
         if page is not None:
             return self._send(200, listing_page(*page).encode(), "text/html; charset=utf-8")
@@ -223,6 +233,19 @@ class DemoPlatforms:
         self.clickn_co_body = clickn_co_csv(self.listings.get("clickn_co", []))
         self.etag = '"' + hashlib.sha256(self.clickn_co_body).hexdigest()[:20] + '"'
         self.modified = FIRST_EXPORT + timedelta(hours=self._updates)
+        self.feeds = (
+            {
+                GEOLOCAL31_PATH: (
+                    "application/geo+json",
+                    geolocal31_geojson(public(r) for r in self.listings.get("geolocal31", [])),
+                )
+            }
+            if "geolocal31" in self.listings
+            else {}
+        )
+        for r in self.listings.get("dans_ma_zone", []):
+            path = f"{DANS_MA_ZONE_PREFIX}{str(r['source_id']).lower()}.xml"
+            self.feeds[path] = ("application/rss+xml; charset=utf-8", dans_ma_zone_feed(r))
         prefix = len(self.base_url)
         self.pages = {
             str(r.get("url") or r.get("lien"))[prefix:].lower(): (platform, public(r))
@@ -235,6 +258,12 @@ class DemoPlatforms:
         self.listings[platform] = records
         self._updates += 1
         self._publish()
+
+    def registrations(self, schedule: str | None = None) -> list[ConnectorRegistration]:
+        """Every connector that reads a platform this server publishes a feed for."""
+        return demo_registrations(self.base_url, schedule) + more_registrations(
+            self.base_url, self.listings, schedule
+        )
 
     def start(self) -> DemoPlatforms:
         if self._thread is None:

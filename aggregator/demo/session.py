@@ -8,12 +8,13 @@ import time
 import typer
 
 from aggregator.demo.generator import generate_catalogue
-from aggregator.demo.platforms import DemoPlatforms, demo_registrations
+from aggregator.demo.platforms import DemoPlatforms
 from aggregator.demo.variations import ground_truth, write_truth_csv
 from aggregator.runtime import Runtime, describe_run
 from aggregator.settings import Settings
 
-DEMO_PLATFORMS = ("toutoulouse", "clickn_co")
+#: Platforms with a feed on the demo server (tousoccitariens comes with the schema_org kind).
+DEMO_PLATFORMS = ("toutoulouse", "clickn_co", "geolocal31", "dans_ma_zone")
 
 
 def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
@@ -34,14 +35,23 @@ def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     write_truth_csv(truth_path, ground_truth(catalogue, listings))
 
-    for registration in demo_registrations(platforms.base_url):
-        runtime.store.save_connector(registration, origin="cli")
+    platform_of = {}
+    for registration in platforms.registrations():
+        platform_of[runtime.store.save_connector(registration, origin="cli")] = (
+            registration.platform
+        )
     report = runtime.run_all()
-    for run in report.runs:
-        d = describe_run(run)
+    for platform in DEMO_PLATFORMS:
+        runs = [r for r in report.runs if platform_of.get(r.connector_id) == platform]
+        totals = {
+            k: sum(describe_run(r)[k] for r in runs)
+            for k in ("fetched", "new", "changed", "rejected")
+        }
+        failed = [r.connector_id for r in runs if r.status != "ok"]
         typer.echo(
-            f"  {d['connector_id']}: {d['status']}, {d['fetched']} fetched, {d['new']} new, "
-            f"{d['changed']} changed, {d['rejected']} rejected"
+            f"  {platform}: {len(runs)} connector(s), {totals['fetched']} fetched, "
+            f"{totals['new']} new, {totals['changed']} changed, {totals['rejected']} rejected"
+            + (f", failed: {', '.join(failed)}" if failed else "")
         )
     assert report.matching is not None
     typer.echo(
