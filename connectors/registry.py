@@ -44,6 +44,7 @@ BUILTIN_MODULES = (
     "connectors.geojson",
     "connectors.osm",
     "connectors.sirene",
+    "connectors.schema_org",
 )
 
 logger = logging.getLogger(__name__)
