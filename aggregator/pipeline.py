@@ -82,27 +82,31 @@ def run_connector(
         run.status = "failed"
         run.errors.append(f"{type(error).__name__}: {error}")
     store.quarantine(run, rejections)
-    if run.status == "ok" and complete:
-        _mark_gone(store, run, seen, settings)
+    if run.status == "ok" and complete and not _mark_gone(store, run, seen, settings):
+        # The feed looked truncated: forget its validators (ETag...) so the next run reads it
+        # in full again instead of being told "not modified" and reporting all is well.
+        store.save_state(cid, state)
     run.finished_at = utcnow()
     store.finish_run(run)
     return run
 
 
-def _mark_gone(store: Store, run: Run, seen: set[tuple[str, str, str]], settings: Settings) -> None:
-    """Records absent from a complete full refresh are gone, unless the feed shrank suddenly."""
-    previous = store.last_good_run(run.connector_id)
-    accepted = run.counts.fetched - run.counts.rejected
-    if previous is not None:
-        before = previous.counts.fetched - previous.counts.rejected
-        if before > 0 and accepted < settings.truncation_ratio * before:
-            run.status = "partial"
-            run.errors.append(
-                f"truncation guard: this run read {accepted} records, the last good run "
-                f"{before}; below {settings.truncation_ratio:.0%} of it nothing is marked gone"
-            )
-            return
+def _mark_gone(store: Store, run: Run, seen: set[tuple[str, str, str]], settings: Settings) -> bool:
+    """Records absent from a complete full refresh are gone, unless the feed shrank suddenly.
+
+    The yardstick is what the connector has live in the store, not the last run's count: an
+    incremental run reads little by design and must not lower the bar for the next refresh.
+    """
+    live = store.count_raw(run.connector_id)
+    if live and len(seen) < settings.truncation_ratio * live:
+        run.status = "partial"
+        run.errors.append(
+            f"truncation guard: this refresh saw {len(seen)} of the {live} records the "
+            f"connector has live; below {settings.truncation_ratio:.0%} nothing is marked gone"
+        )
+        return False
     run.counts.gone = store.mark_gone(run.connector_id, seen)
+    return True
 
 
 @dataclass
