@@ -1,4 +1,4 @@
-"""The demo's Géo'local31 map layer and Dans ma zone merchant feeds, read by their kinds."""
+"""The five demo platforms, each read by its own kind without a single refusal."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_every_demo_feed_reads_cleanly_through_its_kind() -> None:
                 if isinstance(emitted, Item):
                     by_platform.setdefault(registration.platform, []).append(emitted)
         client.close()
-    for platform in ("toutoulouse", "clickn_co", "geolocal31", "dans_ma_zone"):
+    for platform in ("toutoulouse", "clickn_co", "tousoccitariens", "geolocal31", "dans_ma_zone"):
         shops = [i for i in by_platform[platform] if isinstance(i.record, ShopRecord)]
         assert len(shops) == len(demo.listings[platform]), platform
     offers = [i.record for i in by_platform["dans_ma_zone"] if isinstance(i.record, OfferRecord)]

@@ -94,6 +94,8 @@ def more_registrations(
     """Géo'local31 as one geojson connector; Dans ma zone as one merchant feed per shop."""
     base = base_url.rstrip("/")
     registrations = []
+    if "tousoccitariens" in listings:
+        registrations.append(tousoccitariens_registration(base, schedule))
     if "geolocal31" in listings:
         registrations.append(
             ConnectorRegistration(
@@ -141,3 +143,71 @@ def more_registrations(
             )
         )
     return registrations
+
+
+TOUSOCCITARIENS_SITEMAP = "/tousoccitariens/sitemap.xml"
+
+
+def tousoccitariens_jsonld(record: dict[str, Any]) -> str:
+    """The producer's page markup: a schema.org LocalBusiness offering its products."""
+    business: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LocalBusiness",
+        "name": record["name"],
+        "url": record["url"],
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": record.get("address"),
+            "postalCode": record.get("postcode"),
+            "addressLocality": record.get("city"),
+            "addressCountry": "FR",
+        },
+    }
+    for key, prop in (("phone", "telephone"), ("email", "email"), ("description", "description"),
+                      ("opening_hours", "openingHours")):  # fmt: skip
+        if record.get(key):
+            business[prop] = record[key]
+    if record.get("lat") is not None and record.get("lon") is not None:
+        business["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": record["lat"],
+            "longitude": record["lon"],
+        }
+    offers = [
+        {
+            "@type": "Offer",
+            "price": f"{p['price']:.2f}",
+            "priceCurrency": p.get("currency") or "EUR",
+            "availability": "https://schema.org/InStock",
+            "itemOffered": {"@type": "Product", "name": p["title"], "sku": p["source_id"]},
+        }
+        for p in record.get("products") or []
+    ]
+    if offers:
+        business["makesOffer"] = offers
+    # "<" escaped so merchant text can never close the script element.
+    text = json.dumps(business, ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script type="application/ld+json">{text}</script>'
+
+
+def tousoccitariens_sitemap(records: Iterable[dict[str, Any]], lastmod: str) -> bytes:
+    urls = "".join(
+        f"<url><loc>{escape(r['url'])}</loc><lastmod>{lastmod}</lastmod></url>" for r in records
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    ).encode()
+
+
+def tousoccitariens_registration(
+    base_url: str, schedule: str | None = None
+) -> ConnectorRegistration:
+    return ConnectorRegistration(
+        platform="tousoccitariens",
+        kind="schema_org",
+        url=base_url.rstrip("/") + TOUSOCCITARIENS_SITEMAP,
+        name="Tous Occitariens (démo)",
+        schedule=schedule,
+        options={"source": "sitemap", "politeness_delay_s": 0, "concurrency_per_host": 4},
+    )

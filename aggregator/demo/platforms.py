@@ -43,9 +43,12 @@ from aggregator.demo.data.profiles import (
 from aggregator.demo.feeds import (
     DANS_MA_ZONE_PREFIX,
     GEOLOCAL31_PATH,
+    TOUSOCCITARIENS_SITEMAP,
     dans_ma_zone_feed,
     geolocal31_geojson,
     more_registrations,
+    tousoccitariens_jsonld,
+    tousoccitariens_sitemap,
 )
 from aggregator.demo.generator import Catalogue
 from aggregator.demo.variations import platform_listing
@@ -84,6 +87,7 @@ def _euros(price: Any) -> str:
 
 def listing_page(platform: str, record: dict[str, Any]) -> str:
     """The shop's page on the platform: what the platform publishes, every value escaped."""
+    markup = tousoccitariens_jsonld(record) if platform == "tousoccitariens" else ""
     site = escape(PLATFORM_NAMES.get(platform, platform))
     name = escape(str(record.get("name") or record.get("enseigne")))
     fields = "".join(
@@ -96,7 +100,7 @@ def listing_page(platform: str, record: dict[str, Any]) -> str:
     )
     return (
         f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{name} · {site}'
-        f"</title></head><body><p>{site}</p><h1>{name}</h1><dl>{fields}</dl><ul>{items}</ul>"
+        f"</title>{markup}</head><body><p>{site}</p><h1>{name}</h1><dl>{fields}</dl><ul>{items}</ul>"
         "</body></html>"
     )
 
@@ -243,6 +247,13 @@ class DemoPlatforms:
             if "geolocal31" in self.listings
             else {}
         )
+        if "tousoccitariens" in self.listings:
+            self.feeds[TOUSOCCITARIENS_SITEMAP] = (
+                "application/xml",
+                tousoccitariens_sitemap(
+                    self.listings["tousoccitariens"], self.modified.date().isoformat()
+                ),
+            )
         for r in self.listings.get("dans_ma_zone", []):
             path = f"{DANS_MA_ZONE_PREFIX}{str(r['source_id']).lower()}.xml"
             self.feeds[path] = ("application/rss+xml; charset=utf-8", dans_ma_zone_feed(r))

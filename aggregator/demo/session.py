@@ -7,14 +7,33 @@ import time
 
 import typer
 
-from aggregator.demo.generator import generate_catalogue
+from aggregator.demo.generator import Catalogue, generate_catalogue
 from aggregator.demo.platforms import DemoPlatforms
 from aggregator.demo.variations import ground_truth, write_truth_csv
 from aggregator.runtime import Runtime, describe_run
 from aggregator.settings import Settings
 
-#: Platforms with a feed on the demo server (tousoccitariens comes with the schema_org kind).
-DEMO_PLATFORMS = ("toutoulouse", "clickn_co", "geolocal31", "dans_ma_zone")
+#: The five platforms, each published through a different kind.
+DEMO_PLATFORMS = ("toutoulouse", "clickn_co", "tousoccitariens", "dans_ma_zone", "geolocal31")
+#: The demo platforms' usual port: a stable address keeps their links and page ids stable
+#: across demo runs (a crawled page's id is its URL). Taken: any free port.
+PLATFORMS_PORT = 8031
+
+
+def _start_platforms(catalogue: Catalogue) -> DemoPlatforms:
+    try:
+        platforms = DemoPlatforms(catalogue, host="127.0.0.1", port=PLATFORMS_PORT)
+    except OSError:
+        platforms = DemoPlatforms(catalogue, host="127.0.0.1", port=0)
+    return platforms.start()
+
+
+def truth_rows(catalogue: Catalogue, platforms: DemoPlatforms) -> list[tuple[str, str, str]]:
+    """The generator's truth; a crawled site's records are known by their page URL."""
+    listings = {name: platforms.listings[name] for name in DEMO_PLATFORMS}
+    rows = ground_truth(catalogue, {k: v for k, v in listings.items() if k != "tousoccitariens"})
+    rows += [("tousoccitariens", r["url"], r["_true_id"]) for r in listings["tousoccitariens"]]
+    return rows
 
 
 def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
@@ -26,14 +45,12 @@ def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
     settings = base.model_copy(update={"allow_hosts": allow})
     runtime = Runtime(settings)
     catalogue = generate_catalogue(n_shops=shops)
-    platforms = DemoPlatforms(catalogue, host="127.0.0.1", port=0)
-    platforms.start()
+    platforms = _start_platforms(catalogue)
     typer.echo(f"demo platforms on {platforms.base_url}")
 
-    listings = {name: platforms.listings[name] for name in DEMO_PLATFORMS}
     truth_path = settings.data_dir / "demo" / "truth.csv"
     truth_path.parent.mkdir(parents=True, exist_ok=True)
-    write_truth_csv(truth_path, ground_truth(catalogue, listings))
+    write_truth_csv(truth_path, truth_rows(catalogue, platforms))
 
     platform_of = {}
     for registration in platforms.registrations():
