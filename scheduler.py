@@ -10,10 +10,12 @@ from zlib import crc32
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator.runtime import Runtime
+from aggregator.store import StoreError
 
 log = logging.getLogger(__name__)
 _local_locks: dict[str, threading.Lock] = {}
@@ -31,7 +33,10 @@ def parse_schedule(text: str) -> CronTrigger | IntervalTrigger:
     try:
         return CronTrigger.from_crontab(text)
     except ValueError as error:
-        raise ValueError(f"schedule {text!r}: {error}") from None
+        raise ValueError(
+            f"schedule {text!r}: {error} (write e.g. 'every 6h', 'every 30m' or a crontab line "
+            "such as '0 3 * * *')"
+        ) from None
 
 
 @contextmanager
@@ -60,6 +65,13 @@ def connector_lock(runtime: Runtime, connector_id: str) -> Iterator[bool]:
 
 
 def run_scheduled(runtime: Runtime, connector_id: str) -> None:
+    try:
+        if not runtime.store.get_connector(connector_id).enabled:
+            log.info("%s was disabled since it was scheduled; skipping", connector_id)
+            return
+    except StoreError:
+        log.info("%s was deleted since it was scheduled; skipping", connector_id)
+        return
     with connector_lock(runtime, connector_id) as acquired:
         if not acquired:
             log.info("%s is already running elsewhere; skipping this turn", connector_id)
@@ -69,17 +81,37 @@ def run_scheduled(runtime: Runtime, connector_id: str) -> None:
         runtime.match_and_index()
 
 
-def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
-    """One job per enabled connector that has a schedule."""
-    scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+SYNC_JOB = "_sync-connectors"
+
+
+def sync_jobs(scheduler: BaseScheduler, runtime: Runtime) -> None:
+    """Make the jobs match the registrations: operators enable, disable, reschedule and delete
+    connectors while the service runs."""
+    wanted: dict[str, str] = {}
     for registration in runtime.store.list_connectors():
-        if not (registration.enabled and registration.schedule):
+        if registration.enabled and registration.schedule:
+            wanted[registration.effective_id()] = registration.schedule
+    for job in scheduler.get_jobs():
+        if job.id != SYNC_JOB and (job.id not in wanted or job.name != wanted[job.id]):
+            job.remove()
+    present = {job.id for job in scheduler.get_jobs()}
+    for cid, schedule in wanted.items():
+        if cid in present:
             continue
-        cid = registration.effective_id()
         try:
-            trigger = parse_schedule(registration.schedule)
+            trigger = parse_schedule(schedule)
         except ValueError as error:
             log.error("connector %s not scheduled: %s", cid, error)
             continue
-        scheduler.add_job(run_scheduled, trigger, args=[runtime, cid], id=cid, name=cid)
+        # The job's name holds its schedule, so a changed schedule is noticed above.
+        scheduler.add_job(run_scheduled, trigger, args=[runtime, cid], id=cid, name=schedule)
+
+
+def build_scheduler(runtime: Runtime, sync_every_s: float = 60) -> BackgroundScheduler:
+    """One job per enabled connector that has a schedule, kept in line with the store."""
+    scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+    sync_jobs(scheduler, runtime)
+    scheduler.add_job(
+        sync_jobs, IntervalTrigger(seconds=sync_every_s), args=[scheduler, runtime], id=SYNC_JOB
+    )
     return scheduler
