@@ -37,6 +37,24 @@ connectors = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    #: The last dry run: when, whether it passed, and the hash of the registration it checked
+    #: (a connector goes live only after a passing check of its current registration).
+    sa.Column("checked_at", TS),
+    sa.Column("last_check_ok", sa.Boolean),
+    sa.Column("check_hash", sa.String(64)),
+)
+
+#: Operator API keys: only the SHA-256 of each key is kept; a key acts for one platform.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("platform", sa.String(64), sa.ForeignKey("platforms.slug"), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS),
+    sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
 )
 
 raw_records = sa.Table(

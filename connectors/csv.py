@@ -94,18 +94,23 @@ class CsvKind:
         validate_mapping_columns(mapping, header, "the CSV header")
         _refuse_ambiguous_columns(mapping, header)
         duplicates = DuplicateGuard()
+        width, repeated = len(header), len(set(header)) < len(header)
         for line, fields in rows:
             if not any(field.strip() for field in fields):
                 continue
             locator = f"line {line}"
-            if len(fields) > len(header):
-                reason = f"{len(fields)} fields where the header has {len(header)}"
+            if len(fields) > width:
+                reason = f"{len(fields)} fields where the header has {width}"
                 yield Rejection(locator=locator, reason=reason, excerpt=excerpt(fields))
                 continue
-            padded = fields + [""] * (len(header) - len(fields))  # trailing empties left out
-            row: dict[str, str] = {}
-            for name, value in zip(header, padded, strict=True):
-                row.setdefault(name, value)  # a repeated column name: the first one counts
+            if len(fields) < width:
+                fields = fields + [""] * (width - len(fields))  # trailing empties left out
+            if repeated:  # a repeated column name: the first one counts
+                row: dict[str, str] = {}
+                for name, value in zip(header, fields, strict=True):
+                    row.setdefault(name, value)
+            else:
+                row = dict(zip(header, fields, strict=True))
             yield duplicates.admit(record_from_row(registration, row, locator), row, locator)
         validators = {
             "etag": response.headers.get("etag"),

@@ -221,7 +221,7 @@ class JsonApiKind:
         local = local_path(url) is not None  # one document: no pages, no credentials
         pagination = NoPagination() if local else config.pagination
         credentials = (NoAuth() if local else config.auth).credentials()
-        guard, seen, previous = DuplicateGuard(), set[tuple[Any, ...]](), ""
+        guard, seen, previous = DuplicateGuard(), set[tuple[Any, ...]](), list[Any]()
         request: PageRequest | None = pagination.first()
         number = 0
         while request is not None:
@@ -236,12 +236,12 @@ class JsonApiKind:
             response = _fetch(url, request, context, credentials)
             document = _parse(response.content, number, url)
             pointer, records = _records(document, config.records_path, number, url)
-            if records and content_hash(records) == previous:
+            if records and _repeats(records, previous):
                 raise ConnectorError(
                     f"page {number} of {url} repeats page {number - 1}: "
                     f"is the {pagination.style} pagination ignored?"
                 )
-            previous = content_hash(records)
+            previous = records
             for index, raw in enumerate(records):
                 locator = f"page {number} {pointer}/{index}"
                 yield from _emit(registration, raw, locator, config.offers_path, guard)
@@ -275,6 +275,12 @@ def _emit(
         at = f"{where}/{index}"
         offer = offer_from_row(registration, product, at, emitted.record.source_id)
         yield guard.admit(offer, product, at)
+
+
+def _repeats(records: list[Any], previous: list[Any]) -> bool:
+    """The same records as the page before. Comparing the lists stops at the first difference
+    (the usual case: at once); the hash, only for equal lists, keeps ``1`` and ``1.0`` apart."""
+    return records == previous and content_hash(records) == content_hash(previous)
 
 
 def pointer_of(path: str | None) -> str:

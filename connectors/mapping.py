@@ -10,9 +10,11 @@ Keys starting with ``offer.`` are offer fields: offers nested in a shop (``offer
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -63,8 +65,7 @@ def split_mapping(mapping: Mapping[str, str]) -> tuple[dict[str, str], dict[str,
 
 def rows_are_offers(mapping: Mapping[str, str]) -> bool:
     """True when the mapping has offer fields only: every row is then an offer."""
-    shop, offer = split_mapping(mapping)
-    return not shop and bool(offer)
+    return _compiled(mapping).rows_are_offers
 
 
 def require_mapping(mapping: Mapping[str, str], record_type: str = "shop") -> None:
@@ -103,12 +104,12 @@ def shop_from_row(
     registration: ConnectorRegistration, row: Mapping[str, Any], locator: str
 ) -> ShopRecord | Rejection:
     """The shop a row describes, or the reason it cannot be one."""
-    fields, _ = split_mapping(registration.mapping)
+    compiled = _compiled(registration.mapping)
     data: dict[str, Any] = {"platform": registration.platform, "country": registration.country}
-    data.update(_mapped_values(fields, row))
+    data.update(_mapped_values(compiled.shop, row))
     if isinstance(data.get("country"), str):
         data["country"] = data["country"].upper()
-    return _validate(ShopRecord, data, fields, row, locator, "")
+    return _validate(ShopRecord, data, compiled.shop_sources, row, locator, "")
 
 
 def offer_from_row(
@@ -118,19 +119,19 @@ def offer_from_row(
     shop_source_id: str | None = None,
 ) -> OfferRecord | Rejection:
     """The offer a row (or a product nested in a shop) describes, or the reason it cannot be one."""
-    _, fields = split_mapping(registration.mapping)
+    compiled = _compiled(registration.mapping)
     data: dict[str, Any] = {"platform": registration.platform}
     if shop_source_id is not None:
         data["shop_source_id"] = shop_source_id
-    data.update(_mapped_values(fields, row))
-    return _validate(OfferRecord, data, fields, row, locator, OFFER_PREFIX)
+    data.update(_mapped_values(compiled.offer, row))
+    return _validate(OfferRecord, data, compiled.offer_sources, row, locator, OFFER_PREFIX)
 
 
 def record_from_row(
     registration: ConnectorRegistration, row: Mapping[str, Any], locator: str
 ) -> Record | Rejection:
     """A shop, or an offer when the mapping has offer fields only."""
-    if rows_are_offers(registration.mapping):
+    if _compiled(registration.mapping).rows_are_offers:
         return offer_from_row(registration, row, locator)
     return shop_from_row(registration, row, locator)
 
@@ -152,26 +153,72 @@ class DuplicateGuard:
         return Rejection(locator=locator, reason=reason, excerpt=excerpt(row))
 
 
-def _mapped_values(fields: Mapping[str, str], row: Mapping[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Field:
+    """One mapped field, ready to read: where from, and how its value is cleaned."""
+
+    name: str
+    source: str
+    #: The source holds a dot: a key first, else a path (see ``get_path``).
+    dotted: bool
+    clean: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    shop: tuple[_Field, ...]
+    offer: tuple[_Field, ...]
+    shop_sources: dict[str, str]
+    offer_sources: dict[str, str]
+    rows_are_offers: bool
+
+
+def _compiled(mapping: Mapping[str, str]) -> _Compiled:
+    """A mapping prepared once and reused for every row (it is read per row, so this is hot)."""
+    return _compile(tuple(mapping.items()))
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(items: tuple[tuple[str, str], ...]) -> _Compiled:
+    shop, offer = split_mapping(dict(items))
+
+    def fields(part: dict[str, str]) -> tuple[_Field, ...]:
+        return tuple(_Field(f, src, "." in src, _cleaner(f)) for f, src in part.items())
+
+    return _Compiled(fields(shop), fields(offer), shop, offer, not shop and bool(offer))
+
+
+def _mapped_values(fields: Iterable[_Field], row: Any) -> dict[str, Any]:
     values = {}
-    for field, source in fields.items():
-        value = _clean(field, get_path(row, source))
+    plain = type(row) is dict  # the usual case: one dictionary lookup per field
+    for field in fields:
+        direct = plain and not field.dotted
+        value = field.clean(row.get(field.source) if direct else get_path(row, field.source))
         if value is not None:
-            values[field] = value
+            values[field.name] = value
     return values
 
 
 def _clean(field: str, value: Any) -> Any:
     """Source text to field values: blanks are missing, ``43,6`` is 43.6, lists are split."""
+    return _cleaner(field)(value)
+
+
+def _cleaner(field: str) -> Callable[[Any], Any]:
+    if field in _NUMBER_FIELDS:
+        return _clean_number
+    if field == "services":
+        return _clean_list
+    return _clean_text
+
+
+def _clean_text(value: Any) -> Any:
+    if type(value) is str:  # the usual case, first
+        return value.strip() or None
     if isinstance(value, str):
         value = value.strip()
     if value is None or value == "":
         return None
-    if field in _NUMBER_FIELDS:
-        return _number(value)
-    if field == "services":
-        parts = value if isinstance(value, list) else _LIST_SEPARATORS.split(str(value))
-        return [str(part).strip() for part in parts if str(part).strip()] or None
     if isinstance(value, bool):
         return value  # let validation say a string was expected
     if isinstance(value, float) and value.is_integer():
@@ -179,6 +226,23 @@ def _clean(field: str, value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)  # ids and postcodes given as JSON numbers
     return value
+
+
+def _clean_number(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        return None
+    return _number(value)
+
+
+def _clean_list(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        return None
+    parts = value if isinstance(value, list) else _LIST_SEPARATORS.split(str(value))
+    return [str(part).strip() for part in parts if str(part).strip()] or None
 
 
 def _number(value: Any) -> Any:
@@ -199,7 +263,7 @@ def _validate(
     locator: str,
     prefix: str,
 ) -> Any:
-    if not isinstance(row, Mapping):
+    if type(row) is not dict and not isinstance(row, Mapping):
         reason = "the record is not an object"
     else:
         try:

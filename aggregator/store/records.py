@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from aggregator import schema as t
-from aggregator.models import RecordType, Rejection, Run, RunCounts, content_hash, utcnow
+from aggregator.models import RecordType, Rejection, Run, RunCounts, utcnow
 from aggregator.store.base import StoreBase, chunks
 
 
@@ -39,13 +42,49 @@ class StoredRecord:
     gone_at: datetime | None
 
 
+class _Serialised(sa.types.TypeDecorator[Any]):
+    """A JSON column's value, already serialised by ``apply``: bound as is (PostgreSQL still
+    casts it to JSON), so each record is encoded once for its hash and its storage."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: sa.Dialect) -> None:
+        return None
+
+
+_dumps = functools.partial(
+    json.dumps, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+)
+_c, _JSON = t.raw_records.c, _Serialised()
+_INSERT = t.raw_records.insert().values(
+    payload=sa.bindparam("payload_json", type_=_JSON),
+    record=sa.bindparam("record_json", type_=_JSON),
+)
+_UPDATE = t.raw_records.update().where(
+    _c.platform == sa.bindparam("key_platform"), _c.record_type == sa.bindparam("key_type"),
+    _c.source_id == sa.bindparam("key_source_id"),
+).values(
+    payload=sa.bindparam("payload_json", type_=_JSON),
+    record=sa.bindparam("record_json", type_=_JSON),
+    content_hash=sa.bindparam("new_hash"), connector_id=sa.bindparam("new_connector_id"),
+    last_seen=sa.bindparam("now"), last_changed=sa.bindparam("now"), gone_at=None,
+)  # fmt: skip
+
+
+def record_digest(payload_json: str, record_json: str) -> str:
+    """``content_hash({"payload": payload, "record": record})`` from the two serialised halves
+    (``_dumps``): the same text, so the same hash as before, without encoding twice."""
+    text = '{"payload":' + payload_json + ',"record":' + record_json + "}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 class RecordsMixin(StoreBase):
     def apply(self, batch: IngestBatch, counts: RunCounts, seen: set[tuple[str, str, str]]) -> None:
         """Store a batch: new records inserted, changed ones updated, unchanged ones untouched."""
         if not batch.items:
             return
-        now = utcnow()
-        c = t.raw_records.c
+        now, c = utcnow(), _c
         groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
         for rtype, platform, source_id, payload, record in batch.items:
             groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
@@ -62,52 +101,36 @@ class RecordsMixin(StoreBase):
                     )
                     known.update({r.source_id: (r.content_hash, r.gone_at) for r in found})
                 inserts: list[dict[str, Any]] = []
+                updates: list[dict[str, Any]] = []
                 for source_id, payload, record in rows:
                     seen.add((platform, rtype_value, source_id))
-                    digest = content_hash({"payload": payload, "record": record})
+                    payload_json, record_json = _dumps(payload), _dumps(record)
+                    digest = record_digest(payload_json, record_json)
                     previous = known.get(source_id)
+                    if previous == (digest, None):
+                        counts.unchanged += 1
+                        continue
+                    known[source_id] = (digest, None)
                     if previous is None:
-                        known[source_id] = (digest, None)
-                        inserts.append(
-                            dict(
-                                platform=platform,
-                                record_type=rtype_value,
-                                source_id=source_id,
-                                connector_id=batch.connector_id,
-                                payload=payload,
-                                record=record,
-                                content_hash=digest,
-                                first_seen=now,
-                                last_seen=now,
-                                last_changed=now,
-                            )
-                        )
                         counts.new += 1
-                    elif previous[0] != digest or previous[1] is not None:
-                        conn.execute(
-                            t.raw_records.update()
-                            .where(
-                                c.platform == platform,
-                                c.record_type == rtype_value,
-                                c.source_id == source_id,
-                            )
-                            .values(
-                                payload=payload,
-                                record=record,
-                                content_hash=digest,
-                                connector_id=batch.connector_id,
-                                last_seen=now,
-                                last_changed=now,
-                                gone_at=None,
-                            )
-                        )
+                        inserts.append(dict(
+                            platform=platform, record_type=rtype_value, source_id=source_id,
+                            connector_id=batch.connector_id, content_hash=digest,
+                            payload_json=payload_json, record_json=record_json,
+                            first_seen=now, last_seen=now, last_changed=now,
+                        ))  # fmt: skip
+                    else:  # changed, or back after being gone
                         counts.new += previous[1] is not None
                         counts.changed += previous[1] is None
-                        known[source_id] = (digest, None)
-                    else:
-                        counts.unchanged += 1
+                        updates.append(dict(
+                            key_platform=platform, key_type=rtype_value, key_source_id=source_id,
+                            new_connector_id=batch.connector_id, new_hash=digest,
+                            payload_json=payload_json, record_json=record_json, now=now,
+                        ))  # fmt: skip
                 if inserts:
-                    conn.execute(t.raw_records.insert(), inserts)
+                    conn.execute(_INSERT, inserts)
+                if updates:
+                    conn.execute(_UPDATE, updates)
         batch.items.clear()
 
     def mark_gone(self, connector_id: str, seen: set[tuple[str, str, str]]) -> int:
