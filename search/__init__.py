@@ -11,13 +11,18 @@ from search.analysis import Synonyms
 from search.backend import ConfigurationError, SearchBackend, open_backend
 from search.documents import entity_documents, offer_document, shop_document
 from search.embedded import EmbeddedBackend
+from search.meili import MeiliBackend, MeiliTaskError
+from search.opening_hours import OpeningHours
 from search.query import FACET_NAMES, OfferHit, SearchAnswer, SearchQuery, ShopHit
 
 __all__ = [
     "FACET_NAMES",
     "ConfigurationError",
     "EmbeddedBackend",
+    "MeiliBackend",
+    "MeiliTaskError",
     "OfferHit",
+    "OpeningHours",
     "SearchAnswer",
     "SearchBackend",
     "SearchQuery",

@@ -14,9 +14,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from rapidfuzz.distance import Levenshtein
+
+from search.query import MAX_FACET_VALUES
 
 #: Short French words that carry no meaning in a shop search ("boulangerie à Blagnac").
 _STOP_WORDS = (
@@ -35,10 +39,21 @@ _WORD = re.compile(r"[0-9a-z]+")
 _TEXT_WORD = re.compile(r"\w+", re.UNICODE)
 
 
+#: Combining marks: the Latin ones (nearly all of French) go with one cheap regex pass, the
+#: others through a table, only for text that is still not ASCII after it. A character-by-
+#: character loop here was most of the cost of indexing a million documents.
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]")  # U+034F is no mark
+_OTHER_MARKS = {c: None for c in range(0x370, 0x1F000) if unicodedata.combining(chr(c))}
+
+
 def fold(text: str) -> str:
     """Lowercase, without accents or ligatures: "Pâtisserie Œuf" -> "patisserie oeuf"."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if text.isascii():
+        return text.casefold()
+    folded = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text.translate(_LIGATURES)))
+    if not folded.isascii():
+        folded = folded.translate(_OTHER_MARKS)
+    return folded.casefold()
 
 
 def words(text: str) -> list[str]:
@@ -80,6 +95,35 @@ def light_stem(word: str) -> str:
 def light_stems(text: str) -> list[str]:
     """The text's content words, each with its plural merged."""
     return [light_stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+#: Most topic words kept per shop: the start of a long description says what the shop is.
+MAX_TOPICS = 32
+
+
+def topics(texts: Iterable[str | None]) -> list[str]:
+    """A shop's topic words for interests: folded, plural-merged, no stop words, each once.
+
+    Both backends index these same words, so an interest boosts the same shops in both.
+    """
+    found: dict[str, None] = {}
+    for text in texts:
+        for stem in light_stems(text.replace("_", " ").replace("-", " ") if text else ""):
+            found[stem] = None
+            if len(found) >= MAX_TOPICS:
+                return list(found)
+    return list(found)
+
+
+def interest_phrases(interests: Iterable[str], synonyms: Synonyms) -> list[tuple[str, ...]]:
+    """What each interest looks for in a shop's topics: phrases (every word needed), the
+    interest itself and its synonyms, plural-merged like ``topics``."""
+    phrases: dict[tuple[str, ...], None] = {}
+    for interest in interests:
+        for unit in synonyms.segment(interest.replace("_", " ").replace("-", " ")):
+            for phrase in (unit.words, *unit.alternatives):
+                phrases[tuple(light_stem(w) for w in phrase)] = None
+    return list(phrases)
 
 
 @dataclass(frozen=True)
@@ -160,6 +204,50 @@ def _phrase(text: str) -> tuple[str, ...]:
 
 def _stem_key(phrase: Sequence[str]) -> tuple[str, ...]:
     return tuple(light_stem(w) for w in phrase)
+
+
+def merge_spellings(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Facet counts with values spelled differently but filtering alike ("Toulouse",
+    "TOULOUSE") counted as one, under their most frequent spelling; biggest first, at most
+    ``search.query.MAX_FACET_VALUES``. Exact: a document holds one spelling per key."""
+    spellings: dict[str, list[tuple[str, int]]] = {}
+    for label, count in counts:
+        spellings.setdefault(_cached_key(str(label)), []).append((str(label), int(count)))
+    merged = {
+        (variants[0][0] if len(variants) == 1 else max(variants, key=lambda v: v[1])[0]): sum(
+            count for _, count in variants
+        )
+        for variants in spellings.values()
+    }
+    ordered = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+    return dict(ordered[:MAX_FACET_VALUES])
+
+
+@lru_cache(maxsize=65_536)
+def _cached_key(label: str) -> str:
+    return key(label)
+
+
+def word_matcher(text: str, synonyms: Synonyms) -> Callable[[str], bool]:
+    """Which folded words of a document a query matched (for highlights): its words and their
+    synonyms (plurals merged), the last word as a prefix while typing, typos within budget."""
+    units = synonyms.segment(text)
+    if not units:
+        return lambda word: False
+    stems = {light_stem(w) for u in units for p in (u.words, *u.alternatives) for w in p}
+    fuzzy = [(w, typo_budget(w)) for u in units for w in u.words if typo_budget(w)]
+    prefix = units[-1].words[-1] if text and not text[-1].isspace() else None
+
+    def is_match(word: str) -> bool:
+        if light_stem(word) in stems or (prefix and len(prefix) >= 2 and word.startswith(prefix)):
+            return True
+        return any(_within(word, w, budget) for w, budget in fuzzy)
+
+    return is_match
+
+
+def _within(a: str, b: str, budget: int) -> bool:
+    return Levenshtein.distance(a, b, score_cutoff=budget) <= budget
 
 
 def highlight(

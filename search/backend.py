@@ -71,16 +71,35 @@ class SearchBackend(Protocol):
 
 
 def open_backend(settings: Settings) -> SearchBackend:
-    """The backend ``settings.search_backend`` names, with synonyms from ``config_dir``."""
+    """The backend ``settings.search_backend`` names, with synonyms from ``config_dir``.
+
+    ``embedded``: a tantivy index under ``data_dir``. ``meilisearch``: the server at
+    ``MEILI_URL``, with ``MEILI_MASTER_KEY`` (or any key allowed to write the indexes).
+    """
+    from search.analysis import Synonyms
+
+    path = settings.config_dir / "synonyms.yaml"
+    synonyms = Synonyms.load(path) if path.is_file() else Synonyms()
     if settings.search_backend == "embedded":
-        from search.analysis import Synonyms
         from search.embedded import EmbeddedBackend
 
-        path = settings.config_dir / "synonyms.yaml"
-        synonyms = Synonyms.load(path) if path.is_file() else Synonyms()
         return EmbeddedBackend(settings.search_dir, synonyms=synonyms)
     if settings.search_backend == "meilisearch":
-        raise ConfigurationError("the meilisearch backend is not available yet")
+        if not settings.meili_url:
+            raise ConfigurationError(
+                "AGGREGATOR_SEARCH_BACKEND=meilisearch needs MEILI_URL (e.g. "
+                "http://127.0.0.1:7700) and usually MEILI_MASTER_KEY; neither is set"
+                if not settings.meili_master_key
+                else "AGGREGATOR_SEARCH_BACKEND=meilisearch needs MEILI_URL "
+                "(e.g. http://127.0.0.1:7700)"
+            )
+        if not settings.meili_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"MEILI_URL must be an http:// or https:// URL, not {settings.meili_url!r}"
+            )
+        from search.meili import MeiliBackend
+
+        return MeiliBackend(settings.meili_url, settings.meili_master_key, synonyms=synonyms)
     raise ConfigurationError(
         f"unknown search_backend {settings.search_backend!r}; expected 'embedded' or 'meilisearch'"
     )

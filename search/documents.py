@@ -7,9 +7,11 @@ shop document as built here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from aggregator.models import Entity, OfferRecord
+from search.analysis import key
 
 SHOP = "shop"
 OFFER = "offer"
@@ -45,11 +47,12 @@ def shop_document(entity: Entity) -> dict[str, Any]:
 
 
 def offer_document(shop: dict[str, Any], offer: OfferRecord) -> dict[str, Any]:
-    """An offer, carrying its shop's id, name, category, place and services for filters."""
+    """An offer, carrying its shop's id, name, category, place, services and hours for filters."""
     return {
         "id": offer_id(shop["entity_id"], offer),
         "doc_type": OFFER,
         "entity_id": shop["entity_id"],
+        "product_key": product_key(shop["entity_id"], offer.title),
         "source_id": offer.source_id,
         "platform": offer.platform,
         "title": offer.title,
@@ -65,6 +68,7 @@ def offer_document(shop: dict[str, Any], offer: OfferRecord) -> dict[str, Any]:
         "postcode": shop["postcode"],
         "city": shop["city"],
         "services": shop["services"],
+        "opening_hours": shop["opening_hours"],
         "lat": shop["lat"],
         "lon": shop["lon"],
     }
@@ -74,13 +78,24 @@ def offer_id(entity_id: str, offer: OfferRecord) -> str:
     return f"{entity_id}/{offer.platform}/{offer.source_id}"
 
 
+def product_key(entity_id: str, title: str) -> str:
+    """One product of one shop, however many platforms list it."""
+    return f"{entity_id}/{_title_key(title)}"
+
+
+@lru_cache(maxsize=65_536)  # product titles repeat across shops
+def _title_key(title: str) -> str:
+    return key(title)
+
+
 def entity_documents(entity: Entity) -> list[dict[str, Any]]:
-    """The shop document first, then one document per distinct offer."""
+    """The shop document first, then one document per product: when several platforms list
+    the same product of the shop (same title, whatever the case or accents), the first wins."""
     shop = shop_document(entity)
     offers: dict[str, dict[str, Any]] = {}
     for offer in entity.offers:
         document = offer_document(shop, offer)
-        offers[document["id"]] = document
+        offers.setdefault(document["product_key"], document)
     return [shop, *offers.values()]
 
 

@@ -1,4 +1,4 @@
-"""One query on one tantivy searcher: the shop page, the offer page, facets, hits."""
+"""One query on one tantivy searcher: the page of shops and offers, totals, facets, hits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import tantivy
 
 from aggregator.models import Listing
-from search.analysis import highlight
-from search.documents import OFFER, SHOP
-from search.embedded_query import QueryBuilder, combine
+from search.analysis import highlight, interest_phrases
+from search.documents import SHOP
+from search.embedded_query import QueryBuilder
 from search.embedded_rank import Ranked, Ranker
 from search.embedded_schema import payload_of
 from search.query import OfferHit, SearchAnswer, SearchQuery, ShopHit
@@ -20,30 +20,28 @@ from search.query import OfferHit, SearchAnswer, SearchQuery, ShopHit
 def answer(
     searcher: tantivy.Searcher, builder: QueryBuilder, query: SearchQuery, started: float
 ) -> SearchAnswer:
-    """Shops and offers both match the words and the filters; ``total`` and facets count shops.
-    Offers are listed only when there are words to look for."""
-    ranker = Ranker(searcher, builder)
-    text = builder.text(query.text)
-    filters = builder.filters(query)
-    start = (query.page - 1) * query.per_page
-    stop = start + query.per_page
-
-    shop_base = [builder.doc_type(SHOP), *filters]
-    buckets = ranker.buckets(shop_base, text, builder.interests(query.interests))
-    page = ranker.page(buckets, query, start, stop)
-    matching = combine([*shop_base, *([text.full] if text.full is not None else [])])
-    facets = ranker.facets(matching, query.facets, page.inside)
-    hits = [_shop_hit(payload_of(searcher.doc(i.address)), i, text.is_match) for i in page.items]
-
+    """Shops and offers both match the words and the filters, ranked as one list; ``total`` and
+    facets count shops. Offers are listed only when there are words to look for."""
+    text = builder.text(query.text, with_exact=query.sort == "distance")
+    interests = builder.interests(interest_phrases(query.interests, builder.synonyms))
+    page = Ranker(searcher, builder).page(query, text, builder.filters(query), interests)
+    hits: list[ShopHit] = []
     offers: list[OfferHit] = []
-    if text.full is not None:
-        offer_buckets = ranker.buckets([builder.doc_type(OFFER), *filters], text, None)
-        offer_page = ranker.page(offer_buckets, query, start, stop)
-        offers = [_offer_hit(payload_of(searcher.doc(i.address)), i) for i in offer_page.items]
-
+    for item in page.items:
+        doc = payload_of(searcher.doc(item.address))
+        if doc.get("doc_type") == SHOP:
+            hits.append(_shop_hit(doc, item, text.is_match))
+        else:
+            offers.append(_offer_hit(doc, item))
     took_ms = (time.perf_counter() - started) * 1000
     return SearchAnswer(
-        hits=hits, offers=offers, facets=facets, total=page.total, took_ms=took_ms, query=query
+        hits=hits,
+        offers=offers,
+        facets=page.facets,
+        total=page.shops,
+        offers_total=page.offers,
+        took_ms=took_ms,
+        query=query,
     )
 
 

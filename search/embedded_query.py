@@ -1,40 +1,60 @@
-"""SearchQuery -> tantivy queries: words with typos, prefix and synonyms; filters; interests; box.
+"""SearchQuery -> tantivy queries: words with typos, prefix and synonyms; filters; interests; geo.
 
-Every query word must match (Must), each one exactly (stemmed, boosted; in a title more), as a
-prefix when it is the last word, through a synonym, or with typos (folded, unstemmed, low boost).
-Two versions are built: ``exact`` (no typo clause) and ``full``; the ranker shows the documents
-matched by ``exact`` first, which is Meilisearch's "fewer typos first".
+Every query word must match (Must): exactly (stemmed), as a prefix when it is the last word and
+still being typed, through a synonym, or with typos (folded, unstemmed). Meilisearch ranks by
+buckets (fewer typos first, then the rest); to get the same order from one tantivy search, the
+score is built in bands of constants: each word matched without a typo adds ``BAND`` (plus a
+little when it is in a name or title: Meilisearch's attribute rule), a word matched only with
+typos adds a small constant, a shop matching the customer's interests adds ``INTEREST``. So
+``score // BAND`` is the number of words matched without a typo, and one search read in score
+order gives the buckets in order. Constants instead of BM25 are also what keeps a word found in
+a hundred thousand documents cheap: nothing is computed per document but a sum.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import tantivy
 from rapidfuzz.distance import Levenshtein
 from tantivy import Occur, Query
 
 from search.analysis import Synonyms, Unit, key, typo_budget
+from search.embedded_geo import EARTH_RADIUS_M, Cover, haversine_m
+from search.embedded_schema import filter_term
+from search.embedded_vocab import Vocabulary
 from search.query import SearchQuery
 
-TITLE_BOOST = 3.0
-SYNONYM_BOOST = 0.9
-PREFIX_BOOST = 0.6
-TYPO_BOOST = 0.3
+__all__ = ["EARTH_RADIUS_M", "QueryBuilder", "TextQueries", "combine", "haversine_m"]
+
+#: One word matched without a typo. Everything else added stays far below it (and ``INTEREST``).
+BAND = 10_000.0
+INTEREST = BAND / 2
+#: A word found in a name (shops) or a title (offers) rather than elsewhere.
+TITLE_BONUS = 2.0
+TYPO_SCORE = 1.0
 #: A prefix clause on a one-letter word would match most of the index.
 MIN_PREFIX_CHARS = 2
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
 class TextQueries:
-    """The word part of a query; both None when the query has no words (match all)."""
+    """The word part of a query; None when the query has no words (match all).
 
+    ``scored`` ranks in bands (see the module); ``exact`` matches the documents needing no typo
+    (the first bucket), for distance sorts; ``words`` is how many words a band counts.
+    """
+
+    scored: Query | None
     exact: Query | None
-    full: Query | None
+    words: int
     is_match: Callable[[str], bool]
+
+    def typo_tier(self, score: float) -> int:
+        """0 when every word matched without a typo, else how many words needed typos."""
+        return max(0, self.words - int(score // BAND)) if self.words else 0
 
 
 class QueryBuilder:
@@ -44,62 +64,98 @@ class QueryBuilder:
         self.schema = schema
         self.stemmer = stemmer
         self.synonyms = synonyms
+        self._stems: dict[str, str] = {}
+        #: The generation's words, once ``use`` has read them; see ``embedded_vocab``.
+        self.vocabulary: Vocabulary | None = None
+        self._version: object = None
+
+    def use(self, searcher: tantivy.Searcher, version: object) -> None:
+        """Read the vocabulary of ``searcher`` unless already read for ``version``."""
+        if version != self._version:
+            self.vocabulary = Vocabulary(searcher)
+            self._version = version
 
     def stem(self, word: str) -> str:
-        tokens = self.stemmer.analyze(word)
-        return tokens[0] if tokens else word
+        stem = self._stems.get(word)
+        if stem is None:
+            tokens = self.stemmer.analyze(word)
+            stem = tokens[0] if tokens else word
+            if len(self._stems) < 100_000:
+                self._stems[word] = stem
+        return stem
 
-    def text(self, text: str) -> TextQueries:
+    def text(self, text: str, with_exact: bool = True) -> TextQueries:
+        """The word queries; ``exact`` only ``with_exact`` (a distance sort needs it)."""
         units = self.synonyms.segment(text)
         if not units:
-            return TextQueries(None, None, lambda word: False)
+            return TextQueries(None, None, 0, lambda word: False)
         prefix_last = bool(text) and not text[-1].isspace()
-        exact, full = [], []
+        scored, exact = [], []
         for position, unit in enumerate(units):
             last = prefix_last and position == len(units) - 1
-            exact.append(self._unit(unit, last, typos=False))
-            full.append(self._unit(unit, last, typos=True))
-        return TextQueries(_all(exact), _all(full), self._matcher(units, prefix_last))
+            scored.append(self._unit(unit, last, typos=True))
+            if with_exact:
+                exact.append(self._unit(unit, last, typos=False))
+        count = sum(len(u.words) for u in units)
+        matcher = self._matcher(units, prefix_last)
+        return TextQueries(_all(scored), _all(exact) if exact else None, count, matcher)
 
     def _unit(self, unit: Unit, last: bool, typos: bool) -> Query:
-        words = [
-            self._word(w, last and i == len(unit.words) - 1, typos)
-            for i, w in enumerate(unit.words)
-        ]
-        own = _all(words)
+        own = _all(
+            [
+                self._word(w, last and i == len(unit.words) - 1, typos)
+                for i, w in enumerate(unit.words)
+            ]
+        )
         if not unit.alternatives:
             return own
-        alternatives = [
-            Query.boost_query(self._phrase(a), SYNONYM_BOOST) for a in unit.alternatives
-        ]
-        return _any([own, *alternatives])
+        band = BAND * len(unit.words)  # a synonym counts as all the unit's words, no typo
+        alternatives = [Query.const_score_query(self._phrase(a), band) for a in unit.alternatives]
+        return Query.disjunction_max_query([own, *alternatives], 0.0)
 
     def _word(self, word: str, last: bool, typos: bool) -> Query:
-        clauses = [self._exact(word)]
-        if last and len(word) >= MIN_PREFIX_CHARS:
-            clauses += self._folded(word, 0, True, PREFIX_BOOST)
-        budget = typo_budget(word)
-        if typos and budget:
-            clauses += self._folded(word, budget, last, TYPO_BOOST)
-        return _any(clauses)
-
-    def _folded(self, word: str, distance: int, prefix: bool, boost: float) -> list[Query]:
-        """Typo or prefix clauses on the unstemmed words, a title match worth more."""
-        return [
-            Query.boost_query(
-                Query.fuzzy_term_query(self.schema, field, word, distance=distance, prefix=prefix),
-                boost * weight,
-            )
-            for field, weight in (("title_fold", TITLE_BOOST), ("text_fold", 1.0))
-        ]
-
-    def _exact(self, word: str) -> Query:
         stem = self.stem(word)
-        title = Query.boost_query(Query.term_query(self.schema, "title", stem), TITLE_BOOST)
-        return _any([title, Query.term_query(self.schema, "text", stem)])
+        clauses = [
+            Query.const_score_query(
+                Query.term_query(self.schema, "title", stem), BAND + TITLE_BONUS
+            ),
+            Query.const_score_query(Query.term_query(self.schema, "text", stem), BAND),
+        ]
+        prefix = last and len(word) >= MIN_PREFIX_CHARS
+        budget = typo_budget(word) if typos else 0
+        vocabulary = self.vocabulary
+        if vocabulary is not None and vocabulary.is_frequent(word):
+            # See embedded_vocab: only the variants the stem does not already cover. A frequent
+            # word is a whole word: its typos are looked up as whole words too.
+            extensions = self._uncovered(vocabulary.with_prefix(word), stem) if prefix else []
+            if extensions:
+                clauses.append(self._terms(extensions, BAND))
+            if budget:
+                variants = self._uncovered(vocabulary.within(word, budget), stem)
+                variants = [v for v in variants if v not in extensions]
+                if variants:
+                    clauses.append(self._terms(variants, TYPO_SCORE))
+        else:
+            if prefix:
+                clauses.append(Query.const_score_query(self._fuzzy(word, 0, True), BAND))
+            if budget:
+                clauses.append(Query.const_score_query(self._fuzzy(word, budget, last), TYPO_SCORE))
+        return Query.disjunction_max_query(clauses, 0.0)
+
+    def _uncovered(self, terms: Sequence[str], stem: str) -> list[str]:
+        return [t for t in terms if self.stem(t) != stem]
+
+    def _terms(self, terms: list[str], score: float) -> Query:
+        return Query.const_score_query(Query.term_set_query(self.schema, "text_fold", terms), score)
+
+    def _fuzzy(self, word: str, distance: int, prefix: bool) -> Query:
+        """Typo and prefix clauses on the folded words (titles are in them too)."""
+        return Query.fuzzy_term_query(
+            self.schema, "text_fold", word, distance=distance, prefix=prefix
+        )
 
     def _phrase(self, words: tuple[str, ...]) -> Query:
-        return _all([self._exact(w) for w in words])
+        return _all([Query.term_query(self.schema, "text", self.stem(w)) for w in words])
 
     def _matcher(self, units: list[Unit], prefix_last: bool) -> Callable[[str], bool]:
         """Which folded words of a text the query matched, for highlighting."""
@@ -119,59 +175,64 @@ class QueryBuilder:
         return is_match
 
     def filters(self, query: SearchQuery) -> list[Query]:
-        """Exact filters on folded keys; they do not change scores."""
+        """Exact filters on folded keys, and "open now"; they do not change scores."""
         wanted = [
-            ("city_key", query.city),
-            ("postcode_key", query.postcode),
-            ("category_key", query.category),
-            ("platforms_key", query.platform),
-            *(("services_key", service) for service in query.services),
+            ("city", query.city),
+            ("postcode", query.postcode),
+            ("category", query.category),
+            ("platforms", query.platform),
+            *(("services", service) for service in query.services),
         ]
-        return [
-            Query.const_score_query(Query.term_query(self.schema, field, key(value)), 0.0)
-            for field, value in wanted
+        filters = [
+            _filter(Query.term_query(self.schema, "filters", filter_term(name, key(value))))
+            for name, value in wanted
             if value is not None and value.strip()
         ]
+        if query.open_now:
+            filters.append(_filter(self.open_at(query.at)))
+        return filters
+
+    def open_at(self, at: datetime | None) -> Query:
+        """Documents whose shop is open during ``at``'s 5 minutes (now when None): those of the
+        index's schedules that are (``use`` must have read them)."""
+        schedules = self.vocabulary.open_schedules(at) if self.vocabulary is not None else []
+        if not schedules:
+            return Query.empty_query()
+        return Query.term_set_query(self.schema, "schedule", schedules)
 
     def doc_type(self, doc_type: str) -> Query:
-        return Query.const_score_query(Query.term_query(self.schema, "doc_type", doc_type), 0.0)
+        return _filter(Query.term_query(self.schema, "doc_type", doc_type))
 
-    def interests(self, interests: list[str]) -> Query | None:
-        """Documents of the interests' categories, services or words (synonyms included)."""
-        clauses: list[Query] = []
-        for interest in interests:
-            for unit in self.synonyms.segment(interest):
-                for phrase in (unit.words, *unit.alternatives):
-                    slug = key(" ".join(phrase))
-                    clauses.append(Query.term_query(self.schema, "category_key", slug))
-                    clauses.append(Query.term_query(self.schema, "services_key", slug))
-                    clauses.append(
-                        _all([Query.term_query(self.schema, "text", self.stem(w)) for w in phrase])
-                    )
+    def interests(self, phrases: list[tuple[str, ...]]) -> Query | None:
+        """Shops whose topics hold every word of one of the phrases."""
+        clauses = [_all([Query.term_query(self.schema, "topics", w) for w in p]) for p in phrases]
         return _any(clauses) if clauses else None
 
-    def bbox(self, lat: float, lon: float, radius_m: float) -> Query:
-        """The box around a circle; the ranker drops the corners with the exact distance."""
-        dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-        cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-        dlon = min(180.0, dlat / cos_lat)
-        lat_q = Query.range_query(
-            self.schema, "lat", tantivy.FieldType.Float, lat - dlat, lat + dlat
-        )
-        lon_q = Query.range_query(
-            self.schema, "lon", tantivy.FieldType.Float, lon - dlon, lon + dlon
-        )
-        return Query.const_score_query(_all([lat_q, lon_q]), 0.0)
+    def boosted(self, scored: Query, interests: Query | None) -> Query:
+        """``scored`` with ``INTEREST`` added for the documents matching the interests."""
+        if interests is None:
+            return scored
+        boost = Query.const_score_query(interests, INTEREST)
+        return Query.boolean_query([(Occur.Must, scored), (Occur.Should, boost)])
+
+    def cells(self, cells: list[str]) -> Query:
+        return Query.term_set_query(self.schema, "geo", cells)
+
+    def within(self, cover: Cover, boundary_keys: list[int]) -> Query:
+        """Documents in the cells wholly inside a circle, or named as inside it by key."""
+        parts = []
+        if cover.inside:
+            parts.append(self.cells(cover.inside))
+        if boundary_keys:
+            parts.append(self.keys(boundary_keys))
+        return _filter(_any(parts)) if parts else Query.empty_query()
 
     def keys(self, keys: list[int]) -> Query:
-        return Query.term_set_query(self.schema, "key", keys)
+        return Query.term_set_query(self.schema, "key_term", [str(k) for k in keys])
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+def _filter(query: Query) -> Query:
+    return Query.const_score_query(query, 0.0)
 
 
 def _all(queries: list[Query]) -> Query:

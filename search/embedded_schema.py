@@ -1,36 +1,65 @@
 """The tantivy index layout: analyzers, schema, and a search document as a tantivy document.
 
 Fields:
-  ``title``     shop names (every spelling) or offer title, French-stemmed, boosted at query time
-  ``text``      everything searchable, French-stemmed (exact and synonym clauses)
-  ``*_fold``    the same words folded but not stemmed (typo and prefix clauses, counted on the
+  ``title``     shop names (every spelling) or offer title, French-stemmed: worth a bonus
+  ``text``      everything searchable, titles included, French-stemmed (exact and synonym clauses)
+  ``text_fold`` the same words folded but not stemmed (typo and prefix clauses, counted on the
                 word as written, like Meilisearch)
-  ``*_key``     folded exact values for filters; ``city``/``category``/``platforms``/``services``
-                keep the display value as a fast field for facet counts
-  ``lat``/``lon`` fast f64 for the bounding box and distances; ``key`` a u64 per document so an
-                exact set of documents (those inside a radius) can be named in one query
-  ``payload``   the document itself, JSON, returned by ``get`` and used to build hits
+  ``filters``   folded exact values for filters, one term each (``city=saint_orens``, see
+                ``filter_term``); on shops, ``city``/``category``/``platforms``/``services``
+                keep the display value as a fast field for facet counts (offers have none:
+                facets count shops, and a missing value costs nothing to aggregate)
+  ``doc_type``  shop or offer, a fast field too: one aggregation splits totals and facets by kind
+  ``schedule``  the shop's week of opening hours as one term (offers carry their shop's),
+                see ``search.opening_hours``; "open now" lists the schedules open now
+  ``topics``    a shop's plural-merged words (category, services, names, description): interests
+  ``geo``       the grid cells holding the place, see ``search.embedded_geo``
+  ``lat``/``lon`` fast f64 for distances; ``key`` a u64 per document (and ``key_term``, the same
+                as a term) so an exact set of documents (those near the edge of a radius and
+                inside it) can be named in one query
+  ``payload``   the document as JSON: a shop's whole (``get`` returns it), an offer's hit fields
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 import tantivy
 
-from search.analysis import key
+from search.analysis import key, topics
 from search.documents import SHOP
+from search.embedded_geo import cell_tokens
+from search.opening_hours import schedule_token
 
 #: Bumped when the fields change: an index built with another version is not reused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: tantivy's built-in whitespace tokenizer: for fields written as space-separated tokens.
+TOKENS = "whitespace"
 
 #: Names must not collide with tantivy's built-ins, which would silently win.
 STEM_ANALYZER = "fr_fold_stem"
 FOLD_ANALYZER = "fr_fold_only"
 
 FACET_FIELDS = ("city", "category", "platforms", "services")
+#: What an offer's payload keeps: the fields of an ``OfferHit`` (shops keep their whole document,
+#: which ``get`` returns). Smaller payloads are cheaper to store and to read back.
+OFFER_PAYLOAD = (
+    "id",
+    "doc_type",
+    "entity_id",
+    "source_id",
+    "platform",
+    "title",
+    "price",
+    "currency",
+    "availability",
+    "url",
+    "shop_name",
+    "city",
+)
 
 
 def stem_analyzer() -> tantivy.TextAnalyzer:
@@ -60,19 +89,24 @@ def register_analyzers(index: tantivy.Index) -> None:
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in ("id", "doc_type", "entity_id"):
-        builder.add_text_field(name, stored=name != "doc_type", tokenizer_name="raw")
-    builder.add_unsigned_field("key", indexed=True, fast=True)
+    for name in ("id", "entity_id"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("doc_type", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_unsigned_field("key", fast=True)
+    # The same number as a term: a set of terms of a text field is a cheap query, a set of
+    # values of a number field is a scan of the whole column.
+    builder.add_text_field("key_term", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("title", tokenizer_name=STEM_ANALYZER, index_option="freq")
     builder.add_text_field("text", tokenizer_name=STEM_ANALYZER, index_option="freq")
-    builder.add_text_field("title_fold", tokenizer_name=FOLD_ANALYZER, index_option="basic")
     builder.add_text_field("text_fold", tokenizer_name=FOLD_ANALYZER, index_option="basic")
-    for name in ("city_key", "postcode_key", "category_key", "platforms_key", "services_key"):
-        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("filters", tokenizer_name=TOKENS, index_option="basic")
     for name in FACET_FIELDS:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
-    builder.add_float_field("lat", indexed=True, fast=True)
-    builder.add_float_field("lon", indexed=True, fast=True)
+    builder.add_text_field("schedule", tokenizer_name="raw", index_option="basic")
+    for name in ("topics", "geo"):
+        builder.add_text_field(name, tokenizer_name=TOKENS, index_option="basic")
+    builder.add_float_field("lat", fast=True)
+    builder.add_float_field("lon", fast=True)
     builder.add_bytes_field("payload", stored=True)
     return builder.build()
 
@@ -83,61 +117,109 @@ def doc_key(doc_id: str) -> int:
 
 
 def to_tantivy(document: dict[str, Any]) -> tantivy.Document:
-    """Index one search document (from ``search.documents``)."""
+    """Index one search document (from ``search.documents``).
+
+    Written for speed (a rebuild calls it a million times): one ``add_text`` per text field,
+    the pieces joined by a line break (the analyzers split on it; nothing here relies on word
+    positions across pieces), and cached folding of the repeated values."""
     doc = tantivy.Document()
     doc.add_text("id", document["id"])
     doc.add_text("doc_type", document["doc_type"])
     doc.add_text("entity_id", document["entity_id"])
-    doc.add_unsigned("key", doc_key(document["id"]))
-    if document["doc_type"] == SHOP:
+    number = doc_key(document["id"])
+    doc.add_unsigned("key", number)
+    doc.add_text("key_term", str(number))
+    shop = document["doc_type"] == SHOP
+    services = document["services"]
+    if shop:
         titles = document["names"] or [document["name"]]
         platforms = document["platforms"]
-        extra = [*_slug_words(document.get("category")), document.get("description")]
-        extra.append(document.get("address"))
+        category = document.get("category")
+        extra = [_slug_words(category), document.get("description"), document.get("address")]
+        words = topics([category, *services, *titles, document.get("description")])
+        if words:
+            doc.add_text("topics", " ".join(words))
     else:
         titles = [document["title"]]
         platforms = [document["platform"]]
         extra = [document.get("description"), document.get("offer_category")]
-    searchable = [
-        *titles,
-        *document["services"],
-        *extra,
+    title = "\n".join(titles)
+    text = "\n".join(
+        filter(None, [title, *services, *extra, document.get("city"), document.get("postcode")])
+    )
+    doc.add_text("title", title)
+    doc.add_text("text", text)
+    doc.add_text("text_fold", text)
+    terms, facets = _filter_values(
+        shop,
         document.get("city"),
         document.get("postcode"),
-    ]
-    for title in titles:
-        doc.add_text("title", title)
-        doc.add_text("title_fold", title)
-    for text in filter(None, searchable):
-        doc.add_text("text", text)
-        doc.add_text("text_fold", text)
-    _add_values(doc, "city", [document.get("city")])
-    _add_values(doc, "postcode", [document.get("postcode")], facet=False)
-    _add_values(doc, "category", [document.get("category")])
-    _add_values(doc, "platforms", platforms)
-    _add_values(doc, "services", document["services"])
-    if document.get("lat") is not None and document.get("lon") is not None:
-        doc.add_float("lat", float(document["lat"]))
-        doc.add_float("lon", float(document["lon"]))
+        document.get("category"),
+        tuple(platforms),
+        tuple(services),
+    )
+    doc.add_text("filters", terms)
+    for field, value in facets:
+        doc.add_text(field, value)
+    schedule = schedule_token(document.get("opening_hours"))
+    if schedule:
+        doc.add_text("schedule", schedule)
+    lat, lon = document.get("lat"), document.get("lon")
+    if lat is not None and lon is not None:
+        doc.add_float("lat", float(lat))
+        doc.add_float("lon", float(lon))
+        doc.add_text("geo", cell_tokens(float(lat), float(lon)))
+    if not shop:  # an offer is only ever shown as a hit: keep what a hit shows
+        document = {k: document[k] for k in OFFER_PAYLOAD if document.get(k) is not None}
     payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     doc.add_bytes("payload", payload.encode("utf-8"))
     return doc
 
 
-def _add_values(doc: tantivy.Document, name: str, values: list[Any], facet: bool = True) -> None:
-    """One value per key and document ("Livraison" and "livraison" count once)."""
-    by_key: dict[str, str] = {}
-    for value in values:
-        if value and key(value):
-            by_key.setdefault(key(value), str(value))
-    for folded, value in by_key.items():
-        doc.add_text(f"{name}_key", folded)
-        if facet:
-            doc.add_text(name, value)
+@lru_cache(maxsize=4096)  # a shop's offers share its values, and come right after it
+def _filter_values(
+    shop: bool,
+    city: str | None,
+    postcode: str | None,
+    category: str | None,
+    platforms: tuple[str, ...],
+    services: tuple[str, ...],
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The filter terms (one per distinct folded value: "Livraison" and "livraison" count once)
+    as one whitespace-separated text, and on shops the (field, display value) pairs for facets."""
+    terms: list[str] = []
+    facets: list[tuple[str, str]] = []
+    for name, values, facet in (
+        ("city", [city], shop),
+        ("postcode", [postcode], False),
+        ("category", [category], shop),
+        ("platforms", platforms, shop),
+        ("services", services, shop),
+    ):
+        by_key: dict[str, str] = {}
+        for value in values:
+            folded = _key(str(value)) if value else ""
+            if folded:
+                by_key.setdefault(folded, str(value))
+        for folded, value in by_key.items():
+            terms.append(filter_term(name, folded))
+            if facet:
+                facets.append((name, value))
+    return " ".join(terms), tuple(facets)
 
 
-def _slug_words(slug: str | None) -> list[str]:
-    return [slug.replace("-", " ").replace("_", " ")] if slug else []
+def filter_term(name: str, folded: str) -> str:
+    """The term of the ``filters`` field for one folded value: ``city=saint_orens``."""
+    return f"{name}={folded.replace(' ', '_')}"
+
+
+@lru_cache(maxsize=65_536)
+def _key(value: str) -> str:
+    return key(value)
+
+
+def _slug_words(slug: str | None) -> str | None:
+    return slug.replace("-", " ").replace("_", " ") if slug else None
 
 
 def payload_of(doc: tantivy.Document) -> dict[str, Any]:

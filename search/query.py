@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,16 +13,26 @@ from aggregator.models import Listing
 FACET_NAMES: tuple[str, ...] = ("city", "category", "platforms", "services")
 
 MAX_PER_PAGE = 100
+#: Most values listed per facet (counts stay exact); Meilisearch's ``maxValuesPerFacet``.
+MAX_FACET_VALUES = 1000
+#: Offers rank a little below shops that match as well: a customer first looks for a shop.
+OFFER_WEIGHT = 0.9
 
 
 class SearchQuery(BaseModel):
     """One "buy local" query: words, filters, a place, interests and a page.
 
     Filters (``city``, ``postcode``, ``category``, ``platform``, every one of ``services``) match
-    exactly, whatever the case, accents or punctuation. ``radius_m`` keeps shops within that
-    distance of ``lat``/``lon``; ``sort="distance"`` orders by distance from it (shops that match
-    the words without typos still come first, as in Meilisearch). ``interests`` move shops of
-    those categories or themes up without hiding the others. An empty ``text`` lists shops.
+    exactly, whatever the case, accents or punctuation. ``open_now`` keeps shops whose opening
+    hours say open at ``at`` (default: now, Paris time; unreadable hours are never open).
+    ``radius_m`` keeps shops within that distance of ``lat``/``lon``; ``sort="distance"`` orders
+    by distance from it (shops that match the words without typos still come first, as in
+    Meilisearch). ``interests`` (taxonomy themes, or any words) move shops of those categories,
+    services or words up without hiding the others. An empty ``text`` lists shops.
+
+    Shops and offers are ranked together, as one list (Meilisearch's federated search); ``page``
+    and ``per_page`` page through that list, and the answer splits each page into its shops and
+    its offers. Offers are only looked for when there are words.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -32,6 +43,9 @@ class SearchQuery(BaseModel):
     category: str | None = None
     platform: str | None = None
     services: list[str] = Field(default_factory=list)
+    open_now: bool = False
+    #: The moment ``open_now`` refers to; None means the current time.
+    at: datetime | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     radius_m: float | None = Field(default=None, gt=0)
@@ -104,12 +118,13 @@ class OfferHit(BaseModel):
 
 
 class SearchAnswer(BaseModel):
-    """Shops and offers for one query. ``total`` counts matching shops; ``facets`` maps each
-    requested facet to value -> number of matching shops."""
+    """One page of shops and offers. ``total`` counts matching shops, ``offers_total`` matching
+    offers; ``facets`` maps each requested facet to value -> number of matching shops."""
 
     hits: list[ShopHit] = Field(default_factory=list)
     offers: list[OfferHit] = Field(default_factory=list)
     facets: dict[str, dict[str, int]] = Field(default_factory=dict)
     total: int = 0
+    offers_total: int = 0
     took_ms: float = 0.0
     query: SearchQuery

@@ -320,3 +320,10 @@ def test_facet_values_spelled_differently_count_as_one(tmp_path: Path) -> None:
         assert answer.facets["city"] == {"Toulouse": 3}
         assert sum(answer.facets["services"].values()) == 2
         assert search(backend, city="Toulouse").total == 3
+
+
+def test_offer_payloads_keep_every_field_a_hit_shows() -> None:
+    from search.embedded_schema import OFFER_PAYLOAD
+    from search.query import OfferHit
+
+    assert set(OfferHit.model_fields) - {"distance_m", "score"} <= set(OFFER_PAYLOAD)

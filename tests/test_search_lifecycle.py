@@ -190,5 +190,5 @@ def test_open_backend_from_settings(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "search" / "current").is_file()
     backend.close()
     meili = Settings(data_dir=tmp_path / "var", config_dir=config, search_backend="meilisearch")
-    with pytest.raises(ConfigurationError, match="meilisearch backend is not available yet"):
+    with pytest.raises(ConfigurationError, match="needs MEILI_URL"):
         open_backend(meili)
