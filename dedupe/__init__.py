@@ -1,18 +1,21 @@
 """Matching: normalisation, blocking, scoring, clustering, golden records, evaluation.
 
-The pipeline calls :func:`match_shops`; reviewers' tools call :func:`explain`; benchmarks call
-:func:`evaluate`.
+The pipeline calls :func:`match_shops` (and :func:`update` for incremental runs); reviewers'
+tools call :func:`explain`; benchmarks call :func:`match_table` and :func:`evaluate`.
 """
 
 from __future__ import annotations
 
 from dedupe.blocking import BlockingRules
 from dedupe.comparisons import Comparison, Level
+from dedupe.config import MatchConfig, Thresholds
 from dedupe.defaults import DEFAULT_COMPARISONS
 from dedupe.evaluation import evaluate
 from dedupe.golden import GOLDEN_FIELDS
-from dedupe.matcher import MatchResult, Thresholds, explain, match_shops
+from dedupe.matcher import MatchResult, explain, match_shops, match_table, update
 from dedupe.scoring import MatchModel
+from dedupe.state import MatchState
+from dedupe.table import ShopTable
 from dedupe.taxonomy import Taxonomy, load_taxonomy, normalise_category
 
 __all__ = [
@@ -21,13 +24,18 @@ __all__ = [
     "BlockingRules",
     "Comparison",
     "Level",
+    "MatchConfig",
     "MatchModel",
     "MatchResult",
+    "MatchState",
+    "ShopTable",
     "Taxonomy",
     "Thresholds",
     "evaluate",
     "explain",
     "load_taxonomy",
     "match_shops",
+    "match_table",
     "normalise_category",
+    "update",
 ]

@@ -1,58 +1,56 @@
-"""Blocking: which record pairs are worth scoring, so that the work grows with the records.
+"""Blocking keys: which record pairs are worth scoring, so that the work grows with the records.
 
 A pair is a candidate when the two records share any blocking key:
 
-- ``siret``, ``phone`` (any of a record's numbers), ``email``, ``website`` domain;
-- ``postcode + name token`` and ``town + name token`` for each name word that is not too
-  common across all records (a platform without postcodes still names the town);
-- ``house number + street word`` (the longest word of the street), which catches records from a
-  platform that gives no postcode;
-- ``geo cell + name token``: a ~200 m grid; a record meets the records of its own and the eight
-  neighbouring cells that share one of its rarer name words (any word when it has no rare one).
+- ``siret``, ``phone`` (any of a record's numbers), ``email``, ``website`` domain (identifiers
+  shared too widely are already blanked, see :mod:`dedupe.shared`);
+- ``name``: postcode + name word, and ``town``: town + name word, for each name word that is
+  not too common across all records (a platform without postcodes still names the town; town
+  blocks only pair a record without postcode with another);
+- ``address``: house number + longest street word + département (or town), and ``street``:
+  the same alone for records with neither postcode nor town; they catch
+  records whose names differ ("Chez Paul" / "Restaurant Chez Paul" are caught by ``name``,
+  "Le Fournil" / "Boulangerie Léa" at one address by this);
+- ``geo``: a ~400 m cell + name word (up to two words per record), on four grids shifted by
+  half a cell, so that any two points less than 200 m apart share a cell on one grid.
 
-Blocks larger than ``max_block_size`` are skipped (counted in the stats): a key that many
-records share does not identify anything and would make the pair count quadratic.
+Blocks larger than the rule's limit are skipped and counted: a key many records share does not
+identify anything and would make the pair count quadratic. Every key depends only on its own
+record and on whether a name word is *common* (``common_limit`` records or more), so an
+incremental run recomputes the keys of changed records only.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import chain
 
-from dedupe.prepare import Prepared
+import numpy as np
+
+from dedupe.arrays import isin
+from dedupe.text import key_tokens
 
 _METRES_PER_DEGREE = 111_320.0
 #: Longitude cells are sized for mainland France's middle latitude.
 _REFERENCE_LATITUDE = 46.0
-#: Street words too generic to block on.
-_STREET_TYPES = frozenset(
-    [
-        "rue",
-        "avenue",
-        "boulevard",
-        "place",
-        "chemin",
-        "route",
-        "impasse",
-        "allee",
-        "faubourg",
-        "cours",
-        "quai",
-        "square",
-        "lotissement",
-        "residence",
-        "passage",
-        "promenade",
-        "esplanade",
-        "hameau",
-        "saint",
-        "sainte",
-        "grande",
-        "grand",
-    ]
-)
+RULES: tuple[str, ...] = (
+    "siret", "phone", "email", "website", "name", "town", "address", "street", "geo",
+)  # fmt: skip
+RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
+
+
+def pair_filters(prepared) -> dict[int, np.ndarray]:  # noqa: ANN001
+    """Rules whose blocks pair only records of which at least one has the flag: ``town`` pairs
+    need a record without postcode (with postcodes, ``name`` pairs them), ``street`` one with
+    neither postcode nor town."""
+    no_postcode = prepared.postcode < 0
+    return {
+        RULE_CODE["town"]: no_postcode,
+        RULE_CODE["street"]: no_postcode & (prepared.city_hash == 0),
+    }
 
 
 @dataclass(frozen=True)
@@ -60,118 +58,197 @@ class BlockingRules:
     """Knobs of blocking. Defaults keep candidate pairs near-linear in the records."""
 
     max_block_size: int = 100
-    #: A name word in more than this share of records (and at least ``common_token_min``) is
-    #: too common to pair records on with their postcode.
-    common_token_share: float = 0.005
+    #: Geographic blocks are denser (every shop of a street): a smaller limit.
+    max_geo_block_size: int = 40
+    #: A name word in more than this share of records (and more than ``common_token_min``)
+    #: is too common to pair records on.
+    common_token_share: float = 0.002
     common_token_min: int = 30
-    cell_m: float = 200.0
+    #: The resolved limit (records) for a common word: fixed by the first full run, kept by
+    #: incremental runs so that their keys stay those of a full run with the same rules.
+    common_limit: int | None = None
+    cell_m: float = 400.0
+    #: Rules switched off (for measuring what each one adds).
+    disabled: frozenset[str] = frozenset()
+
+    def resolve(self, n_records: int) -> BlockingRules:
+        if self.common_limit is not None:
+            return self
+        limit = max(self.common_token_min, int(self.common_token_share * n_records))
+        return replace(self, common_limit=limit)
+
+    def limit(self, rule_code: int) -> int:
+        return self.max_geo_block_size if rule_code == RULE_CODE["geo"] else self.max_block_size
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(*parts: np.ndarray | int, start: np.ndarray | None = None) -> np.ndarray:
+    """A 64-bit key from several integer columns (splitmix64 finaliser over each part),
+    continuing from the keys ``start`` when given."""
+    with np.errstate(over="ignore"):
+        acc = np.zeros(1, dtype=np.uint64) if start is None else start.view(np.uint64)
+        for part in parts:
+            x = acc ^ np.asarray(part).astype(np.uint64)
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            acc = x ^ (x >> np.uint64(31))
+    return acc.view(np.int64)
 
 
 @dataclass
-class Blocks:
-    """Candidate pairs as two parallel row lists (``a[k] < b[k]``), sorted, plus counts."""
+class Words:
+    """Name words of some rows, flat: ``count[k]`` words for the k-th row, then each word's
+    hash and length (see :mod:`dedupe.normaliser`)."""
 
-    a: list[int]
-    b: list[int]
-    stats: dict[str, int] = field(default_factory=dict)
+    count: np.ndarray
+    hash: np.ndarray
+    length: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.a)
+    @property
+    def owner(self) -> np.ndarray:
+        """For each word, the position of its row."""
+        return np.repeat(np.arange(len(self.count)), self.count)
 
+    @classmethod
+    def of(cls, names: Sequence[str]) -> Words:
+        words = [key_tokens(name) for name in names]
+        flat = list(chain.from_iterable(words))
+        return cls(
+            np.fromiter(map(len, words), np.int16, count=len(words)),
+            np.fromiter(map(hash, flat), np.int64, count=len(flat)),
+            np.fromiter(map(len, flat), np.int16, count=len(flat)),
+        )
 
-def candidate_pairs(prepared: Prepared, rules: BlockingRules | None = None) -> Blocks:
-    """Every pair of rows sharing a blocking key, each once."""
-    rules = rules or BlockingRules()
-    n = len(prepared)
-    common = _common_tokens(prepared, rules)
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for i, key in _keys(prepared, common):
-        blocks[key].append(i)
-    pairs: set[int] = set()
-    stats: Counter[str] = Counter()
-    for key, rows in blocks.items():
-        if len(rows) < 2:
-            continue
-        rule = key.split("|", 1)[0]
-        if len(rows) > rules.max_block_size:
-            stats[f"skipped_blocks_{rule}"] += 1
-            continue
-        before = len(pairs)
-        _add_all_pairs(pairs, rows, n)
-        stats[f"pairs_{rule}"] += len(pairs) - before
-    before = len(pairs)
-    _add_geo_pairs(pairs, prepared, rules, n, common)
-    stats["pairs_geo"] += len(pairs) - before
-    ordered = sorted(pairs)
-    stats["pairs"] = len(ordered)
-    return Blocks([p // n for p in ordered], [p % n for p in ordered], dict(stats))
+    @classmethod
+    def concat(cls, parts: Sequence[Words]) -> Words:
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("count", "hash", "length"))
+        )
 
 
-def _common_tokens(prepared: Prepared, rules: BlockingRules) -> frozenset[str]:
-    counts: Counter[str] = Counter()
-    for tokens in prepared.name_tokens:
-        counts.update(tokens)
-    limit = max(rules.common_token_min, rules.common_token_share * len(prepared))
-    return frozenset(token for token, count in counts.items() if count > limit)
+def word_counts(words: Words) -> Counter[int]:
+    """How many of the rows hold each word (by hash)."""
+    values, counts = np.unique(words.hash, return_counts=True)
+    return Counter(dict(zip(values.tolist(), counts.tolist(), strict=True)))
 
 
-def _keys(prepared: Prepared, common: frozenset[str]) -> Iterator[tuple[int, str]]:
-    for i in range(len(prepared)):
-        if prepared.sirets[i]:
-            yield i, f"siret|{prepared.sirets[i]}"
-        for phone in prepared.phones[i]:
-            yield i, f"phone|{phone}"
-        if prepared.emails[i]:
-            yield i, f"email|{prepared.emails[i]}"
-        if prepared.domains[i]:
-            yield i, f"website|{prepared.domains[i]}"
-        places = [p for p in (prepared.postcodes[i], prepared.cities[i]) if p]
-        for place in places:
-            for token in prepared.name_tokens[i]:
-                if token not in common:
-                    yield i, f"name|{place}|{token}"
-        number, street = prepared.numbers[i], prepared.streets[i]
-        if number and street:
-            words = [w for w in street.split() if len(w) > 2 and w not in _STREET_TYPES]
-            if words:
-                yield i, f"address|{number.split()[0]}|{max(words, key=len)}"
+class _Keys:
+    """Blocking keys collected rule by rule, as parallel arrays."""
+
+    def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
+        self.keys: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.rules: list[np.ndarray] = []
+        self.disabled = disabled
+
+    def add(self, rule: str, keys: np.ndarray, rows: np.ndarray) -> None:
+        if len(keys) and rule not in self.disabled:
+            self.keys.append(keys)
+            self.rows.append(rows)
+            self.rules.append(np.full(len(keys), RULE_CODE[rule], dtype=np.int8))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8)
+        return (
+            np.concatenate(self.keys),
+            np.concatenate(self.rows).astype(np.int32),
+            np.concatenate(self.rules),
+        )
 
 
-def _add_all_pairs(pairs: set[int], rows: list[int], n: int) -> None:
-    rows = sorted(set(rows))
-    for x, i in enumerate(rows):
-        base = i * n
-        pairs.update(base + j for j in rows[x + 1 :])
+def row_keys(
+    prepared,  # noqa: ANN001 - dedupe.prepare.Prepared
+    rows: np.ndarray,
+    words: Words,
+    common: np.ndarray,
+    rules: BlockingRules,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(keys, rows, rule codes)`` of every blocking key of ``rows`` (``words``: their name
+    words; ``common``: the sorted hashes of words too common to block on)."""
+    out = _Keys(rules.disabled)
+    for rule, columns in (
+        ("siret", ("siret",)),
+        ("phone", ("phone1", "phone2")),
+        ("email", ("email",)),
+        ("website", ("domain",)),
+    ):
+        for column in columns:
+            values = prepared.column(column)[rows]
+            present = values != 0
+            out.add(rule, _mix(RULE_CODE[rule], values[present]), rows[present])
+
+    owner = words.owner
+    kept = ~isin(words.hash, common)
+    postcode = prepared.postcode[rows][owner]
+    city = prepared.city_hash[rows][owner]
+    for rule, place, present in (
+        ("name", postcode, kept & (postcode >= 0)),
+        ("town", city, kept & (city != 0)),
+    ):
+        code = RULE_CODE[rule]
+        out.add(rule, _mix(code, place[present], words.hash[present]), rows[owner[present]])
+
+    _address_keys(prepared, rows, out)
+    _geo_keys(prepared, rows, owner, words.hash, words.length.astype(np.int64), kept, rules, out)
+    return out.arrays()
 
 
-def _add_geo_pairs(
-    pairs: set[int], prepared: Prepared, rules: BlockingRules, n: int, common: frozenset[str]
+def _address_keys(prepared, rows: np.ndarray, out: _Keys) -> None:  # noqa: ANN001
+    number, word = prepared.number[rows], prepared.street_word[rows]
+    has = (number > 0) & (word != 0)
+    postcode, city = prepared.postcode[rows], prepared.city_hash[rows]
+    code = RULE_CODE["address"]
+    for mask, place in ((has & (postcode >= 0), postcode // 1000), (has & (city != 0), city)):
+        out.add("address", _mix(code, number[mask], word[mask], place[mask]), rows[mask])
+    # Alone, for a platform that gives neither postcode nor town: its blocks pair a placeless
+    # record with any other, never two records that both say where they are.
+    code = RULE_CODE["street"]
+    out.add("street", _mix(code, number[has], word[has]), rows[has])
+
+
+def _geo_keys(  # noqa: PLR0913
+    prepared,  # noqa: ANN001
+    rows: np.ndarray,
+    owner: np.ndarray,
+    word_hash: np.ndarray,
+    length: np.ndarray,
+    kept: np.ndarray,
+    rules: BlockingRules,
+    out: _Keys,
 ) -> None:
-    """Pairs within neighbouring ~``cell_m`` cells that share a name word.
-
-    Every word is indexed, but a record looks its neighbours up by its rarer words only
-    ("ange" of "Boulangerie Ange"), or by all its words when it has no rare one ("Boulangerie").
-    """
+    """Up to two words per located record (its two longest uncommon words, else its two
+    longest words) on four grids of ``cell_m`` cells shifted by half a cell."""
+    lat, lon = prepared.lat[rows], prepared.lon[rows]
+    located = ~np.isnan(lat)
+    if not located.any() or not len(owner):
+        return
+    has_kept = np.zeros(len(rows), bool)
+    has_kept[owner[kept]] = True
+    usable = located[owner] & (kept | ~has_kept[owner])
+    # Per record: longest first, then in name order (not by hash: hashes are salted per
+    # process, and the choice must be the same in every run).
+    order = np.lexsort((np.arange(len(owner)), -length, owner))
+    order = order[usable[order]]
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]]
+    rank = np.arange(len(order)) - np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    chosen = order[rank < 2]
+    who, words = owner[chosen], word_hash[chosen]
     dlat = rules.cell_m / _METRES_PER_DEGREE
     dlon = dlat / math.cos(math.radians(_REFERENCE_LATITUDE))
-    cells: dict[tuple[int, int, str], list[int]] = defaultdict(list)
-    located: list[tuple[int, int, int]] = []
-    for i in range(len(prepared)):
-        lat, lon = prepared.lats[i], prepared.lons[i]
-        if lat is None or lon is None or not prepared.name_tokens[i]:
-            continue
-        ci, cj = math.floor(lat / dlat), math.floor(lon / dlon)
-        located.append((i, ci, cj))
-        for token in prepared.name_tokens[i]:
-            cells[(ci, cj, token)].append(i)
-    limit = rules.max_block_size
-    for i, ci, cj in located:
-        tokens = prepared.name_tokens[i]
-        query = [t for t in tokens if t not in common] or tokens
-        for token in query:
-            for di in (-1, 0, 1):
-                for dj in (-1, 0, 1):
-                    rows = cells.get((ci + di, cj + dj, token))
-                    if not rows or len(rows) > limit:
-                        continue
-                    pairs.update(i * n + j if i < j else j * n + i for j in rows if j != i)
+    y, x = lat[who] / dlat, lon[who] / dlon
+    base = _mix(RULE_CODE["geo"], words)
+    owners = rows[who]
+    for grid, (oy, ox) in enumerate(((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))):
+        # One number per cell of this grid (cells are far fewer than 2**24 a side).
+        cell = (np.floor(y + oy).astype(np.int64) << 24) ^ np.floor(x + ox).astype(np.int64)
+        out.add("geo", _mix(cell + (grid << 56), start=base), owners)
+
+
+def candidate_pairs(prepared, rules: BlockingRules | None = None):  # noqa: ANN001, ANN201
+    """Every pair of rows sharing an active blocking key (see :mod:`dedupe.blockindex`)."""
+    from dedupe.blockindex import candidate_pairs as pairs
+
+    return pairs(prepared, rules)

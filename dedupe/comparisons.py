@@ -5,6 +5,10 @@ Splink-style: a :class:`Comparison` names the field, how two records' values are
 with its own m and u probabilities. The first level whose condition holds is the pair's level;
 a pair where either value is missing gets the neutral ``missing`` level (weight 0).
 
+Measures take whole columns of pairs (numpy arrays of rows) and return one float per pair, NaN
+where a value is missing; the text measures live in :mod:`dedupe.measures`.
+
+>>> from dedupe.measures import same_any
 >>> phone = Comparison("phone", ("phones",), same_any,
 ...                    (Level("exact", 0.7, 1e-4, at_least=1.0), Level("different", 0.3, 0.9999)))
 >>> phone.level_of(1.0).label
@@ -16,15 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from rapidfuzz import fuzz
-
-from dedupe.prepare import Prepared
+import numpy as np
 
 #: Level index stored for a pair where either value is missing.
 MISSING = 255
-#: ``measure(prepared, rows_a, rows_b)`` -> one value per pair, ``None`` where a value is missing.
-Measure = Callable[[Prepared, Sequence[int], Sequence[int]], list[float | None]]
+#: ``measure(prepared, rows_a, rows_b)`` -> one value per pair, NaN where a value is missing.
+Measure = Callable[[Any, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class Comparison:
     #: How the weight counts as conflict evidence (clustering refuses merges on strong conflict):
     #: ``"identifying"`` for and against, ``"against"`` only when negative, ``"context"`` never.
     role: str = "identifying"
+    #: What the comparison shows of one record in explanations (default: its columns).
+    show: Callable[[Any, int], object] | None = None
 
     def __post_init__(self) -> None:
         if not self.levels or len(self.levels) >= MISSING:
@@ -86,8 +91,21 @@ class Comparison:
     def weights(self) -> tuple[float, ...]:
         return tuple(level.weight for level in self.levels)
 
+    def tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weight and conflict weight per level index (256 entries: ``MISSING`` is 0)."""
+        weights, conflicts = np.zeros(256), np.zeros(256)
+        for index, level in enumerate(self.levels):
+            weights[index] = level.weight
+            conflicts[index] = self.conflict_weight(index)
+        return weights, conflicts
+
+    def best_below(self, value: float) -> float:
+        """The highest weight a value below ``value`` can reach (bounds for pruning)."""
+        reachable = [lv.weight for lv in self.levels if lv.at_least is None or lv.at_least < value]
+        return max(reachable, default=0.0)
+
     def level_index(self, value: float | None) -> int:
-        if value is None:
+        if value is None or value != value:
             return MISSING
         for index, level in enumerate(self.levels):
             if level.holds(value):
@@ -98,14 +116,29 @@ class Comparison:
         index = self.level_index(value)
         return None if index == MISSING else self.levels[index]
 
-    def level_indices(
-        self, prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-    ) -> bytearray:
-        """The level of every pair ``(rows_a[k], rows_b[k])`` (``MISSING`` = 255)."""
-        return bytearray(self.level_index(v) for v in self.measure(prepared, rows_a, rows_b))
+    def levels_of(self, values: np.ndarray) -> np.ndarray:
+        """The level index of every measured value (``MISSING`` for NaN), vectorised."""
+        out = np.full(len(values), len(self.levels) - 1, dtype=np.uint8)
+        for index in range(len(self.levels) - 1, -1, -1):
+            level = self.levels[index]
+            holds = np.ones(len(values), dtype=bool)
+            if level.at_least is not None:
+                holds &= values >= level.at_least
+            if level.at_most is not None:
+                holds &= values <= level.at_most
+            out[holds] = index
+        out[np.isnan(values)] = MISSING
+        return out
 
-    def values(self, prepared: Prepared, row: int) -> object:
+    def level_indices(self, prepared: Any, rows_a: Sequence[int], rows_b: Sequence[int]):
+        """The level of every pair ``(rows_a[k], rows_b[k])`` (``MISSING`` = 255)."""
+        a, b = np.asarray(rows_a, dtype=np.int64), np.asarray(rows_b, dtype=np.int64)
+        return self.levels_of(self.measure(prepared, a, b))
+
+    def values(self, prepared: Any, row: int) -> object:
         """What this comparison reads from one record (for explanations)."""
+        if self.show is not None:
+            return self.show(prepared, row)
         found = [prepared.column(c)[row] for c in self.columns]
         return found[0] if len(found) == 1 else found
 
@@ -115,155 +148,3 @@ class Comparison:
             raise ValueError(f"comparison {self.name!r}: expected {len(self.levels)} (m, u) pairs")
         levels = tuple(replace(lv, m=m, u=u) for lv, (m, u) in zip(self.levels, m_u, strict=True))
         return replace(self, levels=levels)
-
-
-# --- measures -------------------------------------------------------------------------------
-
-
-def name_similarity(
-    prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-) -> list[float | None]:
-    """1.0 for equal normalised names, else the mean of token-set and token-sort ratios (≤ 0.99).
-
-    Token-set alone scores a name contained in another as identical ("boulangerie" vs
-    "boulangerie ange"); averaging with token-sort keeps word order free but length honest.
-    """
-    names = prepared.names
-    out: list[float | None] = []
-    for i, j in zip(rows_a, rows_b, strict=True):
-        a, b = names[i], names[j]
-        if not a or not b:
-            out.append(None)
-        elif a == b:
-            out.append(1.0)
-        else:
-            score = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 200
-            out.append(min(score, 0.99))
-    return out
-
-
-def address_similarity(
-    prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-) -> list[float | None]:
-    """1.0 for the same number and street; 0.0 for two different house numbers or two different
-    towns ("5 avenue de Toulouse" is in many towns); else how alike the streets are (token-set
-    ratio), at most 0.95 when only one side has a house number."""
-    numbers, streets = prepared.numbers, prepared.streets
-    out: list[float | None] = []
-    for i, j in zip(rows_a, rows_b, strict=True):
-        sa, sb = streets[i], streets[j]
-        if not sa or not sb:
-            out.append(None)
-            continue
-        na, nb = numbers[i], numbers[j]
-        if (na and nb and na.split()[0] != nb.split()[0]) or not same_town(prepared, i, j):
-            out.append(0.0)
-            continue
-        if sa == sb and na == nb:
-            out.append(1.0)
-            continue
-        score = min(fuzz.token_set_ratio(sa, sb) / 100, 0.99)
-        out.append(min(score, 0.95) if (na is None) != (nb is None) else score)
-    return out
-
-
-def same_town(prepared: Prepared, i: int, j: int) -> bool:
-    """False when the two records are clearly in different towns: by town name when both give
-    one (a CEDEX or mistyped postcode does not move a shop; "Ramonville" is short for
-    "Ramonville-Saint-Agne"), else by postcode."""
-    ca, cb = prepared.cities[i], prepared.cities[j]
-    if ca and cb:
-        if ca == cb:
-            return True
-        wa, wb = set(ca.split()), set(cb.split())
-        return wa <= wb or wb <= wa
-    pa, pb = prepared.postcodes[i], prepared.postcodes[j]
-    return not (pa and pb and pa != pb)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
-
-
-def distance_m(
-    prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-) -> list[float | None]:
-    """Metres between the two points (haversine)."""
-    lats, lons = prepared.lats, prepared.lons
-    out: list[float | None] = []
-    for i, j in zip(rows_a, rows_b, strict=True):
-        la, lb = lats[i], lats[j]
-        if la is None or lb is None:
-            out.append(None)
-        else:
-            out.append(haversine_m(la, lons[i], lb, lons[j]))  # type: ignore[arg-type]
-    return out
-
-
-def same_any(
-    prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-) -> list[float | None]:
-    """1.0 when two phone lists share a number, 0.0 when they share none."""
-    phones = prepared.phones
-    out: list[float | None] = []
-    for i, j in zip(rows_a, rows_b, strict=True):
-        a, b = phones[i], phones[j]
-        out.append(None if not a or not b else float(not set(a).isdisjoint(b)))
-    return out
-
-
-def exact(column: str) -> Measure:
-    """1.0 for equal values of ``column``, 0.0 for different ones."""
-
-    def measure(
-        prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-    ) -> list[float | None]:
-        values = prepared.column(column)
-        out: list[float | None] = []
-        for i, j in zip(rows_a, rows_b, strict=True):
-            a, b = values[i], values[j]
-            out.append(None if a is None or b is None else float(a == b))
-        return out
-
-    measure.__name__ = f"exact_{column}"
-    return measure
-
-
-def prefix_match(column: str, prefix: int) -> Measure:
-    """1.0 equal, 0.5 when the first ``prefix`` characters agree (SIREN of a SIRET, department of
-    a postcode), 0.0 otherwise."""
-
-    def measure(
-        prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-    ) -> list[float | None]:
-        values = prepared.column(column)
-        out: list[float | None] = []
-        for i, j in zip(rows_a, rows_b, strict=True):
-            a, b = values[i], values[j]
-            if a is None or b is None:
-                out.append(None)
-            else:
-                out.append(1.0 if a == b else 0.5 if a[:prefix] == b[:prefix] else 0.0)
-        return out
-
-    measure.__name__ = f"prefix_{column}_{prefix}"
-    return measure
-
-
-def category_similarity(
-    prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
-) -> list[float | None]:
-    """1.0 for the same theme, 0.5 for two themes of one group, 0.0 otherwise."""
-    cats, groups = prepared.categories, prepared.groups
-    out: list[float | None] = []
-    for i, j in zip(rows_a, rows_b, strict=True):
-        a, b = cats[i], cats[j]
-        if a is None or b is None:
-            out.append(None)
-        else:
-            out.append(1.0 if a == b else 0.5 if groups[i] and groups[i] == groups[j] else 0.0)
-    return out

@@ -44,9 +44,13 @@ Estimated values replace these with :meth:`dedupe.scoring.MatchModel.with_estima
 
 from __future__ import annotations
 
-from dedupe.comparisons import (
-    Comparison,
-    Level,
+from typing import Any
+
+import numpy as np
+
+from dedupe.comparisons import Comparison, Level
+from dedupe.identifiers import normalise_email, website_domain
+from dedupe.measures import (
     address_similarity,
     category_similarity,
     distance_m,
@@ -55,6 +59,53 @@ from dedupe.comparisons import (
     prefix_match,
     same_any,
 )
+from dedupe.prepare import SUFFIX_NAMES
+
+# What each comparison shows of one record in explanations: the normalised values compared.
+
+
+def _show_name(p: Any, row: int) -> object:
+    return p.names[row]
+
+
+def _show_address(p: Any, row: int) -> object:
+    street = p.streets[row]
+    if not street:
+        return None
+    number = int(p.number[row])
+    suffix = SUFFIX_NAMES.get(int(p.suffix[row]))
+    head = f"{number} {suffix}" if number and suffix else str(number) if number else ""
+    return " ".join(x for x in (head, street) if x)
+
+
+def _show_point(p: Any, row: int) -> object:
+    lat, lon = float(p.lat[row]), float(p.lon[row])
+    return None if np.isnan(lat) else [lat, lon]
+
+
+def _show_phones(p: Any, row: int) -> object:
+    return [f"+{int(v)}" for v in (p.phone1[row], p.phone2[row]) if v]
+
+
+def _show_email(p: Any, row: int) -> object:
+    return normalise_email(p.table.value("email", row)) if p.email[row] else None
+
+
+def _show_website(p: Any, row: int) -> object:
+    return website_domain(p.table.value("website", row)) if p.domain[row] else None
+
+
+def _show_siret(p: Any, row: int) -> object:
+    return f"{int(p.siret[row]):014d}" if p.siret[row] else None
+
+
+def _show_postcode(p: Any, row: int) -> object:
+    return f"{int(p.postcode[row]):05d}" if p.postcode[row] >= 0 else None
+
+
+def _show_category(p: Any, row: int) -> object:
+    code = int(p.category[row])
+    return p.category_slugs[code] if code >= 0 else None
 
 
 def _fuzzy_levels(
@@ -77,19 +128,21 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         ),
         "normalised names: token-set and token-sort ratios",
         role="against",
+        show=_show_name,
     ),
     Comparison(
         "address",
-        ("addresses", "postcodes", "cities"),
+        ("streets", "postcode", "city_hash"),
         address_similarity,
         _fuzzy_levels(
             (0.55, 0.0005), (0.90, 0.25, 0.003), (0.75, 0.10, 0.03), else_mu=(0.10, 0.9665)
         ),
         "house number and street, in one town",
+        show=_show_address,
     ),
     Comparison(
         "distance",
-        ("lats", "lons"),
+        ("lat", "lon"),
         distance_m,
         (
             Level("<=50m", 0.55, 0.01, at_most=50),
@@ -99,30 +152,34 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
             Level("farther", 0.05, 0.66),
         ),
         "haversine metres",
+        show=_show_point,
     ),
     Comparison(
         "phone",
-        ("phones",),
+        ("phone1", "phone2"),
         same_any,
         (
             Level("exact", 0.65, 0.0001, at_least=1.0),
             Level("different", 0.35, 0.9999),
         ),
         "E.164 numbers, any in common",
+        show=_show_phones,
     ),
     Comparison(
         "email",
-        ("emails",),
-        exact("emails"),
+        ("email",),
+        exact("email"),
         (
             Level("exact", 0.60, 0.0002, at_least=1.0),
             Level("different", 0.40, 0.9998),
         ),
+        "lowercase address",
+        show=_show_email,
     ),
     Comparison(
         "website",
-        ("domains",),
-        exact("domains"),
+        ("domain",),
+        exact("domain"),
         (
             Level("exact", 0.70, 0.001, at_least=1.0),
             Level("different", 0.30, 0.999),
@@ -130,31 +187,36 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         "registrable domain",
         # A chain's branches share its website: a brand attribute, not a place's.
         role="context",
+        show=_show_website,
     ),
     Comparison(
         "siret",
-        ("sirets",),
-        prefix_match("sirets", 9),
+        ("siret",),
+        prefix_match("siret", 10**5),
         (
             Level("exact", 0.85, 0.000001, at_least=1.0),
             Level("same_siren", 0.05, 0.10, at_least=0.5),
             Level("different", 0.10, 0.89),
         ),
+        "14 digits; the first 9 are the company (SIREN)",
+        show=_show_siret,
     ),
     Comparison(
         "postcode",
-        ("postcodes",),
-        prefix_match("postcodes", 2),
+        ("postcode",),
+        prefix_match("postcode", 1000),
         (
             Level("exact", 0.85, 0.20, at_least=1.0),
             Level("same_departement", 0.10, 0.30, at_least=0.5),
             Level("different", 0.05, 0.50),
         ),
+        "five digits; the first two are the département",
         role="context",
+        show=_show_postcode,
     ),
     Comparison(
         "category",
-        ("categories",),
+        ("category",),
         category_similarity,
         (
             Level("exact", 0.60, 0.15, at_least=1.0),
@@ -163,5 +225,6 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         ),
         "taxonomy theme",
         role="context",
+        show=_show_category,
     ),
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 import phonenumbers
 
@@ -100,6 +99,9 @@ PUBLIC_SECOND_LEVELS: frozenset[str] = frozenset(
         "com.au",
     ]
 )
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
+_HOST_END = re.compile(r"[/?#:\\]")
+_HOST = re.compile(r"[a-z0-9\-_.]+")
 _EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}")
 _PHONE_SPLIT = re.compile(r"\s*(?:/|;|,|\bou\b|\bor\b|\|)\s*")
 #: SIREN of La Poste, whose establishments' SIRETs are checked by digit sum, not by Luhn.
@@ -116,18 +118,67 @@ def normalise_phones(phone: str | None, country: str = "FR") -> tuple[str, ...]:
     """
     if not phone:
         return ()
+    country = (country or "FR").upper()
+    compact = phone.translate(_PUNCTUATION)
+    if country == "FR" and len(compact) <= 13:
+        # Fast path: one French number written in any of the usual ways.
+        fast = _french(compact)
+        if fast is not None:
+            return (fast,) if fast else ()
     found: dict[str, None] = {}
     for part in _PHONE_SPLIT.split(phone.strip()):
-        number = _parse_phone(part, country)
+        fast = _french(part.translate(_PUNCTUATION)) if country == "FR" else None
+        number = fast if fast is not None else _parse_phone(part, country)
         if number:
             found.setdefault(number, None)
     return tuple(found)
+
+
+def phone_digits(phone: str, country: str = "FR") -> tuple[int, int]:
+    """The first two valid numbers of the text as integers (E.164 without "+"), 0 for none:
+    the form matching stores."""
+    if country == "FR" or country == "fr":
+        compact = phone.translate(_PUNCTUATION)
+        if len(compact) <= 13:
+            fast = _french(compact)
+            if fast is not None:
+                return (int(fast[1:]) if fast else 0), 0
+    found = normalise_phones(phone, country)
+    return (int(found[0][1:]) if found else 0), (int(found[1][1:]) if len(found) > 1 else 0)
 
 
 def normalise_phone(phone: str | None, country: str = "FR") -> str | None:
     """The first valid number in the text as E.164 (``"+33561223344"``), or ``None``."""
     numbers = normalise_phones(phone, country)
     return numbers[0] if numbers else None
+
+
+#: Spaces, dots, dashes and brackets inside a number: deleted before reading it.
+_PUNCTUATION = str.maketrans("", "", " .-()\u00a0\u202f\t")
+_FRENCH = re.compile(r"(?:\+33|0033|33)?0?([1-9]\d{8})|0([1-9]\d{8})")
+
+
+def _french(compact: str) -> str | None:
+    """``"+33561223344"`` for a French number written alone, ``""`` for an invalid one,
+    ``None`` when the text is not one plain French number (the slow path decides).
+
+    phonenumbers decides the validity of a French number by the first digits of its national
+    number (three, five for the 8xx special rates): the answer is cached per prefix, so the
+    slow parser runs a few hundred times per run instead of once per record.
+    """
+    match = _FRENCH.fullmatch(compact)
+    if match is None or (compact[0] != "0" and compact[0] != "+"):
+        return None
+    national = match.group(1) or match.group(2)
+    prefix = national[:5] if national[0] == "8" else national[:3]
+    valid = _FR_PREFIX_VALID.get(prefix)
+    if valid is None:
+        valid = _parse_digits("+33" + national, "FR") is not None
+        _FR_PREFIX_VALID[prefix] = valid
+    return "+33" + national if valid else ""
+
+
+_FR_PREFIX_VALID: dict[str, bool] = {}
 
 
 def _parse_phone(text: str, country: str) -> str | None:
@@ -147,7 +198,7 @@ def _parse_digits(digits: str, country: str) -> str | None:
 
 def _parse_text(text: str, country: str) -> str | None:
     try:
-        parsed = phonenumbers.parse(text, (country or "FR").upper())
+        parsed = phonenumbers.parse(text, country)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(parsed):
@@ -176,16 +227,14 @@ def website_domain(url: str | None, ignored: Iterable[str] = ()) -> str | None:
     text = url.strip().split()[0] if url.strip() else ""
     if not text or "@" in text.split("/")[0]:
         return None
-    if "://" not in text:
-        text = "http://" + text
-    try:
-        host = (urlsplit(text).hostname or "").lower().rstrip(".")
-    except ValueError:
-        return None
-    if "." not in host or re.fullmatch(r"[\d.]+", host):
+    # The host: after the scheme, before any path, query, fragment or port (no urlsplit:
+    # this runs once per distinct website of a run).
+    host = _SCHEME.sub("", text.lower(), count=1)
+    host = _HOST_END.split(host, maxsplit=1)[0].rsplit("@", 1)[-1].rstrip(".")
+    if "." not in host or host.replace(".", "").isdigit() or not _HOST.fullmatch(host):
         return None
     labels = host.removeprefix("www.").split(".")
-    blocked = NON_SHOP_DOMAINS | frozenset(d.lower().removeprefix("www.") for d in ignored)
+    blocked = _blocked(tuple(ignored))
     for i in range(len(labels) - 1):
         if ".".join(labels[i:]) in blocked:
             return None
@@ -198,17 +247,19 @@ def website_domain(url: str | None, ignored: Iterable[str] = ()) -> str | None:
     return ".".join(labels[-keep:])
 
 
+@lru_cache(maxsize=64)
+def _blocked(ignored: tuple[str, ...]) -> frozenset[str]:
+    return NON_SHOP_DOMAINS | frozenset(d.lower().removeprefix("www.") for d in ignored)
+
+
 def luhn_ok(digits: str) -> bool:
     """The Luhn check used by SIREN and SIRET numbers."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        value = int(ch)
-        if i % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
+    total = sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(ch)] for ch in digits[-2::-2])
     return total % 10 == 0
+
+
+#: A digit doubled, its two digits summed (Luhn).
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
 def siret_is_valid(siret: str) -> bool:
@@ -221,8 +272,11 @@ def siret_is_valid(siret: str) -> bool:
 
 
 def normalise_siret(siret: str | None) -> str | None:
-    """A valid 14-digit SIRET (spaces and dots removed), or ``None``."""
+    """A valid 14-digit SIRET (spaces and dots removed), or ``None``. Thirteen digits that
+    pass once a leading zero is put back are read so: a spreadsheet ate the zero."""
     if not siret:
         return None
     digits = re.sub(r"[\s.\-]", "", siret)
+    if len(digits) == 13 and siret_is_valid("0" + digits):
+        return "0" + digits
     return digits if siret_is_valid(digits) else None

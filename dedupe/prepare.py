@@ -1,134 +1,131 @@
-"""Shop records turned into columns of normalised values, the form blocking and scoring read.
+"""Shop tables turned into columns of normalised values: the form blocking and scoring read.
 
-Columns (one list per field, one row per record) rather than one object per record: the hot
-loops then index plain lists, and a vectorised scorer can take a whole column at once.
+Columns (numpy arrays and packed texts, one row per record) rather than one object per record:
+scoring then takes whole columns at once. Text values compared for equality are also kept as
+64-bit hashes (``hash()``: stable within one process and its forked workers, which is where a
+:class:`Prepared` lives). Big tables are normalised by chunks, in worker processes when asked
+(``processes``): the per-record Python work is most of a big first run.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
+import multiprocessing
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
-from aggregator.models import ShopRecord
-from dedupe.identifiers import normalise_email, normalise_phones, normalise_siret, website_domain
-from dedupe.normalise import normalise_city, normalise_name, normalise_postcode, parse_address
-from dedupe.taxonomy import Taxonomy, load_taxonomy
-from dedupe.text import key_tokens
+import numpy as np
 
-#: An identifier (phone, e-mail, website, SIRET) carried by more records than this, or by
-#: records with more distinct names than ``MAX_SHARED_NAMES``, is a platform's or a franchise's,
-#: not one shop's: it is treated as missing.
-MAX_SHARED_RECORDS = 20
-MAX_SHARED_NAMES = 8
+from dedupe.columns import TextColumn
+from dedupe.normaliser import ARRAYS, SUFFIX_CODES, SUFFIX_NAMES, TEXTS, WORDS, Normaliser
+from dedupe.table import ShopTable
+from dedupe.taxonomy import Taxonomy
 
+__all__ = ["SUFFIX_CODES", "SUFFIX_NAMES", "Normaliser", "Prepared", "normalise", "prepare"]
 
-@dataclass
-class Prepared:
-    """Normalised columns for ``n`` records; row ``i`` is ``records[i]``."""
+#: Identifier columns blanked when shared too widely (see :mod:`dedupe.shared`).
+IDENTIFIERS = ("phone1", "phone2", "email", "domain", "siret")
+CHUNK = 32768
+#: Below this many rows, worker processes cost more than they save.
+PARALLEL_FROM = 100_000
 
-    keys: list[str] = field(default_factory=list)
-    platforms: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    name_tokens: list[tuple[str, ...]] = field(default_factory=list)
-    numbers: list[str | None] = field(default_factory=list)
-    streets: list[str | None] = field(default_factory=list)
-    addresses: list[str | None] = field(default_factory=list)
-    postcodes: list[str | None] = field(default_factory=list)
-    cities: list[str | None] = field(default_factory=list)
-    phones: list[tuple[str, ...]] = field(default_factory=list)
-    emails: list[str | None] = field(default_factory=list)
-    domains: list[str | None] = field(default_factory=list)
-    sirets: list[str | None] = field(default_factory=list)
-    categories: list[str | None] = field(default_factory=list)
-    groups: list[str | None] = field(default_factory=list)
-    lats: list[float | None] = field(default_factory=list)
-    lons: list[float | None] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def column(self, name: str) -> list:
-        return getattr(self, name)
+_WORK: tuple[Normaliser, ShopTable] | None = None
 
 
-def prepare(
-    records: Sequence[ShopRecord],
-    taxonomy: Taxonomy | None = None,
-    platform_domains: Iterable[str] = (),
-    drop_shared: bool = True,
-) -> Prepared:
-    """Normalise every record once. ``platform_domains`` are never read as a shop's website."""
-    taxonomy = taxonomy or load_taxonomy()
-    ignored = tuple(platform_domains)
-    out = Prepared()
-    for record in records:
-        name = normalise_name(record.name)
-        address = parse_address(record.address)
-        category = taxonomy.normalise(record.category)
-        postcode = normalise_postcode(record.postcode) or (address.postcode if address else None)
-        out.keys.append(f"{record.platform}:{record.source_id}")
-        out.platforms.append(record.platform)
-        out.names.append(name)
-        out.name_tokens.append(tuple(key_tokens(name)))
-        out.numbers.append(address.number if address else None)
-        out.streets.append(address.street or None if address else None)
-        out.addresses.append(address.full if address else None)
-        out.postcodes.append(postcode)
-        out.cities.append(normalise_city(record.city) or None)
-        out.phones.append(normalise_phones(record.phone, record.country))
-        out.emails.append(normalise_email(record.email))
-        out.domains.append(website_domain(record.website, ignored))
-        out.sirets.append(normalise_siret(record.siret))
-        out.categories.append(category)
-        out.groups.append(taxonomy.group(category))
-        has_geo = record.lat is not None and record.lon is not None
-        out.lats.append(record.lat if has_geo else None)
-        out.lons.append(record.lon if has_geo else None)
-    if drop_shared:
-        drop_shared_identifiers(out)
+def _chunk(normaliser: Normaliser, table: ShopTable, bounds: tuple[int, int]) -> dict[str, Any]:
+    out = normaliser.rows(table, *bounds)
+    # Texts packed: one string instead of thousands of objects (and cheap to send back).
+    for name in TEXTS:
+        out[name] = TextColumn.from_values(out[name])
     return out
 
 
-def drop_shared_identifiers(
-    prepared: Prepared,
-    max_records: int = MAX_SHARED_RECORDS,
-    max_names: int = MAX_SHARED_NAMES,
-) -> dict[str, int]:
-    """Blank identifiers shared too widely to identify one shop; returns counts per column."""
-    dropped: dict[str, int] = {}
-    for column in ("emails", "domains", "sirets"):
-        values = prepared.column(column)
-        shared = _shared_values(
-            ((v,) if v else () for v in values), prepared.names, max_records, max_names
-        )
-        dropped[column] = 0
-        for i, value in enumerate(values):
-            if value in shared:
-                values[i] = None
-                dropped[column] += 1
-    shared_phones = _shared_values(prepared.phones, prepared.names, max_records, max_names)
-    dropped["phones"] = 0
-    if shared_phones:
-        for i, phones in enumerate(prepared.phones):
-            kept = tuple(p for p in phones if p not in shared_phones)
-            if kept != phones:
-                prepared.phones[i] = kept
-                dropped["phones"] += 1
-    return dropped
+def _work(bounds: tuple[int, int]) -> dict[str, Any]:
+    assert _WORK is not None
+    gc.disable()  # as in the parent (see dedupe.state): no cycles, millions of allocations
+    return _chunk(*_WORK, bounds)
 
 
-def _shared_values(
-    values: Iterable[tuple[str, ...]], names: list[str], max_records: int, max_names: int
-) -> set[str]:
-    holders: dict[str, list[int]] = defaultdict(list)
-    for i, row in enumerate(values):
-        for value in row:
-            holders[value].append(i)
-    shared: set[str] = set()
-    for value, rows in holders.items():
-        if len(rows) > max_records or (
-            len(rows) > max_names and len({names[i] for i in rows}) > max_names
-        ):
-            shared.add(value)
-    return shared
+def normalise(
+    table: ShopTable, normaliser: Normaliser, start: int, stop: int, processes: int = 1
+) -> dict[str, Any]:
+    """Normalised columns (texts packed) and name words for rows ``start`` to ``stop``."""
+    global _WORK
+    bounds = [(s, min(s + CHUNK, stop)) for s in range(start, stop, CHUNK)] or [(start, start)]
+    if processes > 1 and stop - start >= PARALLEL_FROM and "fork" in _methods():
+        _WORK = (normaliser, table)
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                parts = pool.map(_work, bounds, chunksize=1)
+        finally:
+            _WORK = None
+    else:
+        parts = [_chunk(normaliser, table, b) for b in bounds]
+    out: dict[str, Any] = {}
+    for name in TEXTS:
+        out[name] = TextColumn.concat([part[name] for part in parts])
+    for name in (*ARRAYS, *WORDS):
+        out[name] = np.concatenate([part[name] for part in parts])
+        for part in parts:
+            del part[name]
+    return out
+
+
+def _methods() -> list[str]:
+    return multiprocessing.get_all_start_methods()
+
+
+class Prepared:
+    """Normalised columns for ``n`` records; row ``i`` is row ``i`` of the table.
+
+    ``raw`` keeps the identifier columns as read; the attributes of the same name hold them
+    once identifiers shared too widely are blanked (:mod:`dedupe.shared`).
+    """
+
+    def __init__(
+        self, table: ShopTable, columns: dict[str, Any], category_slugs: Sequence[str] = ()
+    ) -> None:
+        self.table = table
+        self.keys = table.keys
+        self.category_slugs = list(category_slugs)
+        self.shared: dict[str, set[int]] = {}
+        self.names: TextColumn = columns["names"]
+        self.streets: TextColumn = columns["streets"]
+        self.cities: TextColumn = columns["cities"]
+        for name in ARRAYS:
+            setattr(self, name, columns[name])
+        self.raw = {name: columns[name].copy() for name in IDENTIFIERS}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def column(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def extend(self, columns: dict[str, Any]) -> None:
+        """Append normalised rows (the table already holds them)."""
+        for name in TEXTS:
+            getattr(self, name).extend(columns[name])
+        for name in ARRAYS:
+            setattr(self, name, np.concatenate([getattr(self, name), columns[name]]))
+        for name in IDENTIFIERS:
+            self.raw[name] = np.concatenate([self.raw[name], columns[name]])
+
+
+def prepare(
+    records: ShopTable | Sequence[Any],
+    taxonomy: Taxonomy | None = None,
+    platform_domains: Iterable[str] = (),
+    drop_shared: bool = True,
+    normaliser: Normaliser | None = None,
+) -> Prepared:
+    """Normalise every record once. ``platform_domains`` are never read as a shop's website."""
+    from dedupe.shared import blank_shared
+
+    table = records if isinstance(records, ShopTable) else ShopTable.from_records(records)
+    normaliser = normaliser or Normaliser(taxonomy, platform_domains)
+    columns = normalise(table, normaliser, 0, len(table))
+    prepared = Prepared(table, columns, normaliser.category_slugs)
+    if drop_shared:
+        blank_shared(prepared)
+    return prepared

@@ -4,7 +4,8 @@ Every comparison level carries m = P(level | same shop) and u = P(level | differ
 weight is log2(m/u) bits, a missing value weighs 0. The match weight of a pair is
 ``log2(prior / (1 - prior)) + Σ weights`` and its probability ``1 / (1 + 2**-weight)``.
 
-Default comparisons and their a priori m/u values: :mod:`dedupe.defaults`.
+Default comparisons and their a priori m/u values: :mod:`dedupe.defaults`; estimated ones:
+:mod:`dedupe.estimate`.
 
 **Conflict evidence** (used by clustering to refuse merges that would chain): the sum of the
 weights of the comparisons that identify a *place* (``role="identifying"``: address, distance,
@@ -13,20 +14,24 @@ phone, email, siret) plus the name weight when negative (``role="against"``). Br
 "Boulangerie Ange" rue A / phone 1 vs "Boulangerie Ange" rue B / phone 2 sums to -4.8 bits:
 clearly two shops, whatever their names and website say.
 
-Estimated values replace these with :meth:`MatchModel.with_estimates`.
+**Pruning**: scoring a million records' candidate pairs, most pairs are plainly different
+shops. The cheap comparisons are scored first; a pair whose best possible total (its fuzzy
+comparisons at their highest reachable level) stays below ``prune_below`` is dropped before
+any fuzzy matching. Dropped pairs are exactly those that would score below it.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from dedupe.comparisons import MISSING, Comparison
 from dedupe.defaults import DEFAULT_COMPARISONS
-from dedupe.prepare import Prepared
+from dedupe.measures import TwoPhase
 
 
 def probability(weight: float) -> float:
@@ -40,14 +45,20 @@ def probability(weight: float) -> float:
 class ScoredPairs:
     """Scored candidate pairs as parallel arrays: rows, per-comparison levels, weights."""
 
-    a: array
-    b: array
-    levels: list[bytearray]
-    weights: array
-    conflicts: array
+    a: np.ndarray
+    b: np.ndarray
+    levels: np.ndarray  # (comparisons, pairs) uint8
+    weights: np.ndarray
+    conflicts: np.ndarray
 
     def __len__(self) -> int:
         return len(self.a)
+
+    def take(self, keep: np.ndarray) -> ScoredPairs:
+        return ScoredPairs(
+            self.a[keep], self.b[keep], self.levels[:, keep], self.weights[keep],
+            self.conflicts[keep],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,55 +67,95 @@ class MatchModel:
 
     comparisons: tuple[Comparison, ...] = DEFAULT_COMPARISONS
     prior: float = 1e-3
+    #: Where the weights come from: "a priori", "estimated" (EM), or why the estimate was refused.
+    source: str = "a priori"
 
     @property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1.0 - self.prior))
 
-    def _tables(self) -> list[tuple[list[float], list[float]]]:
-        tables = []
-        for comparison in self.comparisons:
-            weights = [0.0] * 256
-            conflict = [0.0] * 256
-            for index, w in enumerate(comparison.weights):
-                weights[index] = w
-                conflict[index] = comparison.conflict_weight(index)
-            tables.append((weights, conflict))
-        return tables
-
     def score(
-        self, prepared: Prepared, rows_a: Sequence[int], rows_b: Sequence[int]
+        self,
+        prepared: Any,
+        rows_a: Sequence[int] | np.ndarray,
+        rows_b: Sequence[int] | np.ndarray,
+        prune_below: float | None = None,
+        chunk: int = 1 << 19,
     ) -> ScoredPairs:
-        """Score the pairs ``(rows_a[k], rows_b[k])``."""
-        n = len(rows_a)
-        totals = [self.prior_weight] * n
-        conflicts = [0.0] * n
-        levels: list[bytearray] = []
-        for comparison, (weights, conflict) in zip(self.comparisons, self._tables(), strict=True):
-            found = comparison.level_indices(prepared, rows_a, rows_b)
-            levels.append(found)
-            totals = [t + weights[lv] for t, lv in zip(totals, found, strict=True)]
-            conflicts = [c + conflict[lv] for c, lv in zip(conflicts, found, strict=True)]
-        return ScoredPairs(
-            array("i", rows_a),
-            array("i", rows_b),
-            levels,
-            array("d", totals),
-            array("d", conflicts),
-        )
+        """Score the pairs ``(rows_a[k], rows_b[k])``; with ``prune_below`` (bits), pairs that
+        cannot reach it are left out of the result. Big batches go ``chunk`` pairs at a time."""
+        a = np.asarray(rows_a, dtype=np.int64)
+        b = np.asarray(rows_b, dtype=np.int64)
+        if len(a) > chunk:
+            parts = [
+                self._score(prepared, a[i : i + chunk], b[i : i + chunk], prune_below)
+                for i in range(0, len(a), chunk)
+            ]
+            return ScoredPairs(
+                np.concatenate([p.a for p in parts]),
+                np.concatenate([p.b for p in parts]),
+                np.concatenate([p.levels for p in parts], axis=1),
+                np.concatenate([p.weights for p in parts]),
+                np.concatenate([p.conflicts for p in parts]),
+            )
+        return self._score(prepared, a, b, prune_below)
 
-    def score_one(self, prepared: Prepared, i: int, j: int) -> tuple[float, float]:
+    def _score(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, prune_below: float | None
+    ) -> ScoredPairs:
+        n_comp = len(self.comparisons)
+        levels = np.full((n_comp, len(a)), MISSING, dtype=np.uint8)
+        totals = np.full(len(a), self.prior_weight)
+        tables = [c.tables() for c in self.comparisons]
+        staged: list[tuple[int, np.ndarray, np.ndarray]] = []
+        for k, comparison in enumerate(self.comparisons):
+            measure = comparison.measure
+            if isinstance(measure, TwoPhase):
+                values, pending = measure.quick(prepared, a, b)
+                staged.append((k, values, pending))
+            else:
+                values = measure(prepared, a, b)
+            levels[k] = comparison.levels_of(values)
+            totals += tables[k][0][levels[k]]
+        for index in range(len(staged)):
+            # Settled levels are counted; pending ones are still MISSING (weight 0).
+            if prune_below is not None:
+                bound = totals.copy()
+                for k2, _, pend2 in staged[index:]:
+                    bound += np.where(pend2, self.comparisons[k2].best_below(1.0), 0.0)
+                ok = bound >= prune_below
+                if not ok.all():
+                    a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
+                    staged = [(k2, v2[ok], p2[ok]) for k2, v2, p2 in staged]
+            k, values, pending = staged[index]
+            if pending.any():
+                values = values.copy()
+                values[pending] = self.comparisons[k].measure.fuzz(  # type: ignore[attr-defined]
+                    prepared, a[pending], b[pending]
+                )
+                levels[k] = self.comparisons[k].levels_of(values)
+                totals += np.where(pending, tables[k][0][levels[k]], 0.0)
+        if prune_below is not None:
+            ok = totals >= prune_below
+            a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
+        conflicts = np.zeros(len(a))
+        for k in range(n_comp):
+            conflicts += tables[k][1][levels[k]]
+        return ScoredPairs(a.astype(np.int32), b.astype(np.int32), levels, totals, conflicts)
+
+    def score_one(self, prepared: Any, i: int, j: int) -> tuple[float, float]:
         """(match weight, conflict evidence) of one pair."""
         scored = self.score(prepared, [i], [j])
-        return scored.weights[0], scored.conflicts[0]
+        return float(scored.weights[0]), float(scored.conflicts[0])
 
-    def explain(self, prepared: Prepared, i: int, j: int) -> dict[str, Any]:
+    def explain(self, prepared: Any, i: int, j: int) -> dict[str, Any]:
         """Per comparison: level, values compared, measure, weight; then the totals."""
         fields: dict[str, Any] = {}
         total = self.prior_weight
         conflict = 0.0
+        a, b = np.array([i]), np.array([j])
         for comparison in self.comparisons:
-            value = comparison.measure(prepared, [i], [j])[0]
+            value = float(comparison.measure(prepared, a, b)[0])
             index = comparison.level_index(value)
             level = None if index == MISSING else comparison.levels[index]
             weight = level.weight if level else 0.0
@@ -116,7 +167,7 @@ class MatchModel:
                     _jsonable(comparison.values(prepared, i)),
                     _jsonable(comparison.values(prepared, j)),
                 ],
-                "measure": None if value is None else round(value, 3),
+                "measure": None if value != value else round(value, 3),
                 "weight": round(weight, 3),
             }
         return {
@@ -125,10 +176,28 @@ class MatchModel:
             "match_weight": round(total, 3),
             "conflict_weight": round(conflict, 3),
             "probability": probability(total),
+            "weights": self.source,
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """The weights as JSON-able data (``from_dict`` reads them back)."""
+        return {
+            "prior": self.prior,
+            "source": self.source,
+            "levels": {c.name: [[lv.m, lv.u] for lv in c.levels] for c in self.comparisons},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatchModel:
+        """The default comparisons with the weights of ``to_dict`` 's output."""
+        levels = {name: [tuple(mu) for mu in pairs] for name, pairs in data["levels"].items()}
+        return cls().with_estimates(levels, prior=data["prior"], source=data["source"])
+
     def with_estimates(
-        self, m_u: Mapping[str, Sequence[tuple[float, float]]], prior: float | None = None
+        self,
+        m_u: Mapping[str, Sequence[tuple[float, float]]],
+        prior: float | None = None,
+        source: str = "estimated",
     ) -> MatchModel:
         """A model whose named comparisons use estimated (m, u) per level (EM, labelled pairs)."""
         unknown = set(m_u) - {c.name for c in self.comparisons}
@@ -137,12 +206,17 @@ class MatchModel:
         comparisons = tuple(
             c.with_estimates(m_u[c.name]) if c.name in m_u else c for c in self.comparisons
         )
-        return replace(self, comparisons=comparisons, prior=self.prior if prior is None else prior)
+        return replace(
+            self,
+            comparisons=comparisons,
+            prior=self.prior if prior is None else prior,
+            source=source,
+        )
 
 
 def _jsonable(value: object) -> object:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, list):
+    if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
     return value

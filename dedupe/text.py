@@ -6,44 +6,48 @@ import re
 import unicodedata
 
 #: Letters NFKD does not decompose into ASCII.
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o"})
-#: Apostrophes and dashes typed in French text, all read as word separators.
-_SEPARATORS = re.compile(r"[’'`´‘ʼ\-‐‑‒–—_/\\|]+")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o"}
 #: "S.A.R.L." and "E.U.R.L" become "sarl" and "eurl" before dots turn into spaces.
-_DOTTED_ACRONYM = re.compile(r"\b(?:[a-z]\.){2,}[a-z]?\.?")
+_DOTTED_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}[^\W\d_]?\.?")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _fold_table() -> dict[int, str]:
+    """One translation does the whole fold for Latin text: case, accents, punctuation.
+
+    Letters up to U+024F map to their ASCII base letters; typographic apostrophes, dashes,
+    guillemets and no-break spaces to a space. Anything else stays, and sends ``fold`` down
+    the slow (NFKD) path.
+    """
+    table: dict[int, str] = {}
+    for code in range(0x250):
+        char = chr(code)
+        if char.isascii():
+            # One character each way: CPython then translates ASCII text on its fast path.
+            table[code] = char.lower() if char.isalnum() else " "
+            continue
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if c.isascii() and c.isalnum()
+        )
+        table[code] = base.lower() or " "
+    for char, text in _LIGATURES.items():
+        table[ord(char)] = text
+    for char in "’‘ʼ´`‐‑‒–—―«»\u00a0\u202f\u2009":
+        table[ord(char)] = " "
+    return table
+
+
+_FOLD = _fold_table()
 
 #: Words that carry no identity in a French shop or street name (skipped for blocking keys).
 STOPWORDS: frozenset[str] = frozenset(
-    [
-        "a",
-        "au",
-        "aux",
-        "d",
-        "de",
-        "des",
-        "du",
-        "en",
-        "et",
-        "l",
-        "la",
-        "le",
-        "les",
-        "sur",
-        "sous",
-        "chez",
-        "un",
-        "une",
-        "the",
-        "of",
-        "and",
-    ]
+    "a au aux d de des du en et l la le les sur sous chez un une the of and".split()  # noqa: SIM905
 )
 
 
 def strip_accents(text: str) -> str:
     """``"Épicerie Léa"`` -> ``"Epicerie Lea"``; ligatures spelled out."""
-    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    text = unicodedata.normalize("NFKD", "".join(_LIGATURES.get(c, c) for c in text))
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
@@ -52,15 +56,20 @@ def fold(text: str | None) -> str:
 
     >>> fold("L'Épicerie  de Léa & Cie.")
     'l epicerie de lea et cie'
+    >>> fold("S.A.R.L. Œuvre")
+    'sarl oeuvre'
     """
     if not text:
         return ""
-    if not text.isascii():
-        text = strip_accents(text)
-    text = text.lower().replace("&", " et ")
-    text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
-    text = _SEPARATORS.sub(" ", text)
-    return _NON_ALNUM.sub(" ", text).strip()
+    if "." in text:
+        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
+    if "&" in text:
+        text = text.replace("&", " et ")
+    folded = text.translate(_FOLD)
+    if not folded.isascii():
+        # A character outside Latin-1/Extended (rare): the general path.
+        folded = _NON_ALNUM.sub(" ", strip_accents(text).lower().replace("&", " et "))
+    return " ".join(folded.split())
 
 
 def tokens(text: str) -> list[str]:

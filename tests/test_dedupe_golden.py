@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aggregator.models import RecordKey, ShopRecord
 from dedupe import GOLDEN_FIELDS, match_shops
 
@@ -121,3 +123,74 @@ def test_platform_priority_breaks_ties() -> None:
     assert second.fields["category"].platform == T
     # Without priorities the longest name wins, whatever the order.
     assert match_shops(pair[::-1]).entities[0].golden.value("name") == "L'Épicerie de Léa"
+
+
+def test_properly_cased_spelling_wins_over_shouting() -> None:
+    shouting = [
+        ShopRecord(
+            platform=p, source_id="1", name="BOULANGERIE ANGE", phone="05 61 11 11 11", city=c
+        )
+        for p, c in ((T, "TOULOUSE CEDEX 9"), (G, "TOULOUSE"))
+    ]
+    proper = ShopRecord(
+        platform=C, source_id="1", name="Boulangerie Ange", phone="0561111111", city="toulouse"
+    )
+    golden = match_shops([*shouting, proper]).entities[0].golden
+    # Two members shout, one writes it properly: the proper spelling is shown, with its source.
+    assert golden.value("name") == "Boulangerie Ange"
+    assert golden.fields["name"].platform == C
+    # No member writes the town properly: it is recased, "Cedex 9" dropped.
+    assert golden.value("city") == "Toulouse"
+
+
+def test_a_shouted_singleton_is_recased() -> None:
+    record = ShopRecord(
+        platform=T,
+        source_id="9",
+        name="SARL PHARMACIE DE LA BOUQUERIE",
+        address="2 RUE ROQUE",
+        city="CONDOM",
+    )
+    golden = match_shops([record]).entities[0].golden
+    assert golden.value("name") == "Pharmacie de la Bouquerie"
+    assert golden.value("address") == "2 Rue Roque"
+    assert golden.value("city") == "Condom"
+
+
+def test_a_one_field_address_is_shown_without_its_postcode_and_town() -> None:
+    record = ShopRecord(
+        platform=T, source_id="5", name="Épicerie Léa", address="3 r. des Filatiers 31000 TOULOUSE"
+    )
+    golden = match_shops([record]).entities[0].golden
+    assert golden.value("address") == "3 r. des Filatiers"
+    assert golden.value("postcode") == "31000"
+    assert golden.value("city") == "Toulouse"
+    twin = ShopRecord(
+        platform=C,
+        source_id="5",
+        name="Epicerie Lea",
+        address="3 rue des Filatiers",
+        postcode="31000",
+        city="Toulouse",
+        phone="05 62 27 10 10",
+    )
+    both = match_shops([record, twin.model_copy(update={"phone": None})]).entities
+    assert len(both) == 1
+    # One address once normalised: the complete spelling is shown.
+    assert both[0].golden.value("address") == "3 rue des Filatiers"
+
+
+def test_recency_breaks_ties_after_priority() -> None:
+    pair = [
+        ShopRecord(platform=T, source_id="a", name="Fleurs de Marie", phone="0561000001",
+                   category="Fleuriste"),
+        ShopRecord(platform=C, source_id="b", name="Fleurs de Marie", phone="0561000001",
+                   category="fleurs"),
+    ]  # fmt: skip
+    newer_c = {"toutoulouse:a": datetime(2026, 1, 1, tzinfo=UTC),
+               "clicknco:b": datetime(2026, 3, 1, tzinfo=UTC)}  # fmt: skip
+    golden = match_shops(pair, record_dates=newer_c).entities[0].golden
+    assert golden.fields["name"].platform == C
+    newer_t = {"toutoulouse:a": datetime(2026, 4, 1, tzinfo=UTC),
+               "clicknco:b": datetime(2026, 3, 1, tzinfo=UTC)}  # fmt: skip
+    assert match_shops(pair, record_dates=newer_t).entities[0].golden.fields["name"].platform == T

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import csv
+import random
+from pathlib import Path
+
 import pytest
 
 from dedupe import load_taxonomy, normalise_category
+from dedupe.casing import casing_rank, display_city, tidy
 from dedupe.identifiers import (
+    _parse_text,
+    luhn_ok,
     normalise_email,
     normalise_phone,
     normalise_phones,
     normalise_siret,
+    phone_digits,
     siret_is_valid,
     website_domain,
 )
 from dedupe.normalise import (
     display_name,
+    name_and_words,
     normalise_city,
     normalise_name,
     normalise_postcode,
     parse_address,
+    street_display,
 )
 from dedupe.taxonomy import Taxonomy
 from dedupe.text import fold
@@ -232,3 +242,182 @@ def test_taxonomy_rejects_ambiguous_synonyms() -> None:
         )
     with pytest.raises(ValueError, match="needs a 'label'"):
         Taxonomy.from_dict({"themes": {"a": {}}})
+
+
+# --- one-field addresses, casing, NAF codes, platform labels, fast paths -----------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "number", "street", "postcode", "city"),
+    [
+        (
+            "3 r. des Filatiers 31000 Toulouse CEDEX 6",
+            "3",
+            "rue des filatiers",
+            "31000",
+            "toulouse",
+        ),
+        # As the Niort aggregator writes it: no number, the town after the postcode.
+        ("Place de la mairie 17290 LANDRAIS", None, "place de la mairie", "17290", "landrais"),
+        (
+            "24, avenue de Verdun 37010 Saint-Carlier",
+            "24",
+            "avenue de verdun",
+            "37010",
+            "saint carlier",
+        ),
+        ("2 rue du 8 mai 1945 31000 Toulouse", "2", "rue du 8 mai 1945", "31000", "toulouse"),
+        ("12 a 14 rue de Metz", "12", "rue de metz", None, None),
+        ("12 bis-14 rue de Metz", "12 bis", "rue de metz", None, None),
+        ("31 Bis Avenue des Pyrénées", "31 bis", "avenue des pyrenees", None, None),
+        ("5 quater imp. des Lilas", "5 quater", "impasse des lilas", None, None),
+    ],
+)
+def test_addresses_written_in_one_field_split(
+    raw: str, number: str | None, street: str, postcode: str | None, city: str | None
+) -> None:
+    parsed = parse_address(raw)
+    assert parsed is not None
+    assert (parsed.number, parsed.street, parsed.postcode, parsed.city) == (
+        number,
+        street,
+        postcode,
+        city,
+    )
+
+
+def test_address_display_drops_the_postcode_and_town_written_after_it() -> None:
+    assert street_display("12 rue X 31000 Toulouse") == "12 rue X"
+    assert street_display("Bd de Strasbourg, 31000 Toulouse CEDEX 6") == "Bd de Strasbourg"
+    assert street_display("2 rue du 8 mai 1945 31000 Toulouse") == "2 rue du 8 mai 1945"
+    assert street_display("12 bis av. Jean Jaurès") == "12 bis av. Jean Jaurès"
+    assert street_display("  ") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("PHARMACIE DE LA BOUQUERIE", "Pharmacie de la Bouquerie"),  # the Ténarèze directory
+        ("LES GOURMANDISES DE LA GATISE", "Les Gourmandises de la Gatise"),
+        ("AU P'TIT GAMBETTA", "Au P'tit Gambetta"),
+        ("L'UNION", "L'Union"),
+        ("BNP PARIBAS", "BNP Paribas"),
+        ("boulangerie du centre", "Boulangerie du Centre"),
+        ("Boulangerie Ange", "Boulangerie Ange"),
+    ],
+)
+def test_shouted_and_flat_text_is_recased(raw: str, shown: str) -> None:
+    assert tidy(raw) == shown
+
+
+def test_towns_are_shown_without_cedex_and_properly_cased() -> None:
+    assert display_city("MONTREAL-DU-GERS") == "Montreal-du-Gers"
+    assert display_city("TOULOUSE CEDEX 9") == "Toulouse"
+    assert display_city("Toulouse Cedex") == "Toulouse"
+    assert display_city("31000 TOULOUSE") == "Toulouse"
+    assert display_city("Saint-Puy") == "Saint-Puy"
+    assert display_city(None) is None
+    assert casing_rank("CONDOM") == 2 and casing_rank("condom") == 1 and casing_rank("Condom") == 0
+
+
+def test_names_fold_legal_forms_articles_chez_and_ampersands() -> None:
+    assert normalise_name("SASU BRUNO CHANINET - L'AILE OU LA CUISSE") == (
+        "bruno chaninet l aile ou la cuisse"
+    )
+    assert normalise_name("Chez Paul & Fils") == "paul et fils"
+    assert normalise_name("EARL EPIDOR") == "epidor"
+    assert name_and_words("L'Épicerie de Léa & Cie") == (
+        "epicerie de lea et cie",
+        ["epicerie", "lea", "cie"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "theme"),
+    [
+        ("naf:10.71C", "boulangerie"),
+        ("10.71C", "boulangerie"),
+        ("1071C", "boulangerie"),
+        ("APE 47.73Z", "pharmacie"),
+        ("NAF 10.71", "boulangerie"),  # a class: its first subclass's theme
+        ("47.11B", "epicerie"),
+        ("56.10A", "restaurant"),
+        ("shop=bakery", "boulangerie"),
+        ("shop=bakery;organic=only", "boulangerie"),
+        ("Boulangerie Patisserie Bio", "boulangerie"),  # as the Ténarèze layers write it
+        ("99.99Z", None),
+    ],
+)
+def test_categories_from_naf_codes_osm_tags_and_labels(label: str, theme: str | None) -> None:
+    assert normalise_category(label) == theme
+
+
+def test_a_platforms_own_labels_can_be_pinned() -> None:
+    taxonomy = load_taxonomy()
+    assert taxonomy.normalise("Métiers de bouche") is None
+    assert taxonomy.normalise("Métiers de bouche", platform="clickn_co") == "boucherie"
+    with pytest.raises(ValueError, match="unknown theme"):
+        Taxonomy.from_dict({"themes": {"a": {"label": "A"}}, "platforms": {"p": {"x": "b"}}})
+    with pytest.raises(ValueError, match="not a NAF code"):
+        Taxonomy.from_dict({"themes": {"a": {"label": "A", "naf": ["bakery"]}}})
+
+
+def test_the_french_phone_fast_path_agrees_with_phonenumbers() -> None:
+    rng = random.Random(11)
+    for _ in range(3000):
+        digits = f"0{rng.randint(1, 9)}{rng.randrange(10**8):08d}"
+        pairs = [digits[i : i + 2] for i in range(0, 10, 2)]
+        written = rng.choice(
+            [digits, " ".join(pairs), ".".join(pairs), "+33" + digits[1:], "0033 " + digits[1:]]
+        )
+        assert normalise_phone(written) == _parse_text(digits, "FR"), written
+        first = phone_digits(written)[0]
+        assert (f"+{first}" if first else None) == normalise_phone(written)
+
+
+def test_phones_several_and_separated() -> None:
+    assert phone_digits("05 61 22 33 44 / 06.12.34.56.78") == (33561223344, 33612345678)
+    assert phone_digits("+33 (0)5 61 22 33 44") == (33561223344, 0)
+    assert phone_digits("n.c.") == (0, 0)
+
+
+def test_platform_and_social_domains_are_not_a_shops_identity() -> None:
+    ignored = ["presdecheznous.fr", "toutoulouse.fr"]
+    assert website_domain("https://presdecheznous.fr/annuaire#/fiche/id/CqS", ignored) is None
+    assert website_domain("http://facebook.com/mademoisellevracniort/") is None
+    assert website_domain("https://www.linkedin.com/company/x") is None
+    assert (
+        website_domain("https://amapdesdeuxmains.wordpress.com/")
+        == "amapdesdeuxmains.wordpress.com"
+    )
+    assert website_domain("http://amap-fontenay-presdici.e-monsite.com/pages/p.html") == (
+        "amap-fontenay-presdici.e-monsite.com"
+    )
+    assert website_domain("HTTP://WWW.Epicerie-Lea.FR:8080/x") == "epicerie-lea.fr"
+    assert website_domain("http://user@shop.fr/") == "shop.fr"  # user info is not the host
+
+
+def test_sirens_and_sirets() -> None:
+    assert luhn_ok("443061841") and not luhn_ok("443061842")
+    assert normalise_siret("851 237 735 00010") == "85123773500010"
+    assert normalise_siret("8512377350001O") is None  # a letter O for a zero
+    assert siret_is_valid("35600000049837")  # La Poste: sum of digits 55, a multiple of 5
+
+
+SIRENE = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "sirene_like"
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not SIRENE.is_dir(), reason=f"real data folder absent: {SIRENE}")
+def test_real_sirets_pass_and_real_addresses_parse() -> None:
+    with (SIRENE / "maestro_egg_producers_siret.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) > 1000
+    # One SIRET lost its leading zero in a spreadsheet: it is read back.
+    assert all(normalise_siret(row["siret"]) == row["siret"].zfill(14) for row in rows)
+    parsed = [parse_address(row["address"]) for row in rows if row["address"]]
+    assert sum(p is not None and p.street != "" for p in parsed) / len(parsed) > 0.98
+    names = [normalise_name(row["name"]) for row in rows]
+    assert not any(
+        name.split()[0] in ("sarl", "sas", "sasu", "earl", "gaec") for name in names if name
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -16,7 +17,8 @@ from dedupe import (
     explain,
     match_shops,
 )
-from dedupe.comparisons import MISSING, haversine_m
+from dedupe.comparisons import MISSING
+from dedupe.measures import haversine_m
 from dedupe.prepare import prepare
 from dedupe.scoring import probability
 
@@ -145,3 +147,13 @@ def test_one_street_name_in_two_towns_is_two_addresses() -> None:
     )
     town = shop("6", "Le Fournil", address="5 av. de Toulouse", postcode="31000", city="Toulouse")
     assert explain(cedex, town)["fields"]["address"]["level"] == "exact"
+
+
+def test_weights_round_trip_as_json() -> None:
+    model = MatchModel().with_estimates(
+        {"phone": [(0.9, 1e-5), (0.1, 0.99999)]}, prior=2e-6, source="estimated"
+    )
+    again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.source == "estimated" and again.prior == pytest.approx(2e-6)
+    for mine, theirs in zip(again.comparisons, model.comparisons, strict=True):
+        assert mine.weights == pytest.approx(theirs.weights)
