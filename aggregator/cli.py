@@ -68,17 +68,30 @@ def serve(
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
     workers: int = 1,
+    schedule: Annotated[
+        bool, typer.Option("--schedule/--no-schedule", help="Run connectors on their schedules")
+    ] = True,
 ) -> None:
-    """Serve the search page and the API (imports config registrations first)."""
+    """Serve the search page and the API, and run connectors on their schedules (this process
+    is the only one that writes the index; web workers only read it)."""
     import uvicorn
+
+    from scheduler import build_scheduler
 
     runtime = _runtime()
     runtime.import_config_registrations()
-    runtime.close()
+    scheduler = build_scheduler(runtime) if schedule else None
+    if scheduler is not None:
+        scheduler.start()
     typer.echo(f"Serving on http://{host}:{port}/")
-    uvicorn.run(
-        "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
-    )
+    try:
+        uvicorn.run(
+            "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        runtime.close()
 
 
 @app.command()
@@ -232,6 +245,175 @@ def evaluate(truth: Annotated[Path, typer.Option("--truth")]) -> None:
             ]
     figures = score(runtime.store.entity_ids_by_record(), truth_map)
     typer.echo(json.dumps(figures, indent=1))
+
+
+# -- connectors: going live, history, removal (self-contained block) ---------------------------
+@connectors_app.command("enable")
+def connectors_enable(connector_id: str, limit: int = 20) -> None:
+    """Put a connector live, after a passing check of its current registration.
+
+    The last check counts if the registration has not changed since; otherwise a check is run
+    now (and recorded). Nothing goes live when it fails.
+    """
+    runtime = _runtime()
+    store = runtime.store
+    try:
+        registration = store.get_connector(connector_id)
+        if not store.check_status(connector_id).passed:
+            origin = store.connector_origin(connector_id)
+            report = runtime.check(registration, origin=origin, limit=limit)
+            store.record_check(connector_id, registration, report.ok)
+            if not report.ok:
+                raise _fail(f"{connector_id} failed its check: " + "; ".join(report.problems))
+        store.enable_connector(connector_id)  # CheckRequired (a StoreError) if changed since
+    except StoreError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"enabled {connector_id}")
+
+
+@connectors_app.command("disable")
+def connectors_disable(connector_id: str) -> None:
+    """Stop running a connector; its records stay in search."""
+    try:
+        _runtime().store.disable_connector(connector_id)
+    except StoreError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"disabled {connector_id}")
+
+
+@connectors_app.command("delete")
+def connectors_delete(connector_id: str) -> None:
+    """Delete a registration with its runs and quarantine; its records are marked gone.
+
+    Gone records are kept (registering the feed again brings them back); they leave search at
+    the next matching.
+    """
+    try:
+        gone = _runtime().store.retire_connector(connector_id)
+    except StoreError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"deleted {connector_id}; {gone} records marked gone")
+
+
+@connectors_app.command("runs")
+def connectors_runs(
+    connector_id: str,
+    limit: int = 20,
+    quarantine: Annotated[
+        int | None, typer.Option(metavar="RUN_ID", help="List the records this run refused.")
+    ] = None,
+) -> None:
+    """A connector's latest runs (counts, duration, errors), or one run's refused records."""
+    store = _runtime().store
+    if quarantine is not None:
+        run_ = store.get_run(quarantine)
+        if run_ is None or run_.connector_id != connector_id:
+            raise _fail(f"connector {connector_id!r} has no run {quarantine}")
+        total, rejections = store.quarantine_page(quarantine, limit=limit)
+        typer.echo(f"run {quarantine}: {total} refused records")
+        for rejection in rejections:
+            typer.echo(f"{rejection.locator}: {rejection.reason}\n  {rejection.excerpt}")
+        return
+    for run_ in store.list_runs(connector_id, limit=limit):
+        typer.echo(f"run {run_.id} started {run_.started_at:%Y-%m-%d %H:%M:%S}", nl=False)
+        typer.echo(" (" + (f"{run_.duration_s:.1f} s" if run_.finished_at else "running") + ")")
+        _print_runs([run_])
+
+
+# -- operators: API keys (self-contained block) -------------------------------------------------
+operators_app = typer.Typer(
+    help="Operator API keys: each acts for one platform; only a hash is kept.",
+    no_args_is_help=True,
+)
+app.add_typer(operators_app, name="operators")
+
+
+@operators_app.command("add-key")
+def operators_add_key(
+    platform: str,
+    label: Annotated[str, typer.Option(help="Who holds the key, e.g. a person or a team.")] = "",
+) -> None:
+    """Create a key for PLATFORM's operators; it is printed once, alone on stdout.
+
+    Only its hash is kept: store the key now, it cannot be shown again.
+    """
+    import re
+
+    from aggregator.models import SLUG_PATTERN
+
+    if not re.fullmatch(SLUG_PATTERN, platform):
+        raise _fail(f"{platform!r} is not a platform slug (lowercase letters, digits, - and _)")
+    key_id, key = _runtime().store.create_api_key(platform, label)
+    typer.echo(f"key {key_id} for platform {platform} (shown once: store it now)", err=True)
+    typer.echo(key)
+
+
+@operators_app.command("list-keys")
+def operators_list_keys(platform: str | None = None) -> None:
+    """Keys by id, platform, label, creation and revocation (never the keys themselves)."""
+    for key in _runtime().store.list_api_keys(platform):
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        created = f"{key.created_at:%Y-%m-%d %H:%M}"
+        typer.echo(f"{key.id}\t{key.platform}\t{key.label or '-'}\t{created}\t{state}")
+
+
+@operators_app.command("revoke-key")
+def operators_revoke_key(key_id: int) -> None:
+    """Revoke a key: requests carrying it are refused from now on."""
+    try:
+        key = _runtime().store.revoke_api_key(key_id)
+    except StoreError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"revoked key {key.id} of platform {key.platform}")
+
+
+# -- match: explain a pair of records (self-contained block) -----------------------------------
+match_app = typer.Typer(help="Inspect what the matcher decides and why.", no_args_is_help=True)
+app.add_typer(match_app, name="match")
+
+
+@match_app.command("explain")
+def match_explain(
+    a: str,
+    b: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Why shop records A and B (PLATFORM:SOURCE_ID, read from the store) do or do not match:
+    each field's values, level and weight in bits, then the total and the probability."""
+    from aggregator.models import RecordKey, RecordType, ShopRecord
+    from dedupe import MatchModel, explain, load_taxonomy
+
+    runtime = _runtime()
+    records = []
+    for text in (a, b):
+        try:
+            key = RecordKey.parse(text)
+        except ValueError as error:
+            raise _fail(str(error)) from None
+        stored = runtime.store.get_raw(key.platform, key.source_id, RecordType.shop)
+        if stored is None:
+            raise _fail(f"no shop record {text} in the store")
+        records.append(ShopRecord.model_validate(stored.record))
+    path = runtime.settings.config_dir / "taxonomy.yaml"
+    taxonomy = load_taxonomy(path) if path.is_file() else None
+    # The weights of the last matching run when it saved them, else the a priori ones.
+    saved = runtime.settings.data_dir / "matching-model.json"
+    model = MatchModel.from_dict(json.loads(saved.read_text())) if saved.is_file() else None
+    detail = explain(records[0], records[1], taxonomy=taxonomy, model=model)
+    if as_json:
+        typer.echo(json.dumps(detail, indent=1, ensure_ascii=False))
+        return
+    typer.echo(f"{detail['a']}  vs  {detail['b']}")
+    typer.echo(f"{'field':<10} {'level':<14} {'bits':>7}  values")
+    for name, field in detail["fields"].items():
+        shown = "  |  ".join("-" if v is None else str(v) for v in field["values"])
+        typer.echo(f"{name:<10} {field['level']:<14} {field['weight']:>+7.2f}  {shown}")
+    typer.echo(f"{'prior':<25} {detail['prior_weight']:>+7.2f}")
+    typer.echo(
+        f"match weight {detail['match_weight']:+.2f} bits, probability "
+        f"{detail['probability']:.4f}, conflict evidence {detail['conflict_weight']:+.2f} bits "
+        f"({detail['weights']} weights)"
+    )
 
 
 if __name__ == "__main__":

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.models import RecordType, ShopRecord
 from aggregator.runtime import Runtime
+from aggregator.web.operator import router as operator_router
 from search import SearchQuery
 
 HERE = Path(__file__).parent
@@ -34,6 +37,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(operator_router)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
@@ -43,15 +47,27 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return response
 
     def build_query(
-        q: str, city: str | None, category: str | None, page: int, per_page: int
+        q: str,
+        city: str | None,
+        category: str | None,
+        page: int,
+        per_page: int,
+        **options: Any,
     ) -> SearchQuery:
-        return SearchQuery(
-            text=q.strip()[:200],
-            city=city or None,
-            category=category or None,
-            page=page,
-            per_page=per_page,
-        )
+        """A ``SearchQuery`` from request parameters; ``options`` are its other fields (empty
+        values dropped, lists also accepted comma-separated). Invalid combinations are a 422."""
+        fields: dict[str, Any] = {"text": q.lstrip()[:200], "city": city, "category": category}
+        fields.update(options)
+        for name in ("services", "interests", "facets"):
+            if fields.get(name) is not None:
+                fields[name] = [v.strip() for item in fields[name] for v in item.split(",")]
+                fields[name] = [v for v in fields[name] if v]
+        fields = {k: v for k, v in fields.items() if v is not None and v != ""}
+        try:
+            return SearchQuery(page=page, per_page=per_page, **fields)
+        except ValidationError as error:
+            detail = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+            raise HTTPException(status_code=422, detail=detail) from None
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
@@ -62,15 +78,55 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         }
 
     @app.get("/api/search", tags=["search"])
-    def api_search(
+    async def api_search(
         q: Annotated[str, Query(max_length=200, description="Words to look for")] = "",
         city: str | None = None,
-        category: str | None = None,
+        postcode: str | None = None,
+        category: Annotated[str | None, Query(description="A taxonomy theme")] = None,
+        platform: Annotated[str | None, Query(description="Listed on this platform")] = None,
+        services: Annotated[
+            list[str] | None, Query(description="Every one required, e.g. click_and_collect")
+        ] = None,
+        open_now: Annotated[bool, Query(description="Open now, Paris time")] = False,
+        lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        radius_m: Annotated[float | None, Query(gt=0, le=500_000)] = None,
+        sort: Annotated[Literal["relevance", "distance"], Query()] = "relevance",
+        interests: Annotated[
+            list[str] | None, Query(description="Themes to move up, never to filter by")
+        ] = None,
         page: Annotated[int, Query(ge=1, le=1000)] = 1,
         per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+        facets: Annotated[
+            list[str] | None, Query(description="city, category, platforms, services")
+        ] = None,
     ) -> JSONResponse:
-        answer = runtime.backend.search(build_query(q, city, category, page, per_page))
-        return JSONResponse(answer.model_dump(mode="json"))
+        """Shops and offers for one query, ranked together (see docs/search.md)."""
+        query = build_query(
+            q,
+            city,
+            category,
+            page,
+            per_page,
+            postcode=postcode,
+            platform=platform,
+            services=services,
+            open_now=open_now,
+            lat=lat,
+            lon=lon,
+            radius_m=radius_m,
+            sort=sort,
+            interests=interests,
+            facets=facets,
+        )
+        backend = runtime.backend
+        if getattr(backend, "in_process", False):
+            # A CPU-bound search holding the GIL (the embedded index): handing it to a thread
+            # only adds switches; workers scale as processes. A server's backend waits on I/O.
+            answer = backend.search(query)
+        else:
+            answer = await run_in_threadpool(backend.search, query)
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.get("/api/shops/{entity_id}", tags=["search"])
     def api_shop(entity_id: str) -> dict[str, Any]:
