@@ -56,7 +56,7 @@ class MatchConfig:
     taxonomy: Taxonomy | None = None
     platform_domains: tuple[str, ...] = ()
     platform_priority: Mapping[str, int] = field(default_factory=dict)
-    record_dates: Mapping[str, datetime] = field(default_factory=dict)
+    record_dates: dict[str, datetime] = field(default_factory=dict)
     #: Worker processes (forked) for normalising a big first run; 1: none. Forking a process
     #: that runs threads (a web server) is unsafe: only batch callers should raise it.
     processes: int = 1

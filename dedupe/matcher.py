@@ -89,12 +89,16 @@ def update(
     upserts: Sequence[ShopRecord] | ShopTable = (),
     removed: Iterable[RecordKey | str] = (),
     decisions: Sequence[Decision] | None = None,
+    record_dates: Mapping[str, datetime] | None = None,
 ) -> MatchResult:
     """Match new and changed records (and removals, and a new decision set) into an existing
     result without recomputing the rest; returns the updated result, whose ``changed`` and
-    ``removed`` name the entities to re-index and to delete."""
+    ``removed`` name the entities to re-index and to delete. ``record_dates`` (key -> last
+    change) feed the recency rule of golden records."""
     started = time.perf_counter()
     state = result_or_state.state if isinstance(result_or_state, MatchResult) else result_or_state
+    if record_dates:
+        state.config.record_dates.update({str(k): v for k, v in record_dates.items()})
     table = upserts if isinstance(upserts, ShopTable) else ShopTable.from_records(upserts)
     changed, gone = state.update(table, [str(k) for k in removed], decisions)
     return MatchResult(state, changed, gone, started)

@@ -7,6 +7,7 @@ its first run) and the ids the state held before the update, as the pipeline wou
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -159,3 +160,12 @@ def test_unknown_removals_and_empty_updates_change_nothing(data: Any) -> None:
     before = result.assignments()
     again = update(result, removed=["nowhere:1"])
     assert again.assignments() == before and not again.changed and not again.removed
+
+
+def test_recency_reaches_golden_records_of_incremental_runs() -> None:
+    older = ShopRecord(platform="t", source_id="a", name="Fleurs de Marie", phone="0561000001")
+    newer = ShopRecord(platform="c", source_id="b", name="Fleurs de Marie", phone="0561000001")
+    result = match_shops([older], estimate=False)
+    dates = {"t:a": datetime(2026, 1, 1, tzinfo=UTC), "c:b": datetime(2026, 3, 1, tzinfo=UTC)}
+    result = update(result, [newer], record_dates=dates)
+    assert result.entities[0].golden.fields["name"].platform == "c"
