@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aggregator.models import ConnectorRegistration, Rejection
 from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, ReadContext
-from connectors.http import fetch_source, local_path
+from connectors.http import fetch_if_changed, validators
 from connectors.mapping import (
     DuplicateGuard,
     excerpt,
@@ -80,13 +80,13 @@ class CsvKind:
         mapping = registration.mapping
         require_mapping(mapping, "offer" if rows_are_offers(mapping) else "shop")
         url = registration.url
-        response = fetch_source(url, context, _conditional_headers(url, state))
-        if response.status == 304:  # unchanged since the last run: nothing to read or mark gone
+        response = fetch_if_changed(url, context, state)
+        if response is None:  # unchanged since the last run: nothing to read or mark gone
             yield Checkpoint(state=dict(state), complete=False)
             return
         text = decode(response.content, config.encoding, url)
         delimiter = config.delimiter or sniff_delimiter(text, config.quotechar)
-        rows = _numbered_rows(text, delimiter, config.quotechar, url)
+        rows = numbered_rows(text, delimiter, config.quotechar, url)
         header = next((fields for _, fields in rows if any(f.strip() for f in fields)), None)
         if header is None:
             raise ConnectorError(f"{url} has no header line: the file is empty")
@@ -112,11 +112,7 @@ class CsvKind:
             else:
                 row = dict(zip(header, fields, strict=True))
             yield duplicates.admit(record_from_row(registration, row, locator), row, locator)
-        validators = {
-            "etag": response.headers.get("etag"),
-            "last_modified": response.headers.get("last-modified"),
-        }
-        yield Checkpoint(state=validators, complete=True)
+        yield Checkpoint(state=validators(response), complete=True)
 
     def check(
         self, registration: ConnectorRegistration, context: ReadContext, limit: int = 20
@@ -165,7 +161,7 @@ def sniff_delimiter(text: str, quotechar: str = '"') -> str:
     return best
 
 
-def _numbered_rows(
+def numbered_rows(
     text: str, delimiter: str, quotechar: str, url: str
 ) -> Iterator[tuple[int, list[str]]]:
     """Rows with the line each starts on (a quoted field may hold newlines)."""
@@ -177,17 +173,6 @@ def _numbered_rows(
             start = reader.line_num + 1
     except csv.Error as exc:
         raise ConnectorError(f"cannot parse {url} at line {start}: {exc}") from None
-
-
-def _conditional_headers(url: str, state: dict[str, Any]) -> dict[str, str]:
-    if local_path(url) is not None:
-        return {}
-    headers = {}
-    if state.get("etag"):
-        headers["If-None-Match"] = str(state["etag"])
-    if state.get("last_modified"):
-        headers["If-Modified-Since"] = str(state["last_modified"])
-    return headers
 
 
 def _refuse_ambiguous_columns(mapping: dict[str, str], header: list[str]) -> None:

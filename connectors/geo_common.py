@@ -1,5 +1,5 @@
-"""Shared by the ``geojson``, ``osm`` and ``sirene`` kinds: conditional fetches, tolerant JSON,
-GeoJSON features and their representative point, content ids, and mapping views.
+"""Shared by the ``geojson``, ``osm`` and ``sirene`` kinds: tolerant JSON, GeoJSON features and
+their representative point, content ids, and mapping views.
 
 A mapping value of these kinds may list alternatives separated by ``|``: the first one that is
 present and not blank is used (``"phone": "phone|contact:phone"``).
@@ -14,9 +14,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aggregator.models import ConnectorRegistration, Rejection, ShopRecord, content_hash
-from connectors.base import ConnectorError, ReadContext
-from connectors.csv import _conditional_headers, decode
-from connectors.http import FeedResponse, fetch_source
+from connectors.base import ConnectorError
+from connectors.csv import decode
 from connectors.mapping import excerpt, get_path, shop_from_row
 
 ALTERNATIVES = "|"
@@ -25,20 +24,6 @@ WGS84_NAMES = ("CRS84", "4326", "WGS84", "WGS 84")
 #: ``var layer = {...};`` as map-viewer exports (qgis2web, umap) write their data files.
 _JS_ASSIGNMENT = re.compile(r"^\s*(?:(?:var|let|const)\s+)?[\w$.]+\s*=\s*", re.ASCII)
 _COORDINATE_DIGITS = 6  # about 0.1 m: what content ids look at
-
-
-def fetch_document(url: str, context: ReadContext, state: Mapping[str, Any]) -> FeedResponse | None:
-    """The feed, or None when the server says it has not changed since ``state`` (304)."""
-    response = fetch_source(url, context, _conditional_headers(url, dict(state)))
-    return None if response.status == 304 else response
-
-
-def validators(response: FeedResponse) -> dict[str, Any]:
-    """The state to save after a complete read: what makes the next request conditional."""
-    return {
-        "etag": response.headers.get("etag"),
-        "last_modified": response.headers.get("last-modified"),
-    }
 
 
 def parse_json(content: bytes, url: str) -> Any:

@@ -316,6 +316,47 @@ def fetch_source(
     return FeedResponse(200, {}, content, path.resolve().as_uri())
 
 
+def conditional_headers(url: str, state: Mapping[str, Any]) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from the validators a complete read saved in
+    ``state`` (see ``validators``); none for a local file, which is always read again."""
+    if local_path(url) is not None:
+        return {}
+    headers = {}
+    if state.get("etag"):
+        headers["If-None-Match"] = str(state["etag"])
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = str(state["last_modified"])
+    return headers
+
+
+def fetch_if_changed(
+    url: str, context: ReadContext, state: Mapping[str, Any]
+) -> FeedResponse | None:
+    """The feed fetched with a conditional GET, or None when the server answers 304 (unchanged
+    since the read that saved ``state``).
+
+    Example, in a connector's ``read``::
+
+        response = fetch_if_changed(url, context, state)
+        if response is None:  # unchanged: nothing to read or mark gone
+            yield Checkpoint(state=dict(state), complete=False)
+            return
+        ...
+        yield Checkpoint(state=validators(response), complete=True)
+    """
+    response = fetch_source(url, context, conditional_headers(url, state))
+    return None if response.status == 304 else response
+
+
+def validators(response: FeedResponse) -> dict[str, Any]:
+    """The state to save after a complete read: what makes the next request conditional. Its
+    keys (``etag``, ``last_modified``) are in stored connector states: do not rename them."""
+    return {
+        "etag": response.headers.get("etag"),
+        "last_modified": response.headers.get("last-modified"),
+    }
+
+
 def open_source(url: str, context: ReadContext) -> bytes:
     """The bytes of a feed given by URL or, when the context allows it, by local path."""
     return fetch_source(url, context).content

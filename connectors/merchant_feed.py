@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from connectors.base import Checkpoint, CheckReport, Emitted, Item, ReadContext
-from connectors.http import fetch_source, local_path
+from connectors.http import fetch_if_changed, validators
 from connectors.mapping import DuplicateGuard, excerpt
 from connectors.merchant_feed_formats import Entry, read_feed
 from connectors.merchant_feed_shop import (
@@ -85,8 +85,8 @@ class MerchantFeedKind:
         config = parse_options(Config, registration)
         refuse_mapping(registration)
         url = registration.url
-        response = fetch_source(url, context, conditional_headers(url, state))
-        if response.status == 304:  # unchanged since the last run: nothing to read or mark gone
+        response = fetch_if_changed(url, context, state)
+        if response is None:  # unchanged since the last run: nothing to read or mark gone
             yield Checkpoint(state=dict(state), complete=False)
             return
         feed = read_feed(response.content, config.format, url)  # whole document, or nothing
@@ -102,28 +102,12 @@ class MerchantFeedKind:
         guard = DuplicateGuard()
         for entry, result, _ in built:
             yield guard.admit(result, entry.attributes, entry.locator)
-        validators = {
-            "etag": response.headers.get("etag"),
-            "last_modified": response.headers.get("last-modified"),
-        }
-        yield Checkpoint(state=validators, complete=True)
+        yield Checkpoint(state=validators(response), complete=True)
 
     def check(
         self, registration: ConnectorRegistration, context: ReadContext, limit: int = 20
     ) -> CheckReport:
         return check_by_reading(self, registration, context, limit)
-
-
-def conditional_headers(url: str, state: dict[str, Any]) -> dict[str, str]:
-    """``If-None-Match`` / ``If-Modified-Since`` from the last complete read (remote feeds)."""
-    if local_path(url) is not None:
-        return {}
-    headers = {}
-    if state.get("etag"):
-        headers["If-None-Match"] = str(state["etag"])
-    if state.get("last_modified"):
-        headers["If-Modified-Since"] = str(state["last_modified"])
-    return headers
 
 
 def offers_pickup(attributes: dict[str, Any]) -> bool:

@@ -21,13 +21,12 @@ from connectors.geo_common import (
     build_shop,
     content_id,
     feature_list,
-    fetch_document,
     first_value,
     mean_point,
     parse_json,
     representative_point,
-    validators,
 )
+from connectors.http import fetch_if_changed, validators
 from connectors.mapping import OFFER_PREFIX, DuplicateGuard, excerpt
 from connectors.registry import check_by_reading, parse_options, register
 
@@ -100,7 +99,7 @@ class OsmKind:
             raise ConnectorError(f"the osm kind reads places only: remove {', '.join(offers)}")
         mapping = {**DEFAULT_MAPPING, **registration.mapping}
         url = registration.url
-        response = fetch_document(url, context, state)
+        response = fetch_if_changed(url, context, state)
         if response is None:  # unchanged since the last run: nothing to read or mark gone
             yield Checkpoint(state=dict(state), complete=False)
             return

@@ -21,16 +21,15 @@ from pydantic import BaseModel
 from aggregator.models import ConnectorRegistration, Rejection, ShopRecord
 from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, ReadContext
 from connectors.csv import Config as CsvConfig
-from connectors.csv import _numbered_rows, decode, sniff_delimiter
+from connectors.csv import decode, numbered_rows, sniff_delimiter
 from connectors.geo_common import (
     ALTERNATIVES,
     blank,
     build_shop,
     columns_of,
-    fetch_document,
     first_value,
-    validators,
 )
+from connectors.http import fetch_if_changed, validators
 from connectors.mapping import OFFER_PREFIX, DuplicateGuard, excerpt, validate_mapping_columns
 from connectors.registry import check_by_reading, parse_options, register
 
@@ -89,13 +88,13 @@ class SireneKind:
     ) -> Iterator[Emitted]:
         config = parse_options(Config, registration)
         url = registration.url
-        response = fetch_document(url, context, state)
+        response = fetch_if_changed(url, context, state)
         if response is None:  # unchanged since the last run: nothing to read or mark gone
             yield Checkpoint(state=dict(state), complete=False)
             return
         text = decode(response.content, config.encoding, url)
         delimiter = config.delimiter or sniff_delimiter(text, config.quotechar)
-        rows = _numbered_rows(text, delimiter, config.quotechar, url)
+        rows = numbered_rows(text, delimiter, config.quotechar, url)
         header = next((fields for _, fields in rows if any(f.strip() for f in fields)), None)
         if header is None:
             raise ConnectorError(f"{url} has no header line: the file is empty")
