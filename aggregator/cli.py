@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import socket
 import sys
 from enum import Enum
 from pathlib import Path
@@ -85,13 +86,56 @@ def serve(
         scheduler.start()
     typer.echo(f"Serving on http://{host}:{port}/")
     try:
-        uvicorn.run(
-            "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
-        )
+        if workers > 1:
+            _serve_workers(host, port, workers)
+        else:
+            uvicorn.run(
+                "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+            )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         runtime.close()
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """uvicorn's supervisor and ``workers`` worker processes, on a listening socket of ours.
+
+    ``uvicorn.run(workers=N)`` creates its socket with protocol 0, and asyncio sets
+    ``TCP_NODELAY`` only on connections accepted from a socket that says ``IPPROTO_TCP``: without
+    it each response, written in two parts (headers, then body), waits for the client's delayed
+    ACK, about 40 ms a request (see docs/search.md and ``benchmarks/search_serve.py``).
+    """
+    from uvicorn import Config
+    from uvicorn.supervisors import Multiprocess
+
+    config = Config(
+        "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+    )
+    try:
+        sock = _listening_socket(host, port)
+    except OSError as error:
+        raise _fail(f"cannot listen on {host}:{port}: {error}") from error
+    with sock:
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket the worker processes inherit and accept on (IPv6 when ``host`` is an
+    IPv6 address, as uvicorn decides)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Asyncio sets it on each connection (the protocol above); on the listener as well, for
+        # the systems whose accepted connections inherit it.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 @app.command()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+#: A record's key: whatever the caller names records by (``RecordKey``, a row index...).
+K = TypeVar("K", bound=Hashable)
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -21,7 +24,7 @@ def _pairs(sizes: Mapping[Any, int]) -> int:
     return sum(n * (n - 1) // 2 for n in sizes.values())
 
 
-def evaluate(predicted: Mapping[Hashable, str], truth: Mapping[Hashable, str]) -> dict[str, float]:
+def evaluate(predicted: Mapping[K, str], truth: Mapping[K, str]) -> dict[str, float]:
     """Pairwise and B-cubed precision/recall/F1 of ``predicted`` (record -> entity id) against
     ``truth`` (record -> true entity label), over the records in ``truth``."""
     records = list(truth)

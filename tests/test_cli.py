@@ -38,7 +38,8 @@ mapping:
 """
 
 
-def aggregator(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of an `aggregator` command whose data and config live under tmp_path."""
     env = dict(
         os.environ,
         AGGREGATOR_DATA_DIR=str(tmp_path / "var"),
@@ -46,11 +47,15 @@ def aggregator(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         AGGREGATOR_ALLOW_HOSTS="127.0.0.1",
     )
     env.pop("AGGREGATOR_DATABASE_URL", None)
+    return env
+
+
+def aggregator(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "aggregator.cli", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=cli_env(tmp_path),
         timeout=120,
     )
 

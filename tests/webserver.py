@@ -14,11 +14,16 @@ from aggregator.runtime import Runtime
 from aggregator.web.app import create_app
 
 
-@contextmanager
-def serve_app(runtime: Runtime) -> Iterator[str]:
+def free_port() -> int:
+    """A loopback port nothing listens on (free when asked; taken by whoever binds it next)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve_app(runtime: Runtime) -> Iterator[str]:
+    port = free_port()
     config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

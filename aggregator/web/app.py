@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -100,7 +100,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         facets: Annotated[
             list[str] | None, Query(description="city, category, platforms, services")
         ] = None,
-    ) -> JSONResponse:
+    ) -> Response:
         """Shops and offers for one query, ranked together (see docs/search.md)."""
         query = build_query(
             q,
