@@ -1,30 +1,25 @@
-"""The flow: connectors → raw records → matching → golden records → search index."""
+"""The flow: connectors → raw records → matching (:mod:`aggregator.matching`) → golden records
+→ search index."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
+from aggregator.matching import Matching, MatchOutcome, attach_offers
 from aggregator.models import (
     ConnectorRegistration,
     Entity,
     OfferRecord,
-    RecordKey,
     RecordType,
     Rejection,
     Run,
-    ShopRecord,
-    content_hash,
     utcnow,
 )
 from aggregator.settings import Settings
 from aggregator.store import IngestBatch, Store
 from connectors.base import Checkpoint, ConnectorError, Item, ReadContext
 from connectors.registry import get_kind
-from dedupe import load_taxonomy, match_shops
 from search import SearchBackend
 
 log = logging.getLogger(__name__)
@@ -109,63 +104,20 @@ def _mark_gone(store: Store, run: Run, seen: set[tuple[str, str, str]], settings
     return True
 
 
-@dataclass
-class MatchOutcome:
-    """What the matching changed: entities to (re)index and entities that no longer exist."""
-
-    changed: list[Entity] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    entities: int = 0
-    candidate_pairs: int = 0
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
 def run_matching(store: Store, settings: Settings | None = None) -> MatchOutcome:
-    """Match every live shop record, build golden records, keep ids stable, store the result."""
-    started = time.perf_counter()
-    taxonomy = None
-    if settings is not None and (settings.config_dir / "taxonomy.yaml").is_file():
-        taxonomy = load_taxonomy(settings.config_dir / "taxonomy.yaml")
-    shops = [ShopRecord.model_validate(r.record) for r in store.iter_raw(RecordType.shop)]
-    offers = [OfferRecord.model_validate(r.record) for r in store.iter_raw(RecordType.offer)]
-    result = match_shops(
-        shops, store.list_decisions(), store.entity_ids_by_record(), taxonomy=taxonomy
-    )
-    attach_offers(result.entities, offers)
-    before = store.entity_hashes()
-    outcome = MatchOutcome(entities=len(result.entities), candidate_pairs=len(result.candidates))
-    upserts = []
-    for entity in result.entities:
-        digest = content_hash(entity.model_dump(mode="json"))
-        if before.get(entity.entity_id) != digest:
-            upserts.append((entity, digest))
-            outcome.changed.append(entity)
-    current = {e.entity_id for e in result.entities}
-    outcome.removed = sorted(set(before) - current)
-    store.replace_entities(upserts, outcome.removed, result.candidates)
-    outcome.stats = dict(result.stats, seconds=round(time.perf_counter() - started, 3))
-    return outcome
-
-
-def attach_offers(entities: Iterable[Entity], offers: Iterable[OfferRecord]) -> None:
-    """Each offer goes to the entity of the shop record it belongs to."""
-    by_member: dict[RecordKey, Entity] = {}
-    for entity in entities:
-        for member in entity.members:
-            by_member[member] = entity
-    for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
-        if offer.shop_source_id is None:
-            continue
-        owner = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
-        if owner is not None:
-            owner.offers.append(offer)
+    """Match every live shop record once (a process that matches again keeps a
+    :class:`~aggregator.matching.Matching`, which then reads only what changed)."""
+    return Matching(store, settings).run()
 
 
 def index_entities(store: Store, backend: SearchBackend, outcome: MatchOutcome) -> dict[str, int]:
     """Bring the search index in line with the store: upserts and deletes, or a full rebuild
     when the index does not hold what the store says it should."""
-    if backend.count() == 0 and store.count_entities():
-        entities = list(load_entities(store))
+    stored = store.count_entities()
+    if backend.count() == 0 and stored:
+        # A first matching wrote every entity: they are at hand, offers attached.
+        whole = len(outcome.changed) == stored and not outcome.removed
+        entities = outcome.changed if whole else list(load_entities(store))
         return {"rebuilt": backend.rebuild(entities), "upserted": 0, "deleted": 0}
     deleted = backend.delete(outcome.removed) if outcome.removed else 0
     upserted = backend.upsert(outcome.changed) if outcome.changed else 0

@@ -8,8 +8,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from aggregator.matching import Matching, MatchOutcome
 from aggregator.models import ConnectorRegistration, Run
-from aggregator.pipeline import MatchOutcome, index_entities, run_connector, run_matching
+from aggregator.pipeline import index_entities, run_connector
 from aggregator.registrations import (
     RegistrationError,
     config_registration_files,
@@ -55,6 +56,11 @@ class Runtime:
     @cached_property
     def backend(self) -> SearchBackend:
         return open_backend(self.settings)
+
+    @cached_property
+    def matching(self) -> Matching:
+        """Kept for the process's life: after its first run it matches only what changed."""
+        return Matching(self.store, self.settings)
 
     @cached_property
     def http(self) -> FeedClient:
@@ -107,8 +113,8 @@ class Runtime:
             self.store, registration, self.context_for(connector_id), self.settings
         )
 
-    def match_and_index(self) -> tuple[MatchOutcome, dict[str, int]]:
-        outcome = run_matching(self.store, self.settings)
+    def match_and_index(self, *, full: bool = False) -> tuple[MatchOutcome, dict[str, int]]:
+        outcome = self.matching.run(full=full)
         return outcome, index_entities(self.store, self.backend, outcome)
 
     def run_all(self) -> FlowReport:

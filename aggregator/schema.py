@@ -73,6 +73,12 @@ raw_records = sa.Table(
     sa.Column("last_seen", TS, nullable=False),
     sa.Column("last_changed", TS, nullable=False),
     sa.Column("gone_at", TS),
+    #: An offer's shop (``record.shop_source_id``), so a shop's offers are read by index.
+    sa.Column("shop_source_id", sa.String(256)),
+    sa.Index("ix_raw_records_shop", "platform", "shop_source_id"),
+    #: What changed since a time: incremental matching reads these two.
+    sa.Index("ix_raw_records_last_changed", "last_changed"),
+    sa.Index("ix_raw_records_gone_at", "gone_at"),
 )
 
 runs = sa.Table(

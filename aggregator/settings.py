@@ -31,8 +31,11 @@ class Settings(BaseSettings):
     user_agent: str = "buy-local-aggregator/0.1 (+https://github.com/buy-local/aggregator)"
     http_timeout_s: float = 20.0
     max_body_bytes: int = 200 * 1024 * 1024
-    #: A full refresh returning fewer than this share of the last good run marks nothing gone.
+    #: A full refresh returning fewer than this share of the live records marks nothing gone.
     truncation_ratio: float = 0.5
+    #: A long-running service matches only what changed between runs; every this many hours
+    #: (and at each start) it re-matches everything, re-estimating the weights. 0: always.
+    match_full_every_h: float = 24.0
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -107,6 +107,13 @@ class EntityIds:
             self._others.append(entity_id)
         return code
 
+    def code_of(self, entity_id: str) -> int | None:
+        """The code of an id, or None for an id no row was ever given (unlike :meth:`encode`,
+        which registers it)."""
+        if _DERIVED.fullmatch(entity_id):
+            return int(entity_id[1:], 16)
+        return self._other_code.get(entity_id)
+
     def decode(self, code: int) -> str | None:
         if code >= 0:
             return f"e{code:012x}"

@@ -17,6 +17,7 @@ from aggregator.models import (
     Rejection,
     RunCounts,
     Verdict,
+    utcnow,
 )
 from aggregator.store import IngestBatch, Store, StoreError
 
@@ -144,3 +145,80 @@ def test_sqlite_upgrade_from_an_older_revision_keeps_data(tmp_path) -> None:  # 
     store.dispose()
     reopened = Store.open(url)
     assert reopened.get_connector("toutoulouse-csv").platform == "toutoulouse"
+
+
+def test_upgrade_to_0003_files_each_stored_offer_under_its_shop(database_url: str) -> None:
+    from alembic import command
+
+    from aggregator import schema as t
+    from aggregator.store.base import _alembic_config, create_engine
+
+    engine, cfg = create_engine(database_url), _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    now = utcnow()
+    offer = {"platform": "toutoulouse", "source_id": "o1", "shop_source_id": "s1", "title": "Pain"}
+    loose = {"platform": "toutoulouse", "source_id": "o2", "title": "Carte cadeau"}
+    columns = dict(
+        platform="toutoulouse", record_type="offer", connector_id="c", payload={},
+        content_hash="h", first_seen=now, last_seen=now, last_changed=now,
+    )  # fmt: skip
+    json_columns = {"payload", "record"}
+    old_table = sa.table(
+        "raw_records",
+        *(
+            sa.column(name, sa.JSON if name in json_columns else None)
+            for name in [*columns, "source_id", "record"]
+        ),
+    )
+    with engine.begin() as conn:
+        conn.execute(old_table.insert().values(**columns, source_id="o1", record=offer))
+        conn.execute(old_table.insert().values(**columns, source_id="o2", record=loose))
+    engine.dispose()
+
+    store = Store.open(database_url)
+    assert store.schema_revision() == Store.head_revision()
+    (found,) = store.offers_of([("toutoulouse", "s1")])
+    assert found.source_id == "o1" and found.record == offer
+    with store.engine.connect() as conn:
+        shops = dict(
+            conn.execute(sa.select(t.raw_records.c.source_id, t.raw_records.c.shop_source_id)).all()
+        )
+    assert shops == {"o1": "s1", "o2": None}
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    assert "shop_source_id" not in {
+        c["name"] for c in sa.inspect(store.engine).get_columns("raw_records")
+    }
+    store.migrate()
+    assert [r.source_id for r in store.offers_of([("toutoulouse", "s1")])] == ["o1"]
+    store.dispose()
+
+
+def test_changes_since_a_time_name_new_changed_and_gone_records(store: Store) -> None:
+    from aggregator.models import OfferRecord
+
+    start = utcnow()
+    counts, seen = RunCounts(), set()
+    batch = IngestBatch(connector_id="toutoulouse-csv", items=[shop("1", "Ange"), shop("2", "Bio")])
+    offer = OfferRecord(platform="toutoulouse", source_id="o1", shop_source_id="1", title="Pain")
+    batch.items.append((RecordType.offer, "toutoulouse", "o1", {}, offer.model_dump(mode="json")))
+    store.apply(batch, counts, seen)
+    changes = store.shop_changes_since(start)
+    assert [(c.key, c.gone) for c in changes] == [
+        ("toutoulouse:1", False),
+        ("toutoulouse:2", False),
+    ]
+    assert store.offer_changes_since(start) == [("toutoulouse", "o1", "1", False)]
+    later = utcnow()
+    assert store.shop_changes_since(later) == [] and store.offer_changes_since(later) == []
+    store.mark_gone("toutoulouse-csv", {("toutoulouse", "shop", "1")})
+    assert [(c.key, c.gone) for c in store.shop_changes_since(later)] == [("toutoulouse:2", True)]
+    assert store.offer_changes_since(later) == [("toutoulouse", "o1", "1", True)]
+    assert [
+        r.source_id for r in store.get_raw_many([("toutoulouse", "1"), ("toutoulouse", "2")])
+    ] == ["1"]
+    assert store.offers_of([("toutoulouse", "1")]) == []  # the offer is gone too
+    assert store.count_live(RecordType.shop) == 1

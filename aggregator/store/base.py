@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any
+from zlib import crc32
 
 import sqlalchemy as sa
 from alembic import command
@@ -64,6 +66,22 @@ class StoreBase:
     @staticmethod
     def head_revision() -> str | None:
         return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock named ``name`` across every process sharing a PostgreSQL store (waits
+        for it); on SQLite, whose writers queue anyway, this is a no-op."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        key = crc32(name.encode()) & 0x7FFFFFFF
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -26,9 +26,16 @@ class EntitiesMixin(StoreBase):
             rows = conn.execute(sa.select(t.entity_members)).all()
         return {RecordKey(platform=r.platform, source_id=r.source_id): r.entity_id for r in rows}
 
-    def entity_hashes(self) -> dict[str, str]:
+    def entity_hashes(self, entity_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Entity id -> hash of its search document: every entity, or only these."""
+        query = sa.select(t.entities.c.entity_id, t.entities.c.doc_hash)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.entities.c.entity_id, t.entities.c.doc_hash)).all()
+            if entity_ids is None:
+                rows = conn.execute(query).all()
+            else:
+                rows = []
+                for part in chunks(sorted(set(entity_ids)), 500):
+                    rows.extend(conn.execute(query.where(t.entities.c.entity_id.in_(part))))
         return {r.entity_id: r.doc_hash for r in rows}
 
     def replace_entities(

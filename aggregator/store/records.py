@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,20 @@ class IngestBatch:
     items: list[tuple[RecordType, str, str, dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
     )  # (type, platform, source_id, payload, record)
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record's state as incremental matching reads it."""
+
+    platform: str
+    source_id: str
+    content_hash: str
+    gone: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.source_id}"
 
 
 @dataclass
@@ -68,6 +82,7 @@ _UPDATE = t.raw_records.update().where(
     payload=sa.bindparam("payload_json", type_=_JSON),
     record=sa.bindparam("record_json", type_=_JSON),
     content_hash=sa.bindparam("new_hash"), connector_id=sa.bindparam("new_connector_id"),
+    shop_source_id=sa.bindparam("new_shop"),
     last_seen=sa.bindparam("now"), last_changed=sa.bindparam("now"), gone_at=None,
 )  # fmt: skip
 
@@ -118,6 +133,7 @@ class RecordsMixin(StoreBase):
                             connector_id=batch.connector_id, content_hash=digest,
                             payload_json=payload_json, record_json=record_json,
                             first_seen=now, last_seen=now, last_changed=now,
+                            shop_source_id=record.get("shop_source_id"),
                         ))  # fmt: skip
                     else:  # changed, or back after being gone
                         counts.new += previous[1] is not None
@@ -126,6 +142,7 @@ class RecordsMixin(StoreBase):
                             key_platform=platform, key_type=rtype_value, key_source_id=source_id,
                             new_connector_id=batch.connector_id, new_hash=digest,
                             payload_json=payload_json, record_json=record_json, now=now,
+                            new_shop=record.get("shop_source_id"),
                         ))  # fmt: skip
                 if inserts:
                     conn.execute(_INSERT, inserts)
@@ -191,6 +208,81 @@ class RecordsMixin(StoreBase):
         query = query.where(t.raw_records.c.gone_at.is_(None))
         if connector_id:
             query = query.where(t.raw_records.c.connector_id == connector_id)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
+    # -- what changed, for incremental matching ---------------------------------------------
+    def shop_changes_since(self, since: datetime) -> list[RecordChange]:
+        """Shop records changed, new, back or gone at or after ``since``, in key order."""
+        c = _c
+        query = (
+            sa.select(c.platform, c.source_id, c.content_hash, c.gone_at.is_not(None))
+            .where(
+                c.record_type == RecordType.shop.value,
+                sa.or_(c.last_changed >= since, c.gone_at >= since),
+            )
+            .order_by(c.platform, c.source_id)
+        )
+        with self.engine.connect() as conn:
+            return [RecordChange(*row) for row in conn.execute(query)]
+
+    def offer_changes_since(self, since: datetime) -> list[tuple[str, str, str | None, bool]]:
+        """Offers changed, new or gone at or after ``since``:
+        ``(platform, source_id, shop_source_id, gone)``."""
+        c = _c
+        query = sa.select(c.platform, c.source_id, c.shop_source_id, c.gone_at).where(
+            c.record_type == RecordType.offer.value,
+            sa.or_(c.last_changed >= since, c.gone_at >= since),
+        )
+        with self.engine.connect() as conn:
+            return [
+                (r.platform, r.source_id, r.shop_source_id, r.gone_at is not None)
+                for r in conn.execute(query)
+            ]
+
+    def get_raw_many(
+        self, keys: Sequence[tuple[str, str]], rtype: RecordType = RecordType.shop
+    ) -> list[StoredRecord]:
+        """The live records of these ``(platform, source_id)`` keys (missing ones left out)."""
+        c = _c
+        out: list[StoredRecord] = []
+        by_platform: dict[str, list[str]] = {}
+        for platform, source_id in keys:
+            by_platform.setdefault(platform, []).append(source_id)
+        with self.engine.connect() as conn:
+            for platform, ids in by_platform.items():
+                for part in chunks(ids, 500):
+                    query = sa.select(t.raw_records).where(
+                        c.platform == platform,
+                        c.record_type == rtype.value,
+                        c.source_id.in_(part),
+                        c.gone_at.is_(None),
+                    )
+                    out.extend(_stored(row) for row in conn.execute(query))
+        return out
+
+    def offers_of(self, shops: Iterable[tuple[str, str]]) -> list[StoredRecord]:
+        """The live offers of these ``(platform, shop source_id)`` shops."""
+        c = _c
+        out: list[StoredRecord] = []
+        by_platform: dict[str, list[str]] = {}
+        for platform, source_id in shops:
+            by_platform.setdefault(platform, []).append(source_id)
+        with self.engine.connect() as conn:
+            for platform, ids in by_platform.items():
+                for part in chunks(sorted(set(ids)), 500):
+                    query = sa.select(t.raw_records).where(
+                        c.platform == platform,
+                        c.shop_source_id.in_(part),
+                        c.record_type == RecordType.offer.value,
+                        c.gone_at.is_(None),
+                    )
+                    out.extend(_stored(row) for row in conn.execute(query))
+        return out
+
+    def count_live(self, rtype: RecordType) -> int:
+        query = sa.select(sa.func.count()).select_from(t.raw_records)
+        query = query.where(_c.record_type == rtype.value, _c.gone_at.is_(None))
         with self.engine.connect() as conn:
             return int(conn.scalar(query) or 0)
 
@@ -270,6 +362,11 @@ class RecordsMixin(StoreBase):
             ]
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands times back without their zone; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _stored(row: Any) -> StoredRecord:
     return StoredRecord(
         platform=row.platform,
@@ -279,10 +376,10 @@ def _stored(row: Any) -> StoredRecord:
         payload=row.payload,
         record=row.record,
         content_hash=row.content_hash,
-        first_seen=row.first_seen,
-        last_seen=row.last_seen,
-        last_changed=row.last_changed,
-        gone_at=row.gone_at,
+        first_seen=_aware(row.first_seen),
+        last_seen=_aware(row.last_seen),
+        last_changed=_aware(row.last_changed),
+        gone_at=None if row.gone_at is None else _aware(row.gone_at),
     )
 
 

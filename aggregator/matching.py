@@ -1,0 +1,312 @@
+"""Matching inside the service, full or incremental, and what it writes to the store.
+
+The first matching of a process reads every live shop record and matches them all. A
+long-running process (``aggregator serve``, its scheduler and the operators' "run now") keeps
+the matching state between runs and afterwards reads only what changed since the last one: shop
+records changed, new, back or gone, offers changed or gone, and the chamber decisions. Those go
+through :func:`dedupe.update`, which gives the same entities as a full recompute (a tested
+property of :mod:`dedupe.state`). Either way only the entities whose search document changed
+are written and re-indexed.
+
+A full matching runs again when the taxonomy file changes, every ``match_full_every_h`` hours
+(new weights for a grown store) and whenever the state and the store disagree on the number of
+live shop records, a check made after every incremental run.
+
+Example::
+
+    matching = Matching(store, settings)
+    outcome = matching.run()      # full: the process's first run
+    outcome = matching.run()      # incremental: only what changed since
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aggregator.models import (
+    Decision,
+    Entity,
+    OfferRecord,
+    RecordKey,
+    RecordType,
+    ShopRecord,
+    content_hash,
+    utcnow,
+)
+from aggregator.settings import Settings
+from aggregator.store import Store
+from dedupe import MatchResult, load_taxonomy, match_shops, update
+from dedupe.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+#: Changes are read from this long before the last matching began: a record written just
+#: before it began may have been committed just after. Records read twice are recognised by
+#: their content hash and cost nothing more.
+OVERLAP = timedelta(minutes=2)
+
+#: Where the weights of the last full matching are saved, for ``aggregator match explain``.
+MODEL_FILE = "matching-model.json"
+
+
+@dataclass
+class MatchOutcome:
+    """What a matching changed: entities to (re)index and entities that no longer exist."""
+
+    changed: list[Entity] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    entities: int = 0
+    candidate_pairs: int = 0
+    #: "full" or "incremental".
+    mode: str = "full"
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def attach_offers(entities: Iterable[Entity], offers: Iterable[OfferRecord]) -> None:
+    """Each offer goes to the entity of the shop record it belongs to."""
+    by_member: dict[RecordKey, Entity] = {}
+    for entity in entities:
+        for member in entity.members:
+            by_member[member] = entity
+    for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
+        if offer.shop_source_id is None:
+            continue
+        owner = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
+        if owner is not None:
+            owner.offers.append(offer)
+
+
+class Matching:
+    """The matching of one process: the state it keeps between runs and when it starts over."""
+
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.result: MatchResult | None = None
+        #: Changes are read from here on (the last matching's start, less :data:`OVERLAP`).
+        self.since: datetime | None = None
+        #: Record key -> content hash of every live shop record the state holds.
+        self.held: dict[str, str] = {}
+        #: Offer key -> key of the shop it was attached to, to re-index a shop an offer left.
+        self.offer_shop: dict[str, str] = {}
+        self.full_at = 0.0
+        self._taxonomy_stamp: tuple[float, int] | None = None
+        self._lock = threading.Lock()
+
+    # -- the one entry point -------------------------------------------------------------------
+    def run(self, *, full: bool = False) -> MatchOutcome:
+        """Match what changed since the last run (everything on the first run, or when
+        ``full``), write the changed entities and the review candidates."""
+        with self._lock, self.store.exclusive("matching"):
+            reason = "asked" if full else self._full_reason()
+            if reason is None:
+                outcome = self._incremental()
+                if outcome is not None:
+                    return outcome
+                reason = "the state and the store disagree"
+            log.info("matching every record (%s)", reason)
+            return self._full()
+
+    def _full_reason(self) -> str | None:
+        if self.result is None:
+            return "first run"
+        if self._taxonomy_file_stamp() != self._taxonomy_stamp:
+            return "the taxonomy changed"
+        every = self.settings.match_full_every_h if self.settings is not None else 24.0
+        if time.monotonic() - self.full_at >= every * 3600:
+            return f"{every:g} h since the last full matching"
+        return None
+
+    # -- full ------------------------------------------------------------------------------------
+    def _full(self) -> MatchOutcome:
+        started, mark = time.perf_counter(), utcnow()
+        self._taxonomy_stamp = self._taxonomy_file_stamp()
+        stored = list(self.store.iter_raw(RecordType.shop))
+        shops = [ShopRecord.model_validate(r.record) for r in stored]
+        dates = {f"{r.platform}:{r.source_id}": r.last_changed for r in stored}
+        offers = [
+            OfferRecord.model_validate(r.record) for r in self.store.iter_raw(RecordType.offer)
+        ]
+        result = match_shops(
+            shops,
+            self.store.list_decisions(),
+            self.store.entity_ids_by_record(),
+            taxonomy=self._taxonomy(),
+            record_dates=dates,
+        )
+        entities = result.entities
+        attach_offers(entities, offers)
+        before = self.store.entity_hashes()
+        current = {e.entity_id for e in entities}
+        outcome = self._write(entities, sorted(set(before) - current), result, before)
+        outcome.mode = "full"
+        self.result = result
+        self.since = mark - OVERLAP
+        self.held = {f"{r.platform}:{r.source_id}": r.content_hash for r in stored}
+        self.offer_shop = {
+            f"{o.platform}:{o.source_id}": f"{o.platform}:{o.shop_source_id}"
+            for o in offers
+            if o.shop_source_id is not None
+        }
+        self.full_at = time.monotonic()
+        self._save_model(result)
+        outcome.stats = dict(result.stats, seconds=round(time.perf_counter() - started, 3))
+        return outcome
+
+    # -- incremental -------------------------------------------------------------------------------
+    def _incremental(self) -> MatchOutcome | None:
+        """Match what changed; None when the result disagrees with the store (then a full
+        matching follows and puts it right)."""
+        assert self.result is not None and self.since is not None
+        started, mark = time.perf_counter(), utcnow()
+        upsert_keys: list[tuple[str, str]] = []
+        removed: list[str] = []
+        for change in self.store.shop_changes_since(self.since):
+            if change.gone:
+                if change.key in self.held:
+                    removed.append(change.key)
+            elif self.held.get(change.key) != change.content_hash:
+                upsert_keys.append((change.platform, change.source_id))
+        stored = self.store.get_raw_many(upsert_keys)
+        touched_shops = self._offer_changes()
+        decisions = self.store.list_decisions()
+        if not stored and not removed and not touched_shops and not self._new_decisions(decisions):
+            if not self._agrees(self.result):
+                return None
+            self.since = mark - OVERLAP
+            return MatchOutcome(
+                entities=self.result.stats.get("entities", 0),
+                candidate_pairs=self.result.stats.get("review_pairs", 0),
+                mode="incremental",
+                stats={"records_changed": 0, "seconds": round(time.perf_counter() - started, 3)},
+            )
+        result = update(
+            self.result,
+            [ShopRecord.model_validate(r.record) for r in stored],
+            removed,
+            decisions,
+            record_dates={f"{r.platform}:{r.source_id}": r.last_changed for r in stored},
+        )
+        for key in removed:
+            self.held.pop(key, None)
+        self.held.update({f"{r.platform}:{r.source_id}": r.content_hash for r in stored})
+        self.result = result
+        if not self._agrees(result):
+            return None
+        # Entities whose members changed, and those whose offers changed.
+        state = result.state
+        ids = set(result.changed)
+        for key in touched_shops:
+            row = state.row_of.get(key)
+            if row is not None and state.alive[row]:
+                entity_id = state.entity_of[row]
+                if entity_id is not None:
+                    ids.add(entity_id)
+        entities = result.entities_of(ids)
+        members = [(m.platform, m.source_id) for e in entities for m in e.members]
+        offers = [OfferRecord.model_validate(r.record) for r in self.store.offers_of(members)]
+        attach_offers(entities, offers)
+        for offer in offers:
+            if offer.shop_source_id is not None:
+                self.offer_shop[f"{offer.platform}:{offer.source_id}"] = (
+                    f"{offer.platform}:{offer.shop_source_id}"
+                )
+        gone_ids = sorted(result.removed - {e.entity_id for e in entities})
+        outcome = self._write(entities, gone_ids, result, self.store.entity_hashes(ids))
+        outcome.mode = "incremental"
+        self.since = mark - OVERLAP
+        outcome.stats = dict(
+            result.stats,
+            records_changed=len(stored),
+            records_removed=len(removed),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        return outcome
+
+    def _agrees(self, result: MatchResult) -> bool:
+        """Whether the state holds as many live shop records as the store: a record erased or
+        restored behind the service's back (no change is dated) breaks it."""
+        if int(result.state.alive.sum()) == self.store.count_live(RecordType.shop):
+            return True
+        log.warning("the matching state disagrees with the store's live shop records")
+        return False
+
+    def _offer_changes(self) -> set[str]:
+        """Keys of the shops whose offers changed: the shop an offer is on, and the one it left."""
+        assert self.since is not None
+        shops: set[str] = set()
+        for platform, source_id, shop_id, gone in self.store.offer_changes_since(self.since):
+            offer_key = f"{platform}:{source_id}"
+            before = self.offer_shop.pop(offer_key, None)
+            if before is not None:
+                shops.add(before)
+            if shop_id is not None:
+                shops.add(f"{platform}:{shop_id}")
+                if not gone:
+                    self.offer_shop[offer_key] = f"{platform}:{shop_id}"
+        return shops
+
+    def _new_decisions(self, decisions: list[Decision]) -> bool:
+        from dedupe import decisions as rulings
+
+        assert self.result is not None
+        decided = self.result.state.decided
+        return bool(rulings.changed_pairs(decided, rulings.latest(decisions)))
+
+    # -- writing -----------------------------------------------------------------------------------
+    def _write(
+        self,
+        entities: list[Entity],
+        removed: list[str],
+        result: MatchResult,
+        before: dict[str, str],
+    ) -> MatchOutcome:
+        outcome = MatchOutcome(
+            entities=int(result.stats.get("entities", len(entities))),
+            candidate_pairs=len(result.candidates),
+        )
+        upserts = []
+        for entity in entities:
+            digest = content_hash(entity.model_dump(mode="json"))
+            if before.get(entity.entity_id) != digest:
+                upserts.append((entity, digest))
+                outcome.changed.append(entity)
+        outcome.removed = removed
+        self.store.replace_entities(upserts, removed, result.candidates)
+        return outcome
+
+    # -- files -------------------------------------------------------------------------------------
+    def _taxonomy_path(self) -> Path | None:
+        if self.settings is None:
+            return None
+        path = self.settings.config_dir / "taxonomy.yaml"
+        return path if path.is_file() else None
+
+    def _taxonomy_file_stamp(self) -> tuple[float, int] | None:
+        path = self._taxonomy_path()
+        if path is None:
+            return None
+        stat = path.stat()
+        return (stat.st_mtime, stat.st_size)
+
+    def _taxonomy(self) -> Taxonomy | None:
+        path = self._taxonomy_path()
+        return load_taxonomy(path) if path is not None else None
+
+    def _save_model(self, result: MatchResult) -> None:
+        """The weights the run used, for ``aggregator match explain`` (written atomically)."""
+        if self.settings is None or result.state.model is None:
+            return
+        target = self.settings.data_dir / MODEL_FILE
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(json.dumps(result.state.model.to_dict(), indent=1))
+        os.replace(temporary, target)

@@ -1,0 +1,146 @@
+"""Matching and indexing inside the service: a full run, then K changed records incrementally.
+
+    .venv/bin/python benchmarks/match_service.py --records 100000 --changes 1000
+    .venv/bin/python benchmarks/match_service.py --database-url postgresql://postgres@127.0.0.1/test
+
+Stores N generated shop records (``dedupe_data.py``) in a fresh store (SQLite by default), then
+times what ``aggregator serve`` does after a connector run, through
+:meth:`aggregator.runtime.Runtime.match_and_index` (matching, entity writes, search index):
+
+- **full**: the process's first matching (every record, weights estimated, every entity written
+  and indexed);
+- **incremental**: K stored records change (a phone written otherwise, a name, a moved point, a
+  lost address), then the next matching reads only those;
+- **full again**: the same store matched in full, as every run did before incremental
+  matching; it must find nothing to change.
+
+The last line printed is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
+sys.path.append(str(HERE))
+
+from aggregator.models import RecordType, RunCounts, ShopRecord  # noqa: E402
+from aggregator.runtime import Runtime  # noqa: E402
+from aggregator.settings import Settings  # noqa: E402
+from aggregator.store import IngestBatch, Store  # noqa: E402
+
+FIELDS = ("name", "address", "postcode", "city", "phone", "email", "website", "siret")
+
+
+def records(n: int, seed: int) -> list[dict[str, Any]]:
+    from dedupe_data import generate
+
+    data = generate(n, seed)
+    c = data.columns
+    out = []
+    for i in range(len(data)):
+        record: dict[str, Any] = {"platform": c["platform"][i], "source_id": c["source_id"][i]}
+        record.update({f: c[f][i] for f in FIELDS if c[f][i] is not None})
+        record["category"] = c["category"][i]
+        if c["lat"][i] is not None:
+            record["lat"], record["lon"] = c["lat"][i], c["lon"][i]
+        out.append(ShopRecord.model_validate(record).model_dump(mode="json"))
+    return out
+
+
+def store_records(store: Store, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 5000):
+        batch = IngestBatch(connector_id="bench")
+        for r in rows[start : start + 5000]:
+            batch.items.append((RecordType.shop, r["platform"], r["source_id"], {}, r))
+        store.apply(batch, RunCounts(), set())
+
+
+def change(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    out = []
+    for row in rng.sample(rows, k):
+        row = dict(row)
+        roll = rng.random()
+        if roll < 0.3 and row.get("phone"):
+            row["phone"] = row["phone"].replace(" ", ".") + " "
+        elif roll < 0.6:
+            row["name"] += " Bio"
+        elif roll < 0.8 and row.get("lat") is not None:
+            row["lat"] += 0.0003
+        else:
+            row.pop("address", None)
+            row["description"] = "adresse retirée"
+        out.append(row)
+    return out
+
+
+def timed(runtime: Runtime, full: bool = False) -> dict[str, Any]:
+    started = time.perf_counter()
+    outcome, indexing = runtime.match_and_index(full=full)
+    return {
+        "mode": outcome.mode,
+        "wall_s": round(time.perf_counter() - started, 3),
+        "matching_s": outcome.stats.get("seconds"),
+        "entities_written": len(outcome.changed),
+        "entities_removed": len(outcome.removed),
+        "entities": outcome.entities,
+        "indexing": indexing,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp) / "var",
+            config_dir=HERE.parent / "config",
+            database_url=args.database_url,
+        )
+        runtime = Runtime(settings)
+        if args.database_url:
+            runtime.store.engine.dispose()
+        started = time.perf_counter()
+        rows = records(args.records, args.seed)
+        generated_s = time.perf_counter() - started
+        started = time.perf_counter()
+        store_records(runtime.store, rows)
+        stored_s = time.perf_counter() - started
+        print(f"{len(rows):,} records generated in {generated_s:.1f} s, stored in {stored_s:.1f} s")
+        figures: dict[str, Any] = {"records": len(rows), "changes": args.changes}
+        figures["full"] = timed(runtime)
+        print("full:", figures["full"])
+        store_records(runtime.store, change(rows, args.changes))
+        figures["incremental"] = timed(runtime)
+        print("incremental:", figures["incremental"])
+        figures["full_again"] = timed(runtime, full=True)
+        print("full again:", figures["full_again"])
+        runtime.close()
+    figures.update(
+        store=(args.database_url or "sqlite").split(":")[0],
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        load=os.getloadavg()[0],
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
