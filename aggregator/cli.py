@@ -183,6 +183,7 @@ def connectors_check(connector_id: str, limit: int = 5) -> None:
     except StoreError as error:
         raise _fail(str(error)) from None
     report = runtime.check(registration, origin=origin, limit=limit)
+    runtime.store.record_check(connector_id, registration, report.ok)  # `enable` counts on it
     typer.echo("check: " + ("ok" if report.ok else "FAILED"))
     for problem in report.problems:
         typer.echo(f"  problem: {problem}")

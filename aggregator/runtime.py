@@ -97,7 +97,13 @@ class Runtime:
                     f"{path}: connector {registration.effective_id()!r} failed its check: "
                     + "; ".join(report.problems)
                 )
-        return [self.store.save_connector(r, origin=origin) for r in registrations]
+        ids = []
+        for registration in registrations:
+            cid = self.store.save_connector(registration, origin=origin)
+            # The check that just passed counts: enabling it later needs no other.
+            self.store.record_check(cid, self.store.get_connector(cid), True)
+            ids.append(cid)
+        return ids
 
     def check(
         self, registration: ConnectorRegistration, *, origin: str, limit: int = 20

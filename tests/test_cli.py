@@ -146,3 +146,19 @@ def test_failing_feed_keeps_the_stored_shops(tmp_path: Path, shops_csv: Path) ->
     assert "nom" in failed.stdout  # the missing mapped column is named
     found = json.loads(aggregator(tmp_path, "search", "boulangerie", "--json").stdout)
     assert found["total"] == 1
+
+
+def test_checks_from_the_command_line_are_recorded(tmp_path: Path, shops_csv: Path) -> None:
+    from aggregator.settings import Settings
+    from aggregator.store import Store
+
+    reg = write(tmp_path, "ok.yaml", GOOD.format(url=shops_csv))
+    assert aggregator(tmp_path, "connectors", "add", str(reg)).returncode == 0
+    settings = Settings(data_dir=tmp_path / "var")
+    store = Store.open(settings.resolved_database_url)
+    assert store.check_status("fodors-csv").passed  # the check `add` ran counts
+    shops_csv.write_text("garbage without the header\n", encoding="utf-8")
+    assert aggregator(tmp_path, "connectors", "check", "fodors-csv").returncode == 1
+    status = store.check_status("fodors-csv")
+    assert status.ok is False and status.checked_at is not None
+    store.dispose()
