@@ -67,3 +67,33 @@ def test_openapi_docs(site: str) -> None:
     assert httpx.get(f"{site}/docs").status_code == 200
     paths = httpx.get(f"{site}/openapi.json").json()["paths"]
     assert {"/api/search", "/api/shops/{entity_id}", "/healthz"} <= set(paths)
+
+
+def test_page_links_the_next_and_previous_pages(site: str) -> None:
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pages: dict[str, str] = {}
+            self.shops: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "a" and a.get("rel") in ("next", "prev"):
+                self.pages[str(a["rel"])] = str(a["href"])
+            if tag == "li" and a.get("data-entity-id"):
+                self.shops.append(str(a["data-entity-id"]))
+
+    def read(url: str) -> Links:
+        links = Links()
+        links.feed(httpx.get(url).text)
+        return links
+
+    answer = httpx.get(f"{site}/api/search", params={"city": "Toulouse", "per_page": 1}).json()
+    assert answer["total"] + answer["offers_total"] > 40, "the demo should give several pages"
+    first = read(f"{site}/?ville=Toulouse")
+    assert "prev" not in first.pages and first.pages["next"] == "/?ville=Toulouse&page=2"
+    second = read(site + first.pages["next"])
+    assert second.pages == {"prev": "/?ville=Toulouse&page=1", "next": "/?ville=Toulouse&page=3"}
+    assert second.shops and not set(first.shops) & set(second.shops)

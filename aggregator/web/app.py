@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,6 +19,8 @@ from aggregator.web.operator import router as operator_router
 from search import SearchQuery
 
 HERE = Path(__file__).parent
+#: Results (shops and offers together) on one page of the search page.
+PAGE_SIZE = 20
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -140,13 +143,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         categorie: str | None = None,
         page: Annotated[int, Query(ge=1, le=1000)] = 1,
     ) -> Response:
-        answer = None
+        answer, pages = None, 0
         if q or ville or categorie:
-            answer = runtime.backend.search(build_query(q, ville, categorie, page, 20))
+            answer = runtime.backend.search(build_query(q, ville, categorie, page, PAGE_SIZE))
+            # Shops and offers share one ranked list: a page holds PAGE_SIZE of both.
+            pages = min(1000, -(-(answer.total + answer.offers_total) // PAGE_SIZE))
+        here = {"q": q, "ville": ville or "", "categorie": categorie or ""}
+        asked = {k: v for k, v in here.items() if v}
         return templates.TemplateResponse(
             request,
             "search.html",
-            {"q": q, "ville": ville or "", "categorie": categorie or "", "answer": answer},
+            {
+                **here,
+                "answer": answer,
+                "page": page,
+                "pages": pages,
+                "link": lambda n: "/?" + urlencode({**asked, "page": n}),
+            },
         )
 
     @app.get("/boutique/{entity_id}", response_class=HTMLResponse, include_in_schema=False)
