@@ -45,6 +45,7 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.store import Store
 from dedupe import MatchResult, load_taxonomy, match_shops, update
+from dedupe.arrays import gc_paused
 from dedupe.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class Matching:
     def run(self, *, full: bool = False) -> MatchOutcome:
         """Match what changed since the last run (everything on the first run, or when
         ``full``), write the changed entities and the review candidates."""
-        with self._lock, self.store.exclusive("matching"):
+        with self._lock, self.store.exclusive("matching"), gc_paused():
             reason = "asked" if full else self._full_reason()
             if reason is None:
                 outcome = self._incremental()

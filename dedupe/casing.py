@@ -13,6 +13,7 @@ golden records show the properly cased spelling when a member has one, and recas
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Small words kept lowercase inside a title ("Place de la Halle", "Saint-Jean-de-Luz").
 SMALL_WORDS: frozenset[str] = frozenset(
@@ -72,7 +73,9 @@ def tidy(text: str) -> str:
     return smart_title(text) if casing_rank(text) else text
 
 
+@lru_cache(maxsize=1 << 13)
 def display_city(city: str | None) -> str | None:
-    """A town as shown: no "Cedex n", no postcode, properly cased."""
+    """A town as shown: no "Cedex n", no postcode, properly cased (remembered: golden records
+    show the same few thousand towns again and again)."""
     text = _CITY_NOISE.sub("", (city or "").strip()).strip(" ,-")
     return tidy(text) if text else None

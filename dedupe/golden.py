@@ -22,12 +22,11 @@ Identifiers shared too widely (:mod:`dedupe.shared`) are not shown.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
-import numpy as np
+from pydantic import BaseModel
 
 from aggregator.models import GoldenRecord, Provenanced
 from dedupe.casing import casing_rank, display_city, tidy
@@ -40,14 +39,71 @@ GOLDEN_FIELDS: tuple[str, ...] = (
     "description", "lat", "lon", "opening_hours", "services",
 )  # fmt: skip
 
-#: ``(normalised key, displayed value)`` of one field of one member, or ``None`` when missing.
-Candidate = tuple[Any, str] | None
 _TOWN_AFTER_POSTCODE = re.compile(r"\b\d{2}\s?\d{3}\s+(\D.*)$")
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Extractor(NamedTuple):
+    """How one field is read from a row: its group key, then, only for the rows a choice
+    needs, its shown value (showing "SARL X" as "X" costs more than keying it)."""
+
+    #: The group key of a row, ``None`` exactly when the row has nothing to show.
+    key: Callable[[int], Any]
+    #: The shown value of a row, given its group key.
+    show: Callable[[int, Any], str]
+    #: The shown value depends on the key alone ("31000" for 31000): one spelling per group.
+    keyed: bool = False
+
+
+def construct(cls: type[Model], values: dict[str, Any]) -> Model:
+    """``cls.model_construct(**values)`` when ``values`` holds every field of ``cls`` in
+    declaration order, without pydantic's per-field alias look-ups: the golden records of a
+    million rows are millions of models. Anything else goes through ``model_construct``.
+
+    The models made share one ``model_fields_set`` (all the fields): pydantic only ever adds
+    field names to it, and a million fewer sets spare the garbage collector most of its work.
+    """
+    try:
+        fields_set = _FIELDS_SET[cls]
+    except KeyError:
+        plain = (
+            cls.__new__ is object.__new__
+            and not cls.__pydantic_post_init__
+            and not cls.__pydantic_root_model__
+            and cls.model_config.get("extra") != "allow"
+            and not cls.__private_attributes__
+        )
+        fields_set = _FIELDS_SET[cls] = set(cls.__pydantic_fields__) if plain else None
+    if fields_set is None or values.keys() != fields_set:
+        return cls.model_construct(**values)
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+#: Model class -> the set of its fields, ``None`` when ``construct`` leaves it to pydantic.
+_FIELDS_SET: dict[type, set[str] | None] = {}
+_new, _set = object.__new__, object.__setattr__
 
 
 def _text(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
+
+
+class _Ranks(dict[int, tuple[int, float, str]]):
+    """Row -> survivorship rank, each worked out once per cluster and only when asked."""
+
+    def __init__(self, rank: Callable[[int], tuple[int, float, str]]) -> None:
+        super().__init__()
+        self.rank = rank
+
+    def __missing__(self, row: int) -> tuple[int, float, str]:
+        self[row] = rank = self.rank(row)
+        return rank
 
 
 class GoldenBuilder:
@@ -63,141 +119,192 @@ class GoldenBuilder:
         self.table = prepared.table
         self.priorities = dict(platform_priority or {})
         self.dates = {str(k): v.timestamp() for k, v in (record_dates or {}).items()}
-        self.extractors: dict[str, Callable[[int], Candidate]] = {
-            "name": self._name,
-            "address": self._address,
-            "postcode": self._postcode,
-            "city": self._city,
-            "phone": self._phone,
-            "email": self._email,
-            "website": self._website,
-            "siret": self._siret,
-            "category": self._category,
+        slugs = prepared.category_slugs
+        self.extractors: dict[str, Extractor] = {
+            "name": Extractor(self._name, self._show_name),
+            "address": Extractor(self._address, self._show_address),
+            "postcode": Extractor(self._postcode, lambda _, code: f"{code:05d}", keyed=True),
+            "city": Extractor(self._city, self._show_city),
+            "phone": Extractor(self._phone, lambda _, number: f"+{number}", keyed=True),
+            "email": Extractor(self._email, lambda _, email: email, keyed=True),
+            "website": Extractor(self._website, self._show_website),
+            "siret": Extractor(self._siret, lambda _, siret: f"{siret:014d}", keyed=True),
+            "category": Extractor(self._category, lambda _, code: slugs[code], keyed=True),
             "description": self._extra("description", lambda t: " ".join(t.lower().split())),
             "opening_hours": self._extra("opening_hours", lambda t: re.sub(r"\s+", "", t.lower())),
         }
 
-    # -- field extractors: (group key, shown value) of one row -------------------------------
+    # -- field extractors: the group key and the shown value of one row ---------------------
 
-    def _name(self, row: int) -> Candidate:
-        key, text = self.prepared.names[row], display_name(self.table.value("name", row))
-        return (key, text) if key and text else None
+    def _name(self, row: int) -> Any:
+        key = self.prepared.names[row]
+        # display_name is empty only for blank text.
+        return key if key and _text(self.table.value("name", row)) else None
 
-    def _address(self, row: int) -> Candidate:
+    def _show_name(self, row: int, key: Any) -> str:
+        return display_name(self.table.value("name", row))
+
+    def _address(self, row: int) -> Any:
         p = self.prepared
         street = p.streets[row]
-        shown = street_display(self.table.value("address", row))
-        if not street or not shown:
+        # street_display is empty only for blank text.
+        if not street or not _text(self.table.value("address", row)):
             return None
-        key = (int(p.number[row]), int(p.suffix[row]), street)
-        return key, shown
+        return (int(p.number[row]), int(p.suffix[row]), street)
 
-    def _postcode(self, row: int) -> Candidate:
+    def _show_address(self, row: int, key: Any) -> str:
+        return street_display(self.table.value("address", row))  # type: ignore[return-value]
+
+    def _postcode(self, row: int) -> Any:
         code = int(self.prepared.postcode[row])
-        return None if code < 0 else (code, f"{code:05d}")
+        return None if code < 0 else code
 
-    def _city(self, row: int) -> Candidate:
-        key = self.prepared.cities[row]
-        if not key:
-            return None
+    def _shown_city(self, row: int) -> str | None:
         shown = display_city(self.table.value("city", row))
         if not shown:
             # Written after the postcode in a one-field address.
             found = _TOWN_AFTER_POSTCODE.search(self.table.value("address", row) or "")
             shown = display_city(found.group(1)) if found else None
-        return (key, shown) if shown else None
+        return shown
 
-    def _phone(self, row: int) -> Candidate:
-        value = int(self.prepared.phone1[row])
-        return (value, f"+{value}") if value else None
+    def _city(self, row: int) -> Any:
+        key = self.prepared.cities[row]
+        return key if key and self._shown_city(row) else None
 
-    def _email(self, row: int) -> Candidate:
+    def _show_city(self, row: int, key: Any) -> str:
+        return self._shown_city(row)  # type: ignore[return-value]
+
+    def _phone(self, row: int) -> Any:
+        return int(self.prepared.phone1[row]) or None
+
+    def _email(self, row: int) -> Any:
         if not self.prepared.email[row]:
             return None
-        value = normalise_email(self.table.value("email", row))
-        return (value, value) if value else None
+        return normalise_email(self.table.value("email", row)) or None
 
-    def _website(self, row: int) -> Candidate:
-        url = _text(self.table.value("website", row))
+    def _website(self, row: int) -> Any:
         domain = int(self.prepared.domain[row])
-        return None if url is None or not domain else (domain, url)
+        return None if not domain or _text(self.table.value("website", row)) is None else domain
 
-    def _siret(self, row: int) -> Candidate:
-        value = int(self.prepared.siret[row])
-        return (value, f"{value:014d}") if value else None
+    def _show_website(self, row: int, key: Any) -> str:
+        return _text(self.table.value("website", row))  # type: ignore[return-value]
 
-    def _category(self, row: int) -> Candidate:
+    def _siret(self, row: int) -> Any:
+        return int(self.prepared.siret[row]) or None
+
+    def _category(self, row: int) -> Any:
         code = int(self.prepared.category[row])
-        return None if code < 0 else (code, self.prepared.category_slugs[code])
+        return None if code < 0 else code
 
-    def _extra(self, field: str, key: Callable[[str], str]) -> Callable[[int], Candidate]:
-        def get(row: int) -> Candidate:
+    def _extra(self, field: str, normalise: Callable[[str], str]) -> Extractor:
+        """A field only records carry (description, opening hours), keyed by ``normalise``."""
+
+        def text(row: int) -> str | None:
             record = self.table.records[row] if self.table.records is not None else None
-            text = _text(getattr(record, field, None)) if record is not None else None
-            return None if text is None else (key(text), text)
+            return _text(getattr(record, field, None)) if record is not None else None
 
-        return get
+        def key(row: int) -> Any:
+            found = text(row)
+            return None if found is None else normalise(found)
+
+        def show(row: int, key: Any) -> str:
+            return text(row)  # type: ignore[return-value]
+
+        return Extractor(key, show)
 
     # -- survivorship --------------------------------------------------------------------------
 
     def _rank(self, row: int) -> tuple[int, float, str]:
-        priority = self.priorities.get(self.table.value("platform", row), 0)
-        return (-priority, -self.dates.get(self.table.keys[row], 0.0), self.table.keys[row])
+        key = self.table.keys[row]
+        priority = (
+            self.priorities.get(self.table.value("platform", row), 0) if self.priorities else 0
+        )
+        return (-priority, -self.dates.get(key, 0.0), key)
 
-    def _choose(self, rows: Sequence[int], get: Callable[[int], Candidate]):
-        groups: dict[Any, list[tuple[str, int]]] = {}
+    def _choose(
+        self, rows: Sequence[int], extractor: Extractor, ranks: _Ranks
+    ) -> tuple[str, int] | None:
+        key = extractor.key
+        groups: dict[Any, list[int]] = {}
         for row in rows:
-            found = get(row)
+            found = key(row)
             if found is not None:
-                groups.setdefault(found[0], []).append((found[1], row))
+                groups.setdefault(found, []).append(row)
         if not groups:
             return None
-        best = []
-        for members in groups.values():
-            spellings = Counter(value for value, _ in members)
-            best.append(
-                min(
-                    members,
-                    key=lambda m: (
-                        casing_rank(m[0]),
-                        -spellings[m[0]],
-                        -len(m[0]),
-                        *self._rank(m[1]),
-                    ),
-                )
-            )
-        sizes = [len(members) for members in groups.values()]
-        winner = min(
-            range(len(best)), key=lambda g: (-sizes[g], -len(best[g][0]), *self._rank(best[g][1]))
-        )
-        return best[winner]
+        # The group most members hold wins: only groups of that size are shown and compared.
+        size = max(len(members) for members in groups.values())
+        best = [
+            self._spelling(members, group, extractor, ranks)
+            for group, members in groups.items()
+            if len(members) == size
+        ]
+        if len(best) == 1:
+            return best[0]
+        return min(best, key=lambda b: (-len(b[0]), *ranks[b[1]]))
 
-    def _point(self, rows: Sequence[int]) -> int | None:
-        lat, lon = self.prepared.lat[list(rows)], self.prepared.lon[list(rows)]
-        located = [r for r, la in zip(rows, lat.tolist(), strict=True) if la == la]
+    def _spelling(
+        self, members: list[int], key: Any, extractor: Extractor, ranks: _Ranks
+    ) -> tuple[str, int]:
+        """The spelling shown for one group: cased text first, then the most used, longest."""
+        show = extractor.show
+        if len(members) == 1:
+            return show(members[0], key), members[0]
+        if extractor.keyed:  # one spelling for all: the best ranked member's
+            row = min(members, key=ranks.__getitem__)
+            return show(row, key), row
+        shown = [(show(row, key), row) for row in members]
+        uses: dict[str, int] = {}
+        for value, _ in shown:
+            uses[value] = uses.get(value, 0) + 1
+        if len(uses) == 1:  # every member spells it alike: the best ranked one's
+            row = min(members, key=ranks.__getitem__)
+            return shown[0][0], row
+        return min(
+            shown,
+            key=lambda m: (casing_rank(m[0]), -uses[m[0]], -len(m[0]), *ranks[m[1]]),
+        )
+
+    def _point(self, rows: Sequence[int], ranks: _Ranks) -> int | None:
+        """The located row nearest the members' median point (ties: survivorship rank)."""
+        lat, lon = self.prepared.lat, self.prepared.lon
+        if len(rows) == 1:
+            return rows[0] if lat[rows[0]] == lat[rows[0]] else None
+        located = [(float(lat[r]), float(lon[r]), r) for r in rows if lat[r] == lat[r]]
         if not located:
             return None
-        lat, lon = self.prepared.lat[located], self.prepared.lon[located]
-        mid_lat, mid_lon = float(np.median(lat)), float(np.median(lon))
-        distance = (lat - mid_lat) ** 2 + (lon - mid_lon) ** 2
-        return min(range(len(located)), key=lambda k: (distance[k], self._rank(located[k])))
+        # numpy.median's figures, for a handful of values without numpy's overhead.
+        mid_lat, mid_lon = _median([p[0] for p in located]), _median([p[1] for p in located])
+        return min(
+            located,
+            key=lambda p: (
+                (p[0] - mid_lat) * (p[0] - mid_lat) + (p[1] - mid_lon) * (p[1] - mid_lon),
+                ranks[p[2]],
+            ),
+        )[2]
 
     def fields(self, rows: Sequence[int]) -> dict[str, tuple[Any, int]]:
         """``field -> (shown value, row it came from)`` for the cluster made of ``rows``."""
         out: dict[str, tuple[Any, int]] = {}
-        for name, get in self.extractors.items():
-            chosen = self._choose(rows, get)
-            if chosen is None:
-                continue
-            value, row = chosen
+        ranks = _Ranks(self._rank)
+        for name, extractor in self.extractors.items():
+            if len(rows) == 1:  # most entities: nothing to choose between
+                found = extractor.key(rows[0])
+                if found is None:
+                    continue
+                value, row = extractor.show(rows[0], found), rows[0]
+            else:
+                chosen = self._choose(rows, extractor, ranks)
+                if chosen is None:
+                    continue
+                value, row = chosen
             if name == "name" or (name == "address" and casing_rank(value) == 2):
                 value = tidy(value)
             out[name] = (value, row)
-        point = self._point(rows)
+        point = self._point(rows, ranks)
         if point is not None:
-            row = [r for r in rows if self.prepared.lat[r] == self.prepared.lat[r]][point]
-            out["lat"] = (float(self.prepared.lat[row]), row)
-            out["lon"] = (float(self.prepared.lon[row]), row)
+            out["lat"] = (float(self.prepared.lat[point]), point)
+            out["lon"] = (float(self.prepared.lon[point]), point)
         records = self.table.records
         if records is not None:
             with_services = [r for r in rows if records[r] is not None and records[r].services]
@@ -205,22 +312,34 @@ class GoldenBuilder:
                 services = sorted(
                     {s.strip() for r in with_services for s in records[r].services if s.strip()}
                 )
-                source = min(
-                    with_services, key=lambda r: (-len(records[r].services), *self._rank(r))
-                )
+                source = min(with_services, key=lambda r: (-len(records[r].services), *ranks[r]))
                 out["services"] = (services, source)
         return out
 
     def build(self, rows: Sequence[int]) -> GoldenRecord:
         """The golden record of the cluster made of ``rows``, every field with its provenance."""
         platforms, sources = self.table.columns["platform"], self.table.columns["source_id"]
-        fields = {
-            name: Provenanced.model_construct(
-                value=value, platform=platforms[row], source_id=sources[row]
+        origins: dict[int, tuple[str, str]] = {}
+        fields: dict[str, Provenanced] = {}
+        for name, (value, row) in self.fields(rows).items():
+            origin = origins.get(row)
+            if origin is None:
+                origin = origins[row] = (platforms[row], sources[row])
+            fields[name] = construct(
+                Provenanced, {"value": value, "platform": origin[0], "source_id": origin[1]}
             )
-            for name, (value, row) in self.fields(rows).items()
-        }
-        return GoldenRecord.model_construct(fields=fields)
+        return construct(GoldenRecord, {"fields": fields})
+
+
+def _median(values: list[float]) -> float:
+    """``float(numpy.median(values))``: the middle value, or the mean of the middle two."""
+    if any(v != v for v in values):
+        return float("nan")  # as numpy: a NaN makes the median NaN
+    values = sorted(values)
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
 
 
 def golden_record(
@@ -230,4 +349,4 @@ def golden_record(
     return GoldenBuilder(prepared, platform_priority).build(rows)
 
 
-__all__ = ["GOLDEN_FIELDS", "SUFFIX_NAMES", "GoldenBuilder", "golden_record"]
+__all__ = ["GOLDEN_FIELDS", "SUFFIX_NAMES", "GoldenBuilder", "construct", "golden_record"]

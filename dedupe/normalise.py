@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dedupe.text import STOPWORDS, fold
 
@@ -148,18 +149,22 @@ def _name_words(name: str | None) -> list[str]:
     return words
 
 
+#: ``fold`` of one word of a name, remembered: names share their words ("Boulangerie", "de").
+_fold_word = lru_cache(maxsize=1 << 15)(fold)
+
+
 def display_name(name: str | None) -> str:
     """The name as written, minus its legal form: ``"SARL Boulangerie du Centre"`` ->
     ``"Boulangerie du Centre"`` (for golden records; search keeps every spelling)."""
     words = (name or "").split()
-    kept = [w for w in words if fold(w) not in LEGAL_FORMS]
-    while len(kept) > 1 and fold(kept[-1]) in EDGE_LEGAL_FORMS:
+    kept = [w for w in words if _fold_word(w) not in LEGAL_FORMS]
+    while len(kept) > 1 and _fold_word(kept[-1]) in EDGE_LEGAL_FORMS:
         kept.pop()
-    while len(kept) > 1 and fold(kept[0]) in EDGE_LEGAL_FORMS:
+    while len(kept) > 1 and _fold_word(kept[0]) in EDGE_LEGAL_FORMS:
         kept.pop(0)
     if words and kept and kept[0] != words[0]:
         # "GAEC de la Ferme du Moulin": the "de" belonged to the legal form.
-        while len(kept) > 1 and fold(kept[0]) in ("de", "du", "des", "d"):
+        while len(kept) > 1 and _fold_word(kept[0]) in ("de", "du", "des", "d"):
             kept.pop(0)
         if kept[0][:2].lower() in ("d'", "d’") and len(kept[0]) > 2:
             kept[0] = kept[0][2:]

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aggregator.models import CandidatePair, Entity, Listing, RecordKey
-from dedupe.arrays import isin, unique
-from dedupe.golden import GoldenBuilder
+from dedupe.arrays import gc_paused, isin, unique
+from dedupe.golden import GoldenBuilder, construct
 from dedupe.pairstore import decode, encode
 from dedupe.scoring import probability
 
@@ -100,7 +100,8 @@ class MatchResult:
     def entities(self) -> list[Entity]:
         """Every entity, ordered by its smallest member key."""
         golden = self._golden()
-        return [self._build(eid, rows, golden) for eid, rows in self._sorted_clusters()]
+        with gc_paused():
+            return [self._build(eid, rows, golden) for eid, rows in self._sorted_clusters()]
 
     def changed_entities(self) -> list[Entity]:
         """The entities this run created or changed (to re-index)."""
@@ -122,9 +123,11 @@ class MatchResult:
             clusters.setdefault(code, []).append(row)
         golden = self._golden()
         built = []
-        for code, members in clusters.items():
-            members.sort(key=keys.__getitem__)
-            built.append(self._build(s.entity_of.decode(code), members, golden))  # type: ignore[arg-type]
+        with gc_paused():
+            for code, members in clusters.items():
+                members.sort(key=keys.__getitem__)
+                entity_id = s.entity_of.decode(code)
+                built.append(self._build(entity_id, members, golden))  # type: ignore[arg-type]
         built.sort(key=lambda e: str(e.members[0]))
         return built
 
@@ -138,24 +141,27 @@ class MatchResult:
 
     def _build(self, entity_id: str, rows: list[int], golden: GoldenBuilder) -> Entity:
         table = self.state.table
-        columns, records = table.columns, table.records
-        members = [_key(table.keys[r]) for r in rows]
-        listings = [
-            Listing.model_construct(
-                platform=columns["platform"][r],
-                source_id=columns["source_id"][r],
-                url=getattr(records[r], "url", None) if records is not None else None,
-                name=columns["name"][r],
-            )
-            for r in rows
-        ]
-        return Entity.model_construct(
-            entity_id=entity_id,
-            members=members,
-            golden=golden.build(rows),
-            listings=listings,
-            names=list(dict.fromkeys(columns["name"][r].strip() for r in rows)),
-            offers=[],
+        columns, records, keys = table.columns, table.records, table.keys
+        platforms, sources, shop_names = columns["platform"], columns["source_id"], columns["name"]
+        members, listings, names = [], [], []
+        for r in rows:
+            platform, _, source_id = keys[r].partition(":")
+            members.append(construct(RecordKey, {"platform": platform, "source_id": source_id}))
+            name = shop_names[r]
+            url = getattr(records[r], "url", None) if records is not None else None
+            listing = {"platform": platforms[r], "source_id": sources[r], "url": url, "name": name}
+            listings.append(construct(Listing, listing))
+            names.append(name.strip())
+        return construct(
+            Entity,
+            {
+                "entity_id": entity_id,
+                "members": members,
+                "golden": golden.build(rows),
+                "listings": listings,
+                "names": list(dict.fromkeys(names)),
+                "offers": [],
+            },
         )
 
     # -- review candidates ---------------------------------------------------------------------

@@ -18,7 +18,6 @@ model and resolved blocking rules, which a state fixes at its first run).
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -27,7 +26,7 @@ import numpy as np
 
 from aggregator.models import Decision
 from dedupe import decisions as rulings
-from dedupe.arrays import unique
+from dedupe.arrays import gc_paused, unique
 from dedupe.blockindex import BlockIndex
 from dedupe.blocking import Words, pair_filters
 from dedupe.columns import KeyIndex
@@ -124,15 +123,8 @@ class MatchState:
 
         Returns the codes of the entities made or changed (see :class:`~dedupe.ids.EntityIds`)
         and the ids of the entities that no longer exist."""
-        # The cyclic garbage collector would walk every live object again and again while a
-        # big run allocates millions of short-lived lists; matching makes no reference cycles.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             return self._update(upserts, removed, decisions, previous_ids)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _update(
         self,
