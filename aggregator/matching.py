@@ -131,9 +131,13 @@ class Matching:
     def _full(self) -> MatchOutcome:
         started, mark = time.perf_counter(), utcnow()
         self._taxonomy_stamp = self._taxonomy_file_stamp()
-        stored = list(self.store.iter_raw(RecordType.shop))
-        shops = [ShopRecord.model_validate(r.record) for r in stored]
-        dates = {f"{r.platform}:{r.source_id}": r.last_changed for r in stored}
+        shops: list[ShopRecord] = []
+        dates: dict[str, datetime] = {}
+        held: dict[str, str] = {}
+        for r in self.store.iter_raw(RecordType.shop):  # one at a time: payloads are not kept
+            key = f"{r.platform}:{r.source_id}"
+            shops.append(ShopRecord.model_validate(r.record))
+            dates[key], held[key] = r.last_changed, r.content_hash
         offers = [
             OfferRecord.model_validate(r.record) for r in self.store.iter_raw(RecordType.offer)
         ]
@@ -152,7 +156,7 @@ class Matching:
         outcome.mode = "full"
         self.result = result
         self.since = mark - OVERLAP
-        self.held = {f"{r.platform}:{r.source_id}": r.content_hash for r in stored}
+        self.held = held
         self.offer_shop = {
             f"{o.platform}:{o.source_id}": f"{o.platform}:{o.shop_source_id}"
             for o in offers
