@@ -12,6 +12,9 @@ import sqlalchemy as sa
 
 from aggregator.settings import Settings
 from aggregator.store import Store
+from connectors.base import ReadContext
+from connectors.http import FeedClient
+from tests.loopback import only_loopback_connections
 
 POSTGRES_URL = os.environ.get("AGGREGATOR_TEST_POSTGRES_URL")
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -73,3 +76,17 @@ def shared_real() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.skip(f"{SHARED_REAL} is absent: the real-data samples live beside the repository")
     return SHARED_REAL
+
+
+@pytest.fixture
+def loopback_only() -> Iterator[None]:
+    """No connection leaves the machine: connector tests talk to loopback servers only."""
+    with only_loopback_connections():
+        yield
+
+
+@pytest.fixture
+def context(loopback_only: None) -> Iterator[ReadContext]:
+    """What a connector reads with in tests: loopback servers (no retry waits), local files."""
+    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
+        yield ReadContext(http=http, allow_local_files=True)

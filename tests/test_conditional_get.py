@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import RequestTarget, only_loopback_connections, serve_directory, serve_routes
+from loopback import RequestTarget, serve_directory, serve_routes
 
 from connectors.base import ReadContext
-from connectors.http import FeedClient, conditional_headers, fetch_if_changed, validators
+from connectors.http import conditional_headers, fetch_if_changed, validators
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 ETAG, LAST_MODIFIED = '"v1"', "Tue, 01 Dec 2020 10:00:00 GMT"
 BODY = "id,name\n1,Fournil\n"
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
 
 
 def versioned(target: RequestTarget) -> tuple[int, dict[str, str], str]:

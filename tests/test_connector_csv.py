@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import only_loopback_connections, serve_directory, serve_routes
+from loopback import serve_directory, serve_routes
 
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from connectors import registry
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
 from connectors.csv import CsvKind, decode, sniff_delimiter
-from connectors.http import FeedClient
 from connectors.mapping import get_path, shop_from_row, validate_mapping_columns
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 FIXTURES = Path(__file__).parent / "connector_fixtures"
 FR_MAPPING = {
@@ -29,18 +31,6 @@ FR_MAPPING = {
     "phone": "telephone",
     "services": "services",
 }
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
 
 
 @pytest.fixture
@@ -58,6 +48,7 @@ def registration(url: str, mapping: dict[str, str], **options: Any) -> Connector
 def read(
     reg: ConnectorRegistration, context: ReadContext, state: dict[str, Any] | None = None
 ) -> list[Emitted]:
+
     return list(CsvKind().read(reg, state or {}, context))
 
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import only_loopback_connections, serve_routes
+from loopback import serve_routes
 
 import connectors.geojson
 from aggregator.models import ConnectorRegistration, Rejection, ShopRecord
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
 from connectors.geo_common import content_id, representative_point
 from connectors.http import FeedClient
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 LAYER_PATH = Path(__file__).parent / "connector_fixtures" / "geo" / "layer_shops.geojson"
 LAYER = LAYER_PATH.read_text(encoding="utf-8")
@@ -52,18 +54,6 @@ class TestGeoJsonKind(ConnectorSuite):
 
     def broken_feed(self) -> dict[str, Any]:  # the connection drops half-way through the file
         return {"/layers/commerces.geojson": (200, {}, LAYER[: len(LAYER) // 2])}
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
 
 
 def registration(

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import RequestTarget, only_loopback_connections, serve_routes
+from loopback import RequestTarget, serve_routes
 
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
 from connectors.http import FeedClient
 from connectors.json_api import JsonApiKind, pointer_of
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 FIXTURES = Path(__file__).parent / "connector_fixtures"
 SHOPS: list[dict[str, Any]] = json.loads((FIXTURES / "shops.json").read_text("utf-8"))["data"]
@@ -31,12 +34,6 @@ OFFER_MAPPING = {"offer.source_id": "sku", "offer.title": "title", "offer.price"
 Answer = tuple[int, dict[str, str], str]
 
 
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
 @pytest.fixture
 def context() -> Iterator[ReadContext]:
     http = FeedClient(allowed_hosts={"127.0.0.1", "localhost"}, sleep=lambda _: None)
@@ -47,6 +44,7 @@ def context() -> Iterator[ReadContext]:
 def registration(
     url: str, mapping: dict[str, str] | None = None, **options: Any
 ) -> ConnectorRegistration:
+
     return ConnectorRegistration(
         platform="clickn-co", kind="json_api", url=url, mapping=mapping or MAPPING, options=options
     )

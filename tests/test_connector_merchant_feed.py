@@ -4,14 +4,13 @@ prices, availability, local inventory, refusals, conditional requests and hostil
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import RequestTarget, only_loopback_connections, serve_routes
+from loopback import RequestTarget, serve_routes
 
 import connectors.merchant_feed  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
@@ -30,6 +29,9 @@ from connectors.merchant_feed_values import (
     selling_price,
     text_of,
 )
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 FIXTURES = Path(__file__).parent / "connector_fixtures" / "merchant"
 RSS = (FIXTURES / "cave_rss.xml").read_bytes()
@@ -68,18 +70,6 @@ class TestMerchantFeedTsv(TestMerchantFeedRss):
 
     def broken_feed(self) -> dict[str, Any]:
         return {"/feed": (503, {"Retry-After": "0"}, "maintenance")}
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
 
 
 def registration(url: str, **options: Any) -> ConnectorRegistration:

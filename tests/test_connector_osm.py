@@ -4,18 +4,19 @@ default mapping and its overrides, ids, refusals."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import only_loopback_connections, serve_routes
+from loopback import serve_routes
 
 import connectors.osm
 from aggregator.models import ConnectorRegistration, Rejection, ShopRecord
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
-from connectors.http import FeedClient
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 GEO = Path(__file__).parent / "connector_fixtures" / "geo"
 OVERPASS = (GEO / "overpass_shops.json").read_text(encoding="utf-8")
@@ -43,21 +44,10 @@ class TestOsmKind(ConnectorSuite):
         return {"/api/interpreter": (200, {}, timed_out())}
 
 
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
-
-
 def registration(
     url: str, mapping: dict[str, str] | None = None, **options: Any
 ) -> ConnectorRegistration:
+
     return ConnectorRegistration(
         platform="geolocal31", kind="osm", url=url, mapping=mapping or {}, options=options
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import RequestTarget, only_loopback_connections, serve_routes
+from loopback import RequestTarget, serve_routes
 
 import connectors.schema_org  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
@@ -20,6 +20,9 @@ from aggregator.store import Store
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
 from connectors.http import FeedClient
 from connectors.registry import get_kind
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 SITE = Path(__file__).parent / "connector_fixtures" / "schema_org" / "site"
 TYPES = {".xml": "application/xml", ".txt": "text/plain", ".html": "text/html; charset=utf-8"}
@@ -89,12 +92,6 @@ class TestSchemaOrgKind(ConnectorSuite):
 
     def broken_feed(self) -> dict[str, Any]:
         return {"/sitemap.xml": (500, {}, "database down")}
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
 
 
 @pytest.fixture

@@ -4,19 +4,20 @@ prices, availability, HTML descriptions and pagination limits."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import RequestTarget, only_loopback_connections, serve_routes
+from loopback import RequestTarget, serve_routes
 
 import connectors.shopify  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
-from connectors.http import FeedClient
 from connectors.shopify import ShopifyKind, products_url
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 SHOP = {"source_id": "epicerie-carmes", "name": "Épicerie des Carmes", "city": "Toulouse"}
 
@@ -76,18 +77,6 @@ class TestShopifyKind(ConnectorSuite):
 
     def broken_feed(self) -> dict[str, Any]:
         return {"/products.json": failing_after_first}
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
 
 
 def registration(url: str, **options: Any) -> ConnectorRegistration:

@@ -3,19 +3,20 @@ through a mapping, SIRET checks, closed and non-public establishments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import only_loopback_connections, serve_routes
+from loopback import serve_routes
 
 import connectors.sirene
 from aggregator.models import ConnectorRegistration, Rejection, ShopRecord
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
-from connectors.http import FeedClient
 from connectors.sirene import is_closed, naf_category, street_address
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 GEO = Path(__file__).parent / "connector_fixtures" / "geo"
 STOCK = (GEO / "sirene_stock.csv").read_text(encoding="utf-8")
@@ -40,21 +41,10 @@ class TestSireneKind(ConnectorSuite):
         return {"/StockEtablissement_31.csv": (503, {"Retry-After": "0"}, "maintenance")}
 
 
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
-
-
 def registration(
     url: str, mapping: dict[str, str] | None = None, **options: Any
 ) -> ConnectorRegistration:
+
     return ConnectorRegistration(
         platform="sirene-31", kind="sirene", url=url, mapping=mapping or {}, options=options
     )

@@ -4,18 +4,19 @@ units, stock flags, HTML fields and the ``X-WP-TotalPages`` header."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from connector_suite import ConnectorSuite
-from loopback import RequestTarget, only_loopback_connections, serve_routes
+from loopback import RequestTarget, serve_routes
 
 import connectors.woocommerce  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
-from connectors.http import FeedClient
 from connectors.woocommerce import STORE_API_PATH, WooCommerceKind, products_url
+
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 SHOP = {
     "source_id": "ferme-lauragais",
@@ -95,18 +96,6 @@ class TestWooCommerceKind(ConnectorSuite):
 
     def broken_feed(self) -> dict[str, Any]:
         return {STORE_API_PATH: failing_after_first}
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
-
-
-@pytest.fixture
-def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
-        yield ReadContext(http=http, allow_local_files=True)
 
 
 def registration(url: str, **options: Any) -> ConnectorRegistration:

@@ -10,19 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loopback import only_loopback_connections, serve_routes
+from loopback import serve_routes
 
 from aggregator.settings import Settings
 from connectors.base import ConnectorError, ReadContext
 from connectors.http import FeedClient, address_problem, build_context, fetch_source, open_source
 
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
+
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
 
 
 def client(*allowed: str, **options: object) -> FeedClient:

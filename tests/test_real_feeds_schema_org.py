@@ -4,11 +4,10 @@ loopback and crawled from start URLs: agency and restaurant pages give shops, pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loopback import only_loopback_connections, serve_directory
+from loopback import serve_directory
 
 import connectors.schema_org  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, ShopRecord
@@ -16,13 +15,10 @@ from connectors.base import Checkpoint, Item, ReadContext
 from connectors.http import FeedClient
 from connectors.registry import get_kind
 
+#: No connection leaves the machine in these tests.
+pytestmark = pytest.mark.usefixtures("loopback_only")
+
 pytestmark = pytest.mark.real_data
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with only_loopback_connections():
-        yield
 
 
 def test_real_pages_crawled_from_start_urls(shared_real: Path) -> None:
