@@ -130,6 +130,8 @@ class Matching:
     # -- full ------------------------------------------------------------------------------------
     def _full(self) -> MatchOutcome:
         started, mark = time.perf_counter(), utcnow()
+        # The old state goes before the new one is built: two at once would double the memory.
+        self.result, self.held, self.offer_shop = None, {}, {}
         self._taxonomy_stamp = self._taxonomy_file_stamp()
         shops: list[ShopRecord] = []
         dates: dict[str, datetime] = {}
@@ -148,7 +150,7 @@ class Matching:
             taxonomy=self._taxonomy(),
             record_dates=dates,
         )
-        entities = result.entities
+        entities = result.build_entities()  # not cached on the result, which is kept
         attach_offers(entities, offers)
         before = self.store.entity_hashes()
         current = {e.entity_id for e in entities}

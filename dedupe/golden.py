@@ -118,7 +118,9 @@ class GoldenBuilder:
         self.prepared = prepared
         self.table = prepared.table
         self.priorities = dict(platform_priority or {})
-        self.dates = {str(k): v.timestamp() for k, v in (record_dates or {}).items()}
+        # Keys are "platform:source_id" strings; read as needed (a million dates per run of a
+        # few changed entities would cost more than the run).
+        self.dates: Mapping[str, datetime] = record_dates or {}
         slugs = prepared.category_slugs
         self.extractors: dict[str, Extractor] = {
             "name": Extractor(self._name, self._show_name),
@@ -219,7 +221,8 @@ class GoldenBuilder:
         priority = (
             self.priorities.get(self.table.value("platform", row), 0) if self.priorities else 0
         )
-        return (-priority, -self.dates.get(key, 0.0), key)
+        when = self.dates.get(key)
+        return (-priority, -when.timestamp() if when is not None else -0.0, key)
 
     def _choose(
         self, rows: Sequence[int], extractor: Extractor, ranks: _Ranks

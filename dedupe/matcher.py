@@ -64,7 +64,7 @@ def match_shops(
         taxonomy=taxonomy,
         platform_domains=tuple(platform_domains),
         platform_priority=dict(platform_priority or {}),
-        record_dates=dict(record_dates or {}),
+        record_dates={str(k): v for k, v in (record_dates or {}).items()},
     )
     table = ShopTable.from_records(sorted(records, key=lambda r: (r.platform, r.source_id)))
     return match_table(table, decisions, previous_ids, config)

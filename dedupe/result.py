@@ -98,7 +98,12 @@ class MatchResult:
 
     @cached_property
     def entities(self) -> list[Entity]:
-        """Every entity, ordered by its smallest member key."""
+        """Every entity, ordered by its smallest member key (kept: see :meth:`build_entities`)."""
+        return self.build_entities()
+
+    def build_entities(self) -> list[Entity]:
+        """Every entity, built anew: for a caller that should not keep them all alive with
+        the result (a service keeps its last result between runs)."""
         golden = self._golden()
         with gc_paused():
             return [self._build(eid, rows, golden) for eid, rows in self._sorted_clusters()]
@@ -137,7 +142,8 @@ class MatchResult:
 
     def _sorted_clusters(self) -> list[tuple[str, list[int]]]:
         keys = self.state.table.keys
-        return sorted(self._clusters.items(), key=lambda item: keys[item[1][0]])
+        clusters = self.__dict__.get("_clusters") or self.state.clusters()  # not cached here
+        return sorted(clusters.items(), key=lambda item: keys[item[1][0]])
 
     def _build(self, entity_id: str, rows: list[int], golden: GoldenBuilder) -> Entity:
         table = self.state.table

@@ -97,7 +97,7 @@ class Reference:
         key = self.t.keys[row]
         return (
             -self.b.priorities.get(self.t.value("platform", row), 0),
-            -self.b.dates.get(key, 0.0),
+            -(self.b.dates[key].timestamp() if key in self.b.dates else 0.0),
             key,
         )
 
