@@ -199,7 +199,8 @@ class RecordsMixin(StoreBase):
             query = query.where(t.raw_records.c.record_type == rtype.value)
         if not include_gone:
             query = query.where(t.raw_records.c.gone_at.is_(None))
-        with self.engine.connect() as conn:
+        # Streamed (a server-side cursor on PostgreSQL): a million records are not held at once.
+        with self.engine.connect().execution_options(stream_results=True, yield_per=2000) as conn:
             for row in conn.execute(query):
                 yield _stored(row)
 
