@@ -22,6 +22,7 @@ Identifiers shared too widely (:mod:`dedupe.shared`) are not shown.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -257,9 +258,7 @@ class GoldenBuilder:
             row = min(members, key=ranks.__getitem__)
             return show(row, key), row
         shown = [(show(row, key), row) for row in members]
-        uses: dict[str, int] = {}
-        for value, _ in shown:
-            uses[value] = uses.get(value, 0) + 1
+        uses = Counter(value for value, _ in shown)
         if len(uses) == 1:  # every member spells it alike: the best ranked one's
             row = min(members, key=ranks.__getitem__)
             return shown[0][0], row

@@ -242,41 +242,32 @@ class RecordsMixin(StoreBase):
             ]
 
     def get_raw_many(
-        self, keys: Sequence[tuple[str, str]], rtype: RecordType = RecordType.shop
+        self, keys: Iterable[tuple[str, str]], rtype: RecordType = RecordType.shop
     ) -> list[StoredRecord]:
         """The live records of these ``(platform, source_id)`` keys (missing ones left out)."""
-        c = _c
-        out: list[StoredRecord] = []
-        by_platform: dict[str, list[str]] = {}
-        for platform, source_id in keys:
-            by_platform.setdefault(platform, []).append(source_id)
-        with self.engine.connect() as conn:
-            for platform, ids in by_platform.items():
-                for part in chunks(ids, 500):
-                    query = sa.select(t.raw_records).where(
-                        c.platform == platform,
-                        c.record_type == rtype.value,
-                        c.source_id.in_(part),
-                        c.gone_at.is_(None),
-                    )
-                    out.extend(_stored(row) for row in conn.execute(query))
-        return out
+        return self._live_where(rtype, _c.source_id, keys)
 
     def offers_of(self, shops: Iterable[tuple[str, str]]) -> list[StoredRecord]:
         """The live offers of these ``(platform, shop source_id)`` shops."""
-        c = _c
+        return self._live_where(RecordType.offer, _c.shop_source_id, shops)
+
+    def _live_where(
+        self, rtype: RecordType, column: sa.ColumnElement[Any], keys: Iterable[tuple[str, str]]
+    ) -> list[StoredRecord]:
+        """Live records of ``rtype`` whose ``column`` holds one of the ``(platform, value)``
+        keys, read 500 values at a time per platform."""
+        by_platform: dict[str, set[str]] = {}
+        for platform, value in keys:
+            by_platform.setdefault(platform, set()).add(value)
         out: list[StoredRecord] = []
-        by_platform: dict[str, list[str]] = {}
-        for platform, source_id in shops:
-            by_platform.setdefault(platform, []).append(source_id)
         with self.engine.connect() as conn:
-            for platform, ids in by_platform.items():
-                for part in chunks(sorted(set(ids)), 500):
+            for platform, values in by_platform.items():
+                for part in chunks(sorted(values), 500):
                     query = sa.select(t.raw_records).where(
-                        c.platform == platform,
-                        c.shop_source_id.in_(part),
-                        c.record_type == RecordType.offer.value,
-                        c.gone_at.is_(None),
+                        _c.platform == platform,
+                        _c.record_type == rtype.value,
+                        column.in_(part),
+                        _c.gone_at.is_(None),
                     )
                     out.extend(_stored(row) for row in conn.execute(query))
         return out
