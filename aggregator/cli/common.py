@@ -1,0 +1,32 @@
+"""What every command group shares: the runtime, failures and run summaries."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from aggregator.runtime import Runtime, describe_run
+from aggregator.settings import Settings
+
+
+def runtime() -> Runtime:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return Runtime(Settings())
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def print_runs(runs: list) -> None:
+    for run in runs:
+        d = describe_run(run)
+        typer.echo(
+            f"{d['connector_id']}: {d['status']} fetched={d['fetched']} new={d['new']} "
+            f"changed={d['changed']} unchanged={d['unchanged']} gone={d['gone']} "
+            f"rejected={d['rejected']} ({d['duration_s']} s)"
+        )
+        for error in d["errors"]:
+            typer.echo(f"  ! {error}")

@@ -1,0 +1,160 @@
+"""The flow commands: run, serve, demo, search, evaluate."""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aggregator.cli.common import fail, print_runs, runtime
+
+app = typer.Typer()
+
+
+@app.command()
+def run() -> None:
+    """Run every enabled connector, then matching, then indexing."""
+    rt = runtime()
+    report = rt.run_all()
+    print_runs(report.runs)
+    if report.matching:
+        typer.echo(
+            f"matching: {report.matching.entities} shops, "
+            f"{report.matching.candidate_pairs} pairs to review, "
+            f"{len(report.matching.changed)} changed, {len(report.matching.removed)} removed"
+        )
+    typer.echo(f"indexing: {report.indexing}")
+    rt.close()
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+    workers: int = 1,
+    schedule: Annotated[
+        bool, typer.Option("--schedule/--no-schedule", help="Run connectors on their schedules")
+    ] = True,
+) -> None:
+    """Serve the search page and the API, and run connectors on their schedules (this process
+    is the only one that writes the index; web workers only read it)."""
+    import uvicorn
+
+    from scheduler import build_scheduler
+
+    rt = runtime()
+    rt.import_config_registrations()
+    scheduler = build_scheduler(rt) if schedule else None
+    if scheduler is not None:
+        scheduler.start()
+    typer.echo(f"Serving on http://{host}:{port}/")
+    try:
+        if workers > 1:
+            _serve_workers(host, port, workers)
+        else:
+            uvicorn.run(
+                "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+            )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        rt.close()
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """uvicorn's supervisor and ``workers`` worker processes, on a listening socket of ours.
+
+    ``uvicorn.run(workers=N)`` creates its socket with protocol 0, and asyncio sets
+    ``TCP_NODELAY`` only on connections accepted from a socket that says ``IPPROTO_TCP``: without
+    it each response, written in two parts (headers, then body), waits for the client's delayed
+    ACK, about 40 ms a request (see docs/search.md and ``benchmarks/search_serve.py``).
+    """
+    from uvicorn import Config
+    from uvicorn.supervisors import Multiprocess
+
+    config = Config(
+        "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+    )
+    try:
+        sock = _listening_socket(host, port)
+    except OSError as error:
+        raise fail(f"cannot listen on {host}:{port}: {error}") from error
+    with sock:
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket the worker processes inherit and accept on (IPv6 when ``host`` is an
+    IPv6 address, as uvicorn decides)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Asyncio sets it on each connection (the protocol above); on the listener as well, for
+        # the systems whose accepted connections inherit it.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+    shops: int = 600,
+    serve_page: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Start the demo platforms on loopback, register them, run the flow and serve the page."""
+    from aggregator.demo.session import run_demo
+
+    run_demo(host=host, port=port, shops=shops, serve=serve_page)
+
+
+@app.command()
+def search(
+    query: str,
+    city: str | None = None,
+    category: str | None = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: int = 10,
+) -> None:
+    """Search like the API does; each hit carries its entity_id."""
+    from search import SearchQuery
+
+    rt = runtime()
+    answer = rt.backend.search(
+        SearchQuery(text=query, city=city, category=category, per_page=limit)
+    )
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=1))
+        return
+    typer.echo(f"{answer.total} shops ({answer.took_ms:.1f} ms)")
+    for hit in answer.hits:
+        platforms = ", ".join(hit.platforms)
+        typer.echo(f"{hit.entity_id}  {hit.name} — {hit.city or ''} [{platforms}]")
+
+
+@app.command()
+def evaluate(truth: Annotated[Path, typer.Option("--truth")]) -> None:
+    """Precision, recall and F1 of the current entities against FILE.csv
+    (columns platform,source_id,true_id)."""
+    from aggregator.models import RecordKey
+    from dedupe import evaluate as score
+
+    rt = runtime()
+    truth_map: dict[RecordKey, str] = {}
+    with truth.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            truth_map[RecordKey(platform=row["platform"], source_id=row["source_id"])] = row[
+                "true_id"
+            ]
+    figures = score(rt.store.entity_ids_by_record(), truth_map)
+    typer.echo(json.dumps(figures, indent=1))
