@@ -97,7 +97,7 @@ def open_backend(settings: Settings) -> SearchBackend:
             raise ConfigurationError(
                 f"MEILI_URL must be an http:// or https:// URL, not {settings.meili_url!r}"
             )
-        from search.meili import MeiliBackend
+        from search.meilisearch import MeiliBackend
 
         return MeiliBackend(settings.meili_url, settings.meili_master_key, synonyms=synonyms)
     raise ConfigurationError(

@@ -22,7 +22,7 @@ from search import (
     Synonyms,
     open_backend,
 )
-from search.meili_settings import OFFER_FIELDS, SHOP_FIELDS, document_uid
+from search.meilisearch.settings import OFFER_FIELDS, SHOP_FIELDS, document_uid
 from search.opening_hours import tokens_at
 
 try:  # tests/ as a package, or as a plain directory on sys.path (pytest's prepend mode)

@@ -24,9 +24,9 @@ from meilisearch.models.task import Task, TaskInfo
 from aggregator.models import Entity
 from search.analysis import Synonyms
 from search.documents import OFFER, SHOP, entity_documents
-from search.meili_keys import search_key, tenant_token
-from search.meili_query import IndexNames, empty_answer, multi_search_body, to_answer
-from search.meili_settings import PRIMARY_KEY, SHOP_FIELDS, document_uid, settings, to_meili
+from search.meilisearch.keys import search_key, tenant_token
+from search.meilisearch.query import IndexNames, empty_answer, multi_search_body, to_answer
+from search.meilisearch.settings import PRIMARY_KEY, SHOP_FIELDS, document_uid, settings, to_meili
 from search.query import SearchAnswer, SearchQuery
 
 log = logging.getLogger(__name__)
@@ -242,11 +242,11 @@ class MeiliBackend:
     # -- keys for browsers ---------------------------------------------------------------------
 
     def search_key(self) -> str:
-        """A key that can only search the two indexes (see ``meili_keys``)."""
+        """A key that can only search the two indexes (see ``keys``)."""
         return search_key(self.client, [self.names.shops, self.names.offers])
 
     def tenant_token(self, expires_at: datetime, search_filter: str | None = None) -> str:
-        """A short-lived token for a browser, optionally restricted (see ``meili_keys``)."""
+        """A short-lived token for a browser, optionally restricted (see ``keys``)."""
         indexes = [self.names.shops, self.names.offers]
         return tenant_token(self.client, indexes, expires_at, search_filter)
 

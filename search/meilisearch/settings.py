@@ -1,7 +1,7 @@
 """The Meilisearch side of the index layout: index settings, and a search document as sent.
 
 Meilisearch does not stem French, so each document also carries a plural-merged copy of its
-words (``*_stem``) and the query is plural-merged the same way (``meili_query``): "boulangeries"
+words (``*_stem``) and the query is plural-merged the same way (``query``): "boulangeries"
 finds "boulangerie" without counting a typo, as it does in the embedded backend. Filters use
 folded keys (``*_key``, the same values the embedded backend filters on), "open now" uses the
 week's slot tokens and interests the shop's topic words; both come from the same functions the

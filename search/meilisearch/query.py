@@ -7,7 +7,7 @@ of the one ``doc_type`` value. Interests split the shops query in two, the shops
 (``topics``) weighted up and the others not: they move up, nothing is hidden.
 
 The query text is plural-merged and stop-word-free, as the ``*_stem`` fields are
-(``meili_settings``); numbers are sent as one-word phrases, which Meilisearch matches exactly
+(``settings``); numbers are sent as one-word phrases, which Meilisearch matches exactly
 (the embedded backend allows no typo in numbers either).
 """
 
@@ -31,7 +31,7 @@ from search.analysis import (
 )
 from search.documents import SHOP
 from search.embedded_geo import haversine_m
-from search.meili_settings import OFFER_FIELDS, SHOP_FIELDS
+from search.meilisearch.settings import OFFER_FIELDS, SHOP_FIELDS
 from search.opening_hours import tokens_at
 from search.query import OFFER_WEIGHT, OfferHit, SearchAnswer, SearchQuery, ShopHit
 
