@@ -21,8 +21,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     search_backend: Literal["embedded", "meilisearch"] = "embedded"
     meili_url: str | None = Field(default=None, validation_alias=AliasChoices("MEILI_URL"))
+    #: What indexes (the worker): the master key, or an admin key allowed to manage the indexes.
     meili_master_key: str | None = Field(
         default=None, validation_alias=AliasChoices("MEILI_MASTER_KEY")
+    )
+    #: What searches (the web): a key whose only action is ``search``, or a tenant token signed
+    #: with one. A process given only this key can search and never write.
+    meili_search_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("MEILI_SEARCH_KEY")
     )
     #: Hosts (names or IPs) feeds may be fetched from even though they resolve to private or
     #: loopback addresses; comma-separated. Empty in production; the demo and tests set it.

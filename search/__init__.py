@@ -11,7 +11,7 @@ from search.analysis import Synonyms
 from search.backend import ConfigurationError, SearchBackend, open_backend
 from search.documents import entity_documents, offer_document, shop_document
 from search.embedded import EmbeddedBackend
-from search.meilisearch import MeiliBackend, MeiliTaskError
+from search.meilisearch import MeiliBackend, MeiliReadOnlyError, MeiliTaskError
 from search.opening_hours import OpeningHours
 from search.query import FACET_NAMES, OfferHit, SearchAnswer, SearchQuery, ShopHit
 
@@ -20,6 +20,7 @@ __all__ = [
     "ConfigurationError",
     "EmbeddedBackend",
     "MeiliBackend",
+    "MeiliReadOnlyError",
     "MeiliTaskError",
     "OfferHit",
     "OpeningHours",

@@ -74,7 +74,8 @@ def open_backend(settings: Settings) -> SearchBackend:
     """The backend ``settings.search_backend`` names, with synonyms from ``config_dir``.
 
     ``embedded``: a tantivy index under ``data_dir``. ``meilisearch``: the server at
-    ``MEILI_URL``, with ``MEILI_MASTER_KEY`` (or any key allowed to write the indexes).
+    ``MEILI_URL``; the worker writes with ``MEILI_MASTER_KEY`` (or an admin key), the web
+    searches with ``MEILI_SEARCH_KEY`` (a search-only key or a tenant token) and holds no other.
     """
     from search.analysis import Synonyms
 
@@ -85,21 +86,26 @@ def open_backend(settings: Settings) -> SearchBackend:
 
         return EmbeddedBackend(settings.search_dir, synonyms=synonyms)
     if settings.search_backend == "meilisearch":
-        if not settings.meili_url:
-            raise ConfigurationError(
-                "AGGREGATOR_SEARCH_BACKEND=meilisearch needs MEILI_URL (e.g. "
-                "http://127.0.0.1:7700) and usually MEILI_MASTER_KEY; neither is set"
-                if not settings.meili_master_key
-                else "AGGREGATOR_SEARCH_BACKEND=meilisearch needs MEILI_URL "
-                "(e.g. http://127.0.0.1:7700)"
-            )
-        if not settings.meili_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"MEILI_URL must be an http:// or https:// URL, not {settings.meili_url!r}"
-            )
-        from search.meilisearch import MeiliBackend
-
-        return MeiliBackend(settings.meili_url, settings.meili_master_key, synonyms=synonyms)
+        return _meilisearch(settings, synonyms)
     raise ConfigurationError(
         f"unknown search_backend {settings.search_backend!r}; expected 'embedded' or 'meilisearch'"
     )
+
+
+def _meilisearch(settings: Settings, synonyms: Any) -> SearchBackend:
+    url, master, search = settings.meili_url, settings.meili_master_key, settings.meili_search_key
+    if not url:
+        raise ConfigurationError(
+            "AGGREGATOR_SEARCH_BACKEND=meilisearch needs MEILI_URL (e.g. http://127.0.0.1:7700), "
+            "with MEILI_MASTER_KEY where the index is written (the worker) and MEILI_SEARCH_KEY "
+            "where it is only searched (the web)"
+        )
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"MEILI_URL must be an http:// or https:// URL, not {url!r}")
+    if search is not None and search == master:
+        raise ConfigurationError(
+            "MEILI_SEARCH_KEY must be a search-only key (or a tenant token), not the master key"
+        )
+    from search.meilisearch import MeiliBackend
+
+    return MeiliBackend(url, master, synonyms=synonyms, search_key=search)

@@ -1,41 +1,90 @@
 """A Meilisearch stand-in on a real loopback HTTP server, for tests that cannot run the server.
 
-It records every request, checks it against the documented API (``search_meili_api.check``,
-plus the checks that need an index's settings: filters and facets on filterable attributes,
-sorts on sortable ones, valid document ids, a master key in ``Authorization``) and answers the
-way the documentation says Meilisearch answers: writes are tasks (202 with a summarised task),
-a task goes enqueued -> processing -> succeeded (or failed, with its error object) as it is
-polled, and is applied then, in order; swaps exchange two indexes at once; a federated
-multi-search returns one merged list with ``_federation`` on each hit and ``facetsByIndex``.
+It records every request and checks it against Meilisearch's official OpenAPI document and the
+rules its reference states in prose (``search_meili_api.check``), plus what needs an index's
+settings (filters and facets on filterable attributes, sorts on sortable ones, valid document
+ids); every answer it gives is checked against the same document. Keys are enforced as the
+reference says: the master key may do anything; an API key only its ``actions`` on its
+``indexes``; a tenant token (a JWT signed with a key) only searches, within its ``searchRules``.
 
-Searching is deliberately naive (every query word must start a word of a searchable attribute;
-no typos, no ranking beyond the query weights): the behavioural suite runs the real engine
-when ``MEILI_URL`` is set. Filters are evaluated exactly, with a parser of the filter grammar.
+It answers the way the documentation says Meilisearch answers: writes are tasks (202 with a
+summarised task), a task goes enqueued -> processing -> succeeded (or failed, with its error
+object) as it is polled, and is applied then, in order; swaps exchange two indexes at once.
+Searches match and rank as ``search_meili_engine`` documents (last-word prefix, typos by word
+length, synonyms, stop words, bucket-sort ranking with a geo sort); ``distinctAttribute``
+thins the hits but not the facet counts or ``estimatedTotalHits``; no query reaches beyond
+``pagination.maxTotalHits`` (1000 by default); a federated multi-search merges the queries'
+hits by weighted ranking score, with ``_federation`` on each hit and ``facetsByIndex``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 try:
+    from tests import search_meili_engine as engine
     from tests.search_meili_api import DOCUMENT_ID, check
     from tests.search_meili_filter import Filter
+    from tests.search_meili_openapi import MeiliOpenAPI
 except ImportError:  # tests/ on sys.path rather than as a package
+    import search_meili_engine as engine  # type: ignore[no-redef]
     from search_meili_api import DOCUMENT_ID, check  # type: ignore[no-redef]
     from search_meili_filter import Filter  # type: ignore[no-redef]
+    from search_meili_openapi import MeiliOpenAPI  # type: ignore[no-redef]
 
 MASTER_KEY = "test-master-key"
 NOW = "2025-01-01T00:00:00.000000Z"
+#: Meilisearch's defaults for the settings the stand-in reads.
+MAX_TOTAL_HITS = 1000
+MAX_VALUES_PER_FACET = 100
+
+
+@dataclass
+class Grant:
+    """What the request's credentials allow: actions, index patterns, tenant search rules."""
+
+    actions: set[str]
+    indexes: list[str]
+    rules: dict[str, Any] | None = None
+
+    def may(self, needed: set[str]) -> bool:
+        return any(_covers(held, need) for held in self.actions for need in needed)
+
+    def index(self, uid: str) -> bool:
+        return any(_covers(pattern, uid) for pattern in self.indexes)
+
+    def rule(self, uid: str) -> Any:
+        """The tenant token's filter for ``uid`` (None: no restriction)."""
+        if self.rules is None:
+            return None
+        for pattern, rule in self.rules.items():
+            if _covers(pattern, uid):
+                return (rule or {}).get("filter") if isinstance(rule, dict) else None
+        return None
+
+
+def _covers(pattern: str, value: str) -> bool:
+    """Meilisearch wildcards: ``*`` alone, or a trailing ``*`` (``documents.*``, ``t_*``)."""
+    return (
+        pattern == "*"
+        or pattern == value
+        or (pattern.endswith("*") and value.startswith(pattern[:-1]))
+    )
 
 
 @dataclass
@@ -64,8 +113,12 @@ class FakeMeilisearch:
         self.effects: dict[int, Any] = {}
         self.keys: list[dict[str, Any]] = []
         self.failures: dict[str, tuple[str, str]] = {}
+        #: Requests refused for their key: the backend sent what its key may not do.
+        self.refused: list[str] = []
+        self.api = MeiliOpenAPI.load()
         self.lock = threading.RLock()
         self.url = ""
+        self._grant = Grant({"*"}, ["*"])
 
     # -- test controls ------------------------------------------------------------------------
 
@@ -85,15 +138,87 @@ class FakeMeilisearch:
         path, params = unquote(parts.path), dict(parse_qsl(parts.query, keep_blank_values=True))
         with self.lock:
             self.requests.append(Recorded(method, path, params, body, headers))
-            problems = check(method, path, params, body)
-            if headers.get("authorization") != f"Bearer {MASTER_KEY}":
-                problems.append(f"{method} {path}: no master key in Authorization")
+            problems = check(method, path, params, body, self.api)
             if body is not None and "application/json" not in headers.get("content-type", ""):
                 problems.append(f"{method} {path}: body without Content-Type: application/json")
             if problems:
                 self.violations += problems
-                return _error(400, "bad_request", "; ".join(problems))
-            return self._route(method, [p for p in path.split("/") if p], params, body)
+                status, answer = _error(400, "bad_request", "; ".join(problems))
+            else:
+                grant, refusal = self._authorise(method, path, body, headers)
+                if refusal is not None:
+                    self.refused.append(f"{method} {path}: {refusal[1]['message']}")
+                    status, answer = refusal
+                else:
+                    self._grant = grant
+                    parts_list = [p for p in path.split("/") if p]
+                    status, answer = self._route(method, parts_list, params, body)
+            if self.api is not None:
+                self.violations += self.api.response_problems(method, path, status, answer)
+            return status, answer
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _authorise(
+        self, method: str, path: str, body: Any, headers: dict[str, str]
+    ) -> tuple[Grant, tuple[int, Any] | None]:
+        nothing = Grant(set(), [])
+        header = headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            message = (
+                "The Authorization header is missing. It must use the bearer authorization method."
+            )
+            return nothing, _error(401, "missing_authorization_header", message, "auth")
+        credential = header.removeprefix("Bearer ").strip()
+        grant = self._grant_for(credential)
+        if grant is None:
+            return nothing, _error(
+                403, "invalid_api_key", "The provided API key is invalid.", "auth"
+            )
+        needed = self.api.actions(method, path) if self.api else {"*"}
+        indexes = _indexes_of(method, path, body)
+        if not grant.may(needed) or not all(grant.index(uid) for uid in indexes):
+            return nothing, _error(
+                403, "invalid_api_key", "The provided API key is invalid.", "auth"
+            )
+        return grant, None
+
+    def _grant_for(self, credential: str) -> Grant | None:
+        if credential == MASTER_KEY:
+            return Grant({"*"}, ["*"])
+        for key in self.keys:
+            if credential == key["key"] and not _expired(key.get("expiresAt")):
+                return Grant(set(key["actions"]), list(key["indexes"]))
+        if credential.count(".") == 2:
+            return self._tenant(credential)
+        return None
+
+    def _tenant(self, token: str) -> Grant | None:
+        """A tenant token: HS256, signed with the key named by ``apiKeyUid``, which must be
+        allowed to search; it may search only the indexes of its ``searchRules``."""
+        header, payload, signature = token.split(".")
+        try:
+            claims = json.loads(_unbase64(payload))
+            algorithm = json.loads(_unbase64(header)).get("alg")
+        except ValueError:
+            return None
+        parent = next((k for k in self.keys if k["uid"] == claims.get("apiKeyUid")), None)
+        if parent is None or algorithm != "HS256":
+            return None
+        expected = hmac.new(parent["key"].encode(), f"{header}.{payload}".encode(), hashlib.sha256)
+        if not hmac.compare_digest(_unbase64(signature), expected.digest()):
+            return None
+        if "exp" in claims and claims["exp"] < time.time():
+            return None
+        if not Grant(set(parent["actions"]), parent["indexes"]).may({"search"}):
+            return None
+        rules = claims.get("searchRules")
+        if isinstance(rules, list):
+            rules = {uid: None for uid in rules}
+        if not isinstance(rules, dict):
+            return None
+        patterns = [p for p in rules if Grant(set(), parent["indexes"]).index(p.rstrip("*") or "*")]
+        return Grant({"search"}, patterns, rules)
 
     def _route(
         self, method: str, parts: list[str], params: dict[str, str], body: Any
@@ -138,6 +263,8 @@ class FakeMeilisearch:
                 return self._poll(int(task_uid))
             case ("POST", ["multi-search"]):
                 return self._multi_search(body)
+            case ("POST", ["indexes", uid, "search"]):
+                return self._single_search(uid, body)
             case ("GET", ["keys"]):
                 offset, limit = int(params.get("offset", 0)), int(params.get("limit", 20))
                 page = self.keys[offset : offset + limit]
@@ -300,84 +427,127 @@ class FakeMeilisearch:
         if federation is None:
             self.violations.append("multi-search without federation: the backend federates")
             return _error(400, "bad_request", "expected a federated search")
-        scored: list[tuple[float, int, dict[str, Any]]] = []
-        candidates: dict[str, list[dict[str, Any]]] = {}
+        merged: list[tuple[float, int, int, dict[str, Any]]] = []
+        candidates: dict[str, dict[int, dict[str, Any]]] = {}
+        estimated = 0
         for position, query in enumerate(body["queries"]):
             index = self.indexes.get(query["indexUid"])
             if index is None:
-                return _error(
-                    400,
-                    "index_not_found",
-                    f"Inside `.queries[{position}]`: Index `{query['indexUid']}` not found.",
-                )
+                message = f"Inside `.queries[{position}]`: Index `{query['indexUid']}` not found."
+                return _error(400, "index_not_found", message)
             try:
-                found = self._search(index, query)
+                matching, ranked = self._search(index, query)
             except ValueError as error:
                 return _error(400, "invalid_search_filter", str(error))
-            weight = query.get("federationOptions", {}).get("weight", 1.0)
-            candidates.setdefault(index.uid, []).extend(found)
-            for document in found:
-                hit = _pick(document, query.get("attributesToRetrieve"))
+            estimated += len(matching)
+            candidates.setdefault(index.uid, {}).update({id(d): d for d in matching})
+            weight = float((query.get("federationOptions") or {}).get("weight", 1.0))
+            for order, item in enumerate(ranked):
+                hit = self._hit(item, query)
                 hit["_federation"] = {
                     "indexUid": index.uid,
                     "queriesPosition": position,
-                    "weightedRankingScore": weight,
+                    "weightedRankingScore": round(weight * item.score, 4),
                 }
-                scored.append((weight, position, hit))
-        scored.sort(key=lambda item: (-item[0], item[1]))
+                merged.append((weight * item.score, position, order, hit))
+        merged.sort(key=lambda item: (-item[0], item[1], item[2]))
         offset, limit = federation.get("offset", 0), federation.get("limit", 20)
         response: dict[str, Any] = {
-            "hits": [hit for _, _, hit in scored[offset : offset + limit]],
+            "hits": [hit for *_, hit in merged[offset : offset + limit]],
             "processingTimeMs": 1,
             "limit": limit,
             "offset": offset,
-            "estimatedTotalHits": len(scored),
+            "estimatedTotalHits": estimated,
         }
         facets_by_index = federation.get("facetsByIndex") or {}
         if facets_by_index:
             response["facetsByIndex"] = {}
             for uid, names in facets_by_index.items():
                 index = self.indexes[uid]
-                unknown = set(names) - self._filterable(index)
-                if unknown:
-                    self.violations.append(
-                        f"facetsByIndex.{uid}: not filterable: {sorted(unknown)}"
-                    )
-                docs = list({id(d): d for d in candidates.get(uid, [])}.values())
+                self._check_facets(index, names)
+                docs = list(candidates.get(uid, {}).values())
                 response["facetsByIndex"][uid] = {
-                    "distribution": _distribution(docs, names),
+                    "distribution": _distribution(docs, names, index),
                     "stats": {},
                 }
         return 200, response
 
-    def _search(self, index: Index, query: dict[str, Any]) -> list[dict[str, Any]]:
+    def _single_search(self, uid: str, body: dict[str, Any]) -> tuple[int, Any]:
+        index = self.indexes.get(uid)
+        if index is None:
+            return _not_found(uid)
+        try:
+            matching, ranked = self._search(index, body)
+        except ValueError as error:
+            return _error(400, "invalid_search_filter", str(error))
+        offset, limit = body.get("offset", 0), body.get("limit", 20)
+        response: dict[str, Any] = {
+            "hits": [self._hit(item, body) for item in ranked[offset : offset + limit]],
+            "query": body.get("q") or "",
+            "processingTimeMs": 1,
+            "limit": limit,
+            "offset": offset,
+            "estimatedTotalHits": len(matching),
+        }
+        if body.get("facets"):
+            self._check_facets(index, body["facets"])
+            response["facetDistribution"] = _distribution(matching, body["facets"], index)
+            response["facetStats"] = {}
+        return 200, response
+
+    def _hit(self, item: engine.Ranked, query: dict[str, Any]) -> dict[str, Any]:
+        hit = _pick(item.document, query.get("attributesToRetrieve"))
+        if item.geo_distance is not None:
+            hit["_geoDistance"] = round(item.geo_distance)
+        if query.get("showRankingScore"):
+            hit["_rankingScore"] = item.score
+        return hit
+
+    def _check_facets(self, index: Index, names: list[str]) -> None:
+        unknown = set(names) - self._filterable(index)
+        if unknown:
+            self.violations.append(f"facets on {index.uid}: not filterable: {sorted(unknown)}")
+
+    def _search(
+        self, index: Index, query: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[engine.Ranked]]:
+        """(every matching document, the reachable hits ranked, distinct applied, capped at
+        ``maxTotalHits``)."""
         documents = list(index.documents.values())
-        if "filter" in query:
-            matcher = self._checked_filter(query["filter"], index)
+        expressions = [query["filter"]] if "filter" in query else []
+        rule = self._grant.rule(index.uid)
+        if rule:
+            expressions.append(rule)  # a tenant token's rule is ANDed with the query's filter
+        for expression in expressions:
+            matcher = self._checked_filter(expression, index)
             documents = [d for d in documents if matcher.match(d)]
-        for rule in query.get("sort") or []:
-            if rule.startswith("_geoPoint(") and "_geo" not in index.settings.get(
-                "sortableAttributes", []
-            ):
-                self.violations.append(f"sort on {index.uid}: _geo is not sortable")
-        words = re.findall(r"\w+", (query.get("q") or "").lower())
-        searchable = index.settings.get("searchableAttributes", ["*"])
-        return [d for d in documents if all(_starts_a_word(d, w, searchable) for w in words)]
+        sortable = set(index.settings.get("sortableAttributes") or [])
+        for sort_rule in query.get("sort") or []:
+            if sort_rule.startswith("_geoPoint(") and "_geo" not in sortable:
+                raise ValueError(f"sort on {index.uid}: _geo is not sortable")
+            if not sort_rule.startswith("_geoPoint("):
+                raise ValueError(f"sort {sort_rule!r}: only _geoPoint sorts are modelled")
+        ranked = engine.rank(
+            documents,
+            query.get("q") or "",
+            index.settings,
+            strategy=query.get("matchingStrategy", "last"),
+            sort=query.get("sort"),
+        )
+        matching = [item.document for item in ranked]
+        attribute = query.get("distinct") or index.settings.get("distinctAttribute")
+        pagination = index.settings.get("pagination") or {}
+        cap = pagination.get("maxTotalHits") or MAX_TOTAL_HITS
+        return matching, engine.distinct(ranked, attribute)[:cap]
 
 
-def _starts_a_word(document: dict[str, Any], word: str, searchable: list[str]) -> bool:
-    fields = document.keys() if searchable == ["*"] else searchable
-    for name in fields:
-        value = document.get(name)
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and any(
-                w.startswith(word) for w in re.findall(r"\w+", text.lower())
-            ):
-                return True
-    return False
-
-
-def _distribution(documents: list[dict[str, Any]], names: list[str]) -> dict[str, dict[str, int]]:
+def _distribution(
+    documents: list[dict[str, Any]], names: list[str], index: Index
+) -> dict[str, dict[str, int]]:
+    """Counts over every matching document (distinct does not apply to facets), the most
+    frequent ``maxValuesPerFacet`` values of each facet."""
+    faceting = index.settings.get("faceting") or {}
+    most = faceting.get("maxValuesPerFacet") or MAX_VALUES_PER_FACET
     out: dict[str, dict[str, int]] = {}
     for name in names:
         counts: dict[str, int] = {}
@@ -386,8 +556,34 @@ def _distribution(documents: list[dict[str, Any]], names: list[str]) -> dict[str
             for item in dict.fromkeys(value if isinstance(value, list) else [value]):
                 if item is not None:
                     counts[str(item)] = counts.get(str(item), 0) + 1
-        out[name] = counts
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:most]
+        out[name] = dict(top)
     return out
+
+
+def _indexes_of(method: str, path: str, body: Any) -> list[str]:
+    """The indexes a request touches, for the key's ``indexes``."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "indexes":
+        return [parts[1]]
+    if method == "POST" and parts == ["indexes"] and isinstance(body, dict):
+        return [str(body.get("uid"))]
+    if parts == ["multi-search"] and isinstance(body, dict):
+        return [str(q.get("indexUid")) for q in body.get("queries") or [] if isinstance(q, dict)]
+    if parts == ["swap-indexes"] and isinstance(body, list):
+        return [str(uid) for pair in body for uid in (pair or {}).get("indexes") or []]
+    return []
+
+
+def _expired(expires_at: str | None) -> bool:
+    if not expires_at:
+        return False
+    moment = datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+    return moment < datetime.now(UTC)
+
+
+def _unbase64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def _pick(document: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
@@ -396,11 +592,11 @@ def _pick(document: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     return {k: document[k] for k in fields if k in document}
 
 
-def _error(status: int, code: str, message: str) -> tuple[int, Any]:
+def _error(status: int, code: str, message: str, kind: str = "invalid_request") -> tuple[int, Any]:
     return status, {
         "message": message,
         "code": code,
-        "type": "invalid_request",
+        "type": kind,
         "link": f"https://docs.meilisearch.com/errors#{code}",
     }
 

@@ -6,6 +6,6 @@ this package, ``search.meilisearch``, never shadows the client's top-level ``mei
 
 from __future__ import annotations
 
-from search.meilisearch.backend import MeiliBackend, MeiliTaskError
+from search.meilisearch.backend import MeiliBackend, MeiliReadOnlyError, MeiliTaskError
 
-__all__ = ["MeiliBackend", "MeiliTaskError"]
+__all__ = ["MeiliBackend", "MeiliReadOnlyError", "MeiliTaskError"]

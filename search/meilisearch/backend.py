@@ -4,8 +4,13 @@ Writes are Meilisearch tasks; every write here waits for its tasks and raises ``
 naming the task's error when one fails, so "searches see a write once it returns" holds as for
 the embedded backend. A rebuild fills ``<name>_next`` indexes while searches keep answering from
 the live ones, then swaps both pairs in one atomic ``POST /swap-indexes`` task and drops the old
-ones. API keys: the backend itself uses the key it is given (the master key on the server);
-``search_key`` and ``tenant_token`` give what a browser may hold, which can only search.
+ones.
+
+Keys: writes use ``api_key`` (the master key, held by the worker); reads (search, ``get``,
+``count``) use ``search_key`` when one is given: a key whose only action is ``search``, or a
+tenant token, which is all the web process holds. Every read goes through a search route, so
+a search-only key is enough for the web; a backend with a search key and no ``api_key`` refuses
+to write (``MeiliReadOnlyError``) before sending anything.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from search.analysis import Synonyms
 from search.documents import OFFER, SHOP, entity_documents
 from search.meilisearch.keys import search_key, tenant_token
 from search.meilisearch.query import IndexNames, empty_answer, multi_search_body, to_answer
-from search.meilisearch.settings import PRIMARY_KEY, SHOP_FIELDS, document_uid, settings, to_meili
+from search.meilisearch.settings import PRIMARY_KEY, SHOP_FIELDS, settings, to_meili
 from search.query import SearchAnswer, SearchQuery
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,10 @@ class MeiliTaskError(RuntimeError):
         self.task = task
 
 
+class MeiliReadOnlyError(PermissionError):
+    """A write on a backend that holds only a search key."""
+
+
 class MeiliBackend:
     """A ``SearchBackend`` on a Meilisearch server (v1.11 or later, see docs/meilisearch.md)."""
 
@@ -62,8 +71,13 @@ class MeiliBackend:
         index_prefix: str = "buylocal",
         timeout_s: float = 30.0,
         task_timeout_s: float = 3600.0,
+        search_key: str | None = None,
     ):
+        if search_key is not None and search_key == api_key:
+            raise ValueError("the search key must differ from the key that writes")
         self._connection = (url, api_key, int(timeout_s))
+        self._search_key = search_key
+        self.read_only = search_key is not None and api_key is None
         # The client keeps one mutable header dict per object and rewrites Content-Type for each
         # request: shared between threads (web workers' thread pools), a GET can strip the header
         # from a concurrent POST. So one client per thread.
@@ -75,10 +89,28 @@ class MeiliBackend:
 
     @property
     def client(self) -> meilisearch.Client:
+        """The client that writes (and manages keys), with ``api_key``."""
+        if self.read_only:
+            raise MeiliReadOnlyError(
+                "this process holds only a search key (MEILI_SEARCH_KEY): writing the index "
+                "needs MEILI_MASTER_KEY, which only the worker holds"
+            )
         client = getattr(self._local, "client", None)
         if client is None:
             url, api_key, timeout = self._connection
             client = self._local.client = meilisearch.Client(url, api_key, timeout=timeout)
+        return client
+
+    @property
+    def search_client(self) -> meilisearch.Client:
+        """The client that reads, with the search key when there is one."""
+        if self._search_key is None:
+            return self.client
+        client = getattr(self._local, "search_client", None)
+        if client is None:
+            url, _, timeout = self._connection
+            client = meilisearch.Client(url, self._search_key, timeout=timeout)
+            self._local.search_client = client
         return client
 
     # -- tasks and indexes --------------------------------------------------------------------
@@ -204,7 +236,7 @@ class MeiliBackend:
         started = time.perf_counter()
         queries, federation = multi_search_body(query, self.names, self.synonyms)
         try:
-            response = self.client.multi_search(queries, federation=federation)
+            response = self.search_client.multi_search(queries, federation=federation)
         except MeilisearchApiError as error:
             if error.code == "index_not_found":
                 log.warning("Meilisearch has no %s index yet: rebuild it", self.names.shops)
@@ -213,23 +245,33 @@ class MeiliBackend:
         return to_answer(response, query, self.names, self.synonyms, started)
 
     def get(self, entity_id: str) -> dict[str, Any] | None:
-        index = self.client.index(self.names.shops)
+        """The shop document, found by a filtered search (a search key may not read documents
+        by id: that is the ``documents.get`` action)."""
+        parameters = {
+            "filter": _ids_filter([entity_id]),
+            "limit": 1,
+            "attributesToRetrieve": list(SHOP_FIELDS),
+        }
         try:
-            document = index.get_document(document_uid(entity_id), {"fields": list(SHOP_FIELDS)})
+            found = self.search_client.index(self.names.shops).search("", parameters)
         except MeilisearchApiError as error:
-            if error.code in ("document_not_found", "index_not_found") or error.status_code == 404:
+            if error.code == "index_not_found":
                 return None
             raise
-        found = dict(document)
-        return found if found.get("entity_id") == entity_id else None
+        hits = found.get("hits") or []
+        return {name: hits[0][name] for name in SHOP_FIELDS if name in hits[0]} if hits else None
 
     def count(self) -> int:
+        """Shops in the index: the exact facet count of ``doc_type`` (a search, for the same
+        reason as ``get``; facet counts are not capped by ``maxTotalHits``)."""
+        parameters = {"limit": 0, "facets": ["doc_type"]}
         try:
-            return self.client.index(self.names.shops).get_stats().number_of_documents
+            found = self.search_client.index(self.names.shops).search("", parameters)
         except MeilisearchApiError as error:
             if error.code == "index_not_found":
                 return 0
             raise
+        return int(sum((found.get("facetDistribution") or {}).get("doc_type", {}).values()))
 
     def close(self) -> None:
         """Nothing to release: the client holds no connection between requests."""
