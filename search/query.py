@@ -13,6 +13,9 @@ from aggregator.models import Listing
 FACET_NAMES: tuple[str, ...] = ("city", "category", "platforms", "services")
 
 MAX_PER_PAGE = 100
+#: Hits a query can page through, shops and offers together: Meilisearch's ``maxTotalHits``
+#: default. ``SearchAnswer.pages`` counts no page beyond it.
+MAX_HITS = 1000
 #: Most values listed per facet (counts stay exact); Meilisearch's ``maxValuesPerFacet``.
 MAX_FACET_VALUES = 1000
 #: Offers rank a little below shops that match as well: a customer first looks for a shop.
@@ -128,3 +131,10 @@ class SearchAnswer(BaseModel):
     offers_total: int = 0
     took_ms: float = 0.0
     query: SearchQuery
+
+    @property
+    def pages(self) -> int:
+        """Pages of ``query.per_page`` a customer can reach: the matches, shops and offers,
+        up to ``MAX_HITS`` (a page past them answers no hits, only the totals and facets)."""
+        reachable = min(self.total + self.offers_total, MAX_HITS)
+        return -(-reachable // self.query.per_page)

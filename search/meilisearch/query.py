@@ -31,7 +31,7 @@ from search.analysis import (
 )
 from search.documents import SHOP
 from search.embedded_geo import haversine_m
-from search.meilisearch.settings import OFFER_FIELDS, SHOP_FIELDS
+from search.meilisearch.settings import MAX_TOTAL_HITS, OFFER_FIELDS, SHOP_FIELDS
 from search.opening_hours import tokens_at
 from search.query import OFFER_WEIGHT, OfferHit, SearchAnswer, SearchQuery, ShopHit
 
@@ -112,9 +112,12 @@ def multi_search_body(
         }
         queries.append(_with(offer_query, base, OFFER_WEIGHT))
         facets_by_index[names.offers] = ["doc_type"]
+    # Each query is cut at maxTotalHits: a page past it would come back empty while the totals
+    # count it, so the page is clamped there (limit 0 still answers totals and facets).
+    offset = min((query.page - 1) * query.per_page, MAX_TOTAL_HITS)
     federation = {
-        "offset": (query.page - 1) * query.per_page,
-        "limit": query.per_page,
+        "offset": offset,
+        "limit": min(query.per_page, MAX_TOTAL_HITS - offset),
         "facetsByIndex": facets_by_index,
     }
     return queries, federation

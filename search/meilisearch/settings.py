@@ -16,7 +16,7 @@ from typing import Any
 from search.analysis import STOP_WORDS, Synonyms, key, light_stems, topics
 from search.documents import SHOP
 from search.opening_hours import slot_tokens
-from search.query import MAX_FACET_VALUES
+from search.query import MAX_FACET_VALUES, MAX_HITS
 
 #: The fields of ``search.documents`` documents: what searches retrieve and ``get`` returns.
 SHOP_FIELDS = (
@@ -104,8 +104,9 @@ OFFER_FILTERABLE = ["doc_type", "entity_id", *FILTER_KEYS, "open_slots", "_geo"]
 #: Words, then fewer typos, then a distance sort when asked for, then the rest of relevance:
 #: the order the embedded backend ranks in. Both indexes need the same rules to be federated.
 RANKING_RULES = ["words", "typo", "sort", "proximity", "attribute", "exactness"]
-#: Deep pages are not a customer's use; a low ceiling keeps every search fast.
-MAX_TOTAL_HITS = 1000
+#: Deep pages are not a customer's use; a low ceiling keeps every search fast. Each query of
+#: a federated search is cut at this many hits, so ``query`` never asks past it.
+MAX_TOTAL_HITS = MAX_HITS
 
 
 def settings(kind: str, synonyms: Synonyms) -> dict[str, Any]:
