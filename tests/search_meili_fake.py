@@ -288,6 +288,12 @@ class FakeMeilisearch:
                 }
                 self.keys.append(key)
                 return 201, key
+            case ("DELETE", ["keys", key_or_uid]):
+                kept = [k for k in self.keys if key_or_uid not in (k["key"], k["uid"])]
+                if len(kept) == len(self.keys):
+                    return _error(404, "api_key_not_found", f"API key `{key_or_uid}` not found.")
+                self.keys = kept
+                return 204, None
             case ("GET", ["keys", key_or_uid]):
                 for key in self.keys:
                     if key_or_uid in (key["key"], key["uid"]):
@@ -606,8 +612,8 @@ def _not_found(uid: str) -> tuple[int, Any]:
 
 
 @contextlib.contextmanager
-def serve_meilisearch() -> Iterator[FakeMeilisearch]:
-    """A running fake on 127.0.0.1; ``fake.url`` is its base URL."""
+def serve_meilisearch(port: int = 0) -> Iterator[FakeMeilisearch]:
+    """A running fake on 127.0.0.1 (any free port by default); ``fake.url`` is its base URL."""
     fake = FakeMeilisearch()
 
     class Handler(BaseHTTPRequestHandler):
@@ -631,7 +637,7 @@ def serve_meilisearch() -> Iterator[FakeMeilisearch]:
                 except Exception as error:  # a bug of the fake or a request it cannot parse
                     fake.violations.append(f"{self.command} {self.path}: {error!r}")
                     status, answer = _error(400, "bad_request", repr(error))
-            data = json.dumps(answer).encode()
+            data = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -640,7 +646,7 @@ def serve_meilisearch() -> Iterator[FakeMeilisearch]:
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(
@@ -653,3 +659,14 @@ def serve_meilisearch() -> Iterator[FakeMeilisearch]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+if __name__ == "__main__":  # the double as a server, to run the live suites on it
+    import sys
+
+    with serve_meilisearch(int(sys.argv[1]) if len(sys.argv) > 1 else 7700) as served:
+        print(f"MEILI_URL={served.url} MEILI_MASTER_KEY={MASTER_KEY}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+        for problem in served.violations:
+            print("violation:", problem, file=sys.stderr)
