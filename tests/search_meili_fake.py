@@ -662,11 +662,14 @@ def serve_meilisearch(port: int = 0) -> Iterator[FakeMeilisearch]:
 
 
 if __name__ == "__main__":  # the double as a server, to run the live suites on it
+    import signal
     import sys
 
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with serve_meilisearch(int(sys.argv[1]) if len(sys.argv) > 1 else 7700) as served:
         print(f"MEILI_URL={served.url} MEILI_MASTER_KEY={MASTER_KEY}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            stop.wait()
         for problem in served.violations:
             print("violation:", problem, file=sys.stderr)
