@@ -443,3 +443,38 @@ def test_each_thread_has_its_own_client(built: MeiliBackend, fake: FakeMeilisear
     assert errors == []
     assert len({id(c) for c in [*clients, built.client]}) == 4
     assert built.client is built.client
+
+
+def test_every_route_the_backend_uses_is_checked_against_the_openapi_document(
+    backend: MeiliBackend, fake: FakeMeilisearch
+) -> None:
+    if fake.api is None:
+        pytest.skip("shared/data/meilisearch/open-api-1.15.2.json is absent beside the repository")
+    backend.rebuild(sample_entities())
+    backend.upsert(sample_entities()[:2])
+    backend.delete(["ent-fromage"])
+    backend.search(SearchQuery(text="pain", interests=["fromage"], lat=43.6, lon=1.44))
+    backend.get("ent-boul-capitole")
+    backend.count()
+    backend.tenant_token(datetime.now(UTC) + timedelta(hours=1))
+    routes = set()
+    for request in fake.requests:
+        route = fake.api.route(request.method, request.path)
+        assert route is not None, f"{request.method} {request.path}"
+        routes.add(f"{route.method.upper()} {route.template}")
+    assert routes == {
+        "GET /indexes/{indexUid}",
+        "POST /indexes",
+        "DELETE /indexes/{indexUid}",
+        "PATCH /indexes/{indexUid}/settings",
+        "POST /indexes/{indexUid}/documents",
+        "POST /indexes/{indexUid}/documents/delete",
+        "POST /indexes/{indexUid}/documents/fetch",
+        "POST /indexes/{indexUid}/search",
+        "POST /swap-indexes",
+        "POST /multi-search",
+        "GET /tasks/{taskUid}",
+        "GET /keys",
+        "POST /keys",
+        "GET /keys/{uidOrKey}",
+    }
