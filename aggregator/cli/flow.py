@@ -32,6 +32,20 @@ def run() -> None:
 
 
 @app.command()
+def migrate() -> None:
+    """Bring the store's schema to the latest revision (every command does so on opening the
+    store; a deployment runs this once before starting the web and the workers)."""
+    from aggregator.store import Store
+
+    rt = runtime()
+    store = Store.open(rt.settings.resolved_database_url, migrate=False)
+    before = store.schema_revision()
+    store.migrate()
+    typer.echo(f"schema: {before or 'empty'} -> {store.schema_revision()}")
+    store.dispose()
+
+
+@app.command()
 def serve(
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
