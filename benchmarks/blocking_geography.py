@@ -16,6 +16,7 @@ real map. The last line printed is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -53,10 +54,8 @@ def km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -
 def as_float(values: list) -> np.ndarray:
     out = np.full(len(values), np.nan)
     for i, v in enumerate(values):
-        try:
+        with contextlib.suppress(ValueError):
             out[i] = float(str(v).replace(",", ".")) if v not in (None, "") else math.nan
-        except ValueError:
-            pass
     return out
 
 
