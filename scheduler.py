@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator.jobs import drain_queue, run_and_match, worker_name
 from aggregator.locks import named_lock
+from aggregator.progress import Progress
 from aggregator.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,16 +48,26 @@ def connector_lock(runtime: Runtime, connector_id: str) -> Iterator[bool]:
         yield acquired
 
 
-def run_scheduled(runtime: Runtime, connector_id: str, worker: str | None = None) -> None:
+def run_scheduled(
+    runtime: Runtime,
+    connector_id: str,
+    worker: str | None = None,
+    progress: Progress | None = None,
+) -> None:
     """A scheduled turn: run the connector (unless disabled, deleted or running elsewhere),
     then the matching its changes need, shared with the runs that ended with it."""
-    run_and_match(runtime, connector_id, worker or worker_name())
+    run_and_match(runtime, connector_id, worker or worker_name(), progress)
 
 
 SYNC_JOB = "_sync-connectors"
 
 
-def sync_jobs(scheduler: BaseScheduler, runtime: Runtime, worker: str | None = None) -> None:
+def sync_jobs(
+    scheduler: BaseScheduler,
+    runtime: Runtime,
+    worker: str | None = None,
+    progress: Progress | None = None,
+) -> None:
     """Make the jobs match the registrations: operators enable, disable, reschedule and delete
     connectors while the service runs."""
     wanted: dict[str, str] = {}
@@ -77,20 +88,23 @@ def sync_jobs(scheduler: BaseScheduler, runtime: Runtime, worker: str | None = N
             continue
         # The job's name holds its schedule, so a changed schedule is noticed above.
         scheduler.add_job(
-            run_scheduled, trigger, args=[runtime, cid, worker], id=cid, name=schedule
+            run_scheduled, trigger, args=[runtime, cid, worker, progress], id=cid, name=schedule
         )
 
 
 def build_scheduler(
-    runtime: Runtime, sync_every_s: float = 60, worker: str | None = None
+    runtime: Runtime,
+    sync_every_s: float = 60,
+    worker: str | None = None,
+    progress: Progress | None = None,
 ) -> BackgroundScheduler:
     """One job per enabled connector that has a schedule, kept in line with the store."""
     scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
-    sync_jobs(scheduler, runtime, worker)
+    sync_jobs(scheduler, runtime, worker, progress)
     scheduler.add_job(
         sync_jobs,
         IntervalTrigger(seconds=sync_every_s),
-        args=[scheduler, runtime, worker],
+        args=[scheduler, runtime, worker, progress],
         id=SYNC_JOB,
     )
     return scheduler
@@ -107,12 +121,21 @@ class Worker:
     """
 
     def __init__(
-        self, runtime: Runtime, *, schedule: bool = True, poll_s: float = 2.0, name: str = ""
+        self,
+        runtime: Runtime,
+        *,
+        schedule: bool = True,
+        poll_s: float = 2.0,
+        name: str = "",
+        progress: Progress | None = None,
     ) -> None:
         self.runtime = runtime
         self.name = name or worker_name()
         self.poll_s = poll_s
-        self.scheduler = build_scheduler(runtime, worker=self.name) if schedule else None
+        self.progress = progress
+        self.scheduler = (
+            build_scheduler(runtime, worker=self.name, progress=progress) if schedule else None
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="run-requests", daemon=True)
 
@@ -125,7 +148,7 @@ class Worker:
     def _poll(self) -> None:
         while not self._stop.is_set():
             try:
-                drain_queue(self.runtime, self.name)
+                drain_queue(self.runtime, self.name, self.progress)
             except Exception:  # a store that went away for a moment: try again next turn
                 log.exception("reading the run requests failed")
             self._stop.wait(self.poll_s)

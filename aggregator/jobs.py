@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import time
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from aggregator import metrics
@@ -20,6 +21,7 @@ from aggregator.logs import log_context
 from aggregator.matching import MatchOutcome
 from aggregator.models import Run
 from aggregator.pipeline import index_entities
+from aggregator.progress import Progress
 from aggregator.runtime import Runtime
 from aggregator.store import StoreError
 from aggregator.store.queue import RunRequest
@@ -34,7 +36,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_connector(runtime: Runtime, connector_id: str) -> Run | None:
+def run_connector(
+    runtime: Runtime, connector_id: str, progress: Progress | None = None
+) -> Run | None:
     """Run the connector unless it is disabled, deleted or running elsewhere (None then)."""
     try:
         if not runtime.store.get_connector(connector_id).enabled:
@@ -50,14 +54,27 @@ def run_connector(runtime: Runtime, connector_id: str) -> Run | None:
             log.info("%s is already running elsewhere; skipping this turn", connector_id)
             return None
         started = time.perf_counter()
-        run = runtime.run_connector(connector_id)
+        on_batch = None
+        if progress is not None:
+            last = runtime.store.last_good_run(connector_id)
+            total = last.counts.fetched if last is not None else None
+            label = f"reading {connector_id}"
+
+            def on_batch(run: Run) -> None:
+                progress.count(label, run.counts.fetched, total)
+
+        run = runtime.run_connector(connector_id, on_batch)
         metrics.observe_run(run, time.perf_counter() - started)
+        if progress is not None:
+            progress.done(f"reading {connector_id}", f"{run.status}, {run.counts.fetched:,} read")
     with log_context(connector_id=connector_id, run_id=run.id):
         log.info("run %s: %s %s", run.id, run.status, run.counts.model_dump())
     return run
 
 
-def match_after(runtime: Runtime, ended: datetime, worker: str) -> MatchOutcome | None:
+def match_after(
+    runtime: Runtime, ended: datetime, worker: str, progress: Progress | None = None
+) -> MatchOutcome | None:
     """Match and index the changes of a run that ended at ``ended``, unless a matching that
     began after that (in this process or another) has them already: runs that end together
     share one matching, and no two matchings ever overlap."""
@@ -68,12 +85,15 @@ def match_after(runtime: Runtime, ended: datetime, worker: str) -> MatchOutcome 
         if last is not None and last > ended:
             log.info("the matching begun at %s has this run's changes already", last)
             return None
+        before = store.last_matching(status="ok")
         matching_id = store.start_matching(worker)
         try:
             started = time.perf_counter()
-            outcome = runtime.matching.run()
+            with _stage(progress, "matching", before.matching_s if before else None):
+                outcome = runtime.matching.run()
             matched = time.perf_counter()
-            indexing = index_entities(store, runtime.backend, outcome)
+            with _stage(progress, "indexing", before.indexing_s if before else None):
+                indexing = index_entities(store, runtime.backend, outcome)
             indexed = time.perf_counter()
         except BaseException:
             store.finish_matching(matching_id, "failed")
@@ -102,20 +122,30 @@ def match_after(runtime: Runtime, ended: datetime, worker: str) -> MatchOutcome 
         return outcome
 
 
-def run_and_match(runtime: Runtime, connector_id: str, worker: str) -> Run | None:
+def _stage(
+    progress: Progress | None, label: str, expected_s: float | None
+) -> AbstractContextManager[None]:
+    return progress.stage(label, expected_s) if progress is not None else nullcontext()
+
+
+def run_and_match(
+    runtime: Runtime, connector_id: str, worker: str, progress: Progress | None = None
+) -> Run | None:
     """A scheduled or requested run, then the matching that takes its changes in."""
-    run = run_connector(runtime, connector_id)
+    run = run_connector(runtime, connector_id, progress)
     if run is not None and run.finished_at is not None:
         with log_context(connector_id=connector_id, run_id=run.id):
-            match_after(runtime, run.finished_at, worker)
+            match_after(runtime, run.finished_at, worker, progress)
     return run
 
 
-def carry_out(runtime: Runtime, request: RunRequest, worker: str) -> None:
+def carry_out(
+    runtime: Runtime, request: RunRequest, worker: str, progress: Progress | None = None
+) -> None:
     """Carry out a claimed "run now"; its outcome goes back onto the request."""
-    with log_context(connector_id=request.connector_id):
+    with log_context(connector_id=request.connector_id, request_id=request.id):
         try:
-            run = run_connector(runtime, request.connector_id)
+            run = run_connector(runtime, request.connector_id, progress)
         except Exception as error:
             log.exception("request %s failed", request.id)
             runtime.store.finish_request(request.id, "failed", detail=f"{type(error).__name__}")
@@ -129,7 +159,7 @@ def carry_out(runtime: Runtime, request: RunRequest, worker: str) -> None:
         try:
             if run.finished_at is not None:
                 with log_context(run_id=run.id):
-                    match_after(runtime, run.finished_at, worker)
+                    match_after(runtime, run.finished_at, worker, progress)
         except Exception as error:  # the deployment's problem, not the feed's: the run stands
             log.exception("matching and indexing after run %s failed", run.id)
             detail = f"stored, not indexed: {type(error).__name__}"
@@ -138,10 +168,10 @@ def carry_out(runtime: Runtime, request: RunRequest, worker: str) -> None:
         )
 
 
-def drain_queue(runtime: Runtime, worker: str) -> int:
+def drain_queue(runtime: Runtime, worker: str, progress: Progress | None = None) -> int:
     """Carry out every waiting request; how many were."""
     done = 0
     while (request := runtime.store.claim_request(worker)) is not None:
-        carry_out(runtime, request, worker)
+        carry_out(runtime, request, worker, progress)
         done += 1
     return done

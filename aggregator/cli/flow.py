@@ -17,17 +17,29 @@ app = typer.Typer()
 
 @app.command()
 def run() -> None:
-    """Run every enabled connector, then matching, then indexing."""
+    """Run every enabled connector, then matching, then indexing, showing progress as it goes
+    (records read with their rate, matching and index build, time left from the last time)."""
+    from aggregator.jobs import match_after, run_connector, worker_name
+    from aggregator.models import utcnow
+    from aggregator.progress import Progress
+
     rt = runtime()
-    report = rt.run_all()
-    print_runs(report.runs)
-    if report.matching:
+    rt.import_config_registrations()
+    progress, worker = Progress(), worker_name()
+    runs = []
+    for registration in rt.store.list_connectors():
+        if registration.enabled:
+            run_ = run_connector(rt, registration.effective_id(), progress)
+            if run_ is not None:
+                runs.append(run_)
+    print_runs(runs)
+    matching = match_after(rt, utcnow(), worker, progress)
+    if matching:
         typer.echo(
-            f"matching: {report.matching.entities} shops, "
-            f"{report.matching.candidate_pairs} pairs to review, "
-            f"{len(report.matching.changed)} changed, {len(report.matching.removed)} removed"
+            f"matching: {matching.entities} shops, "
+            f"{matching.candidate_pairs} pairs to review, "
+            f"{len(matching.changed)} changed, {len(matching.removed)} removed"
         )
-    typer.echo(f"indexing: {report.indexing}")
     rt.close()
 
 

@@ -30,13 +30,18 @@ def worker(
 ) -> None:
     """Run connectors on their schedules and the operators' "run now" requests, then the
     matching and indexing their changes need (one matching at a time across every worker)."""
+    import sys
+
     from aggregator.jobs import drain_queue, worker_name
+    from aggregator.progress import Progress
     from scheduler import Worker
 
     rt = runtime(log_json=log_json)
     rt.import_config_registrations()
+    # A person watching: records read, matching and index build as they go. Logs stay logs.
+    progress = Progress() if sys.stderr.isatty() and not rt.settings.log_json else None
     if once:
-        done = drain_queue(rt, worker_name())
+        done = drain_queue(rt, worker_name(), progress)
         typer.echo(f"{done} request(s) carried out")
         rt.close()
         return
@@ -44,7 +49,7 @@ def worker(
         from aggregator.metrics import serve_worker_metrics
 
         serve_worker_metrics(metrics_port, metrics_host)
-    running = Worker(rt, schedule=schedule, poll_s=poll)
+    running = Worker(rt, schedule=schedule, poll_s=poll, progress=progress)
     # SIGTERM (docker stop, systemd) ends the worker as Ctrl-C does: the run in progress is
     # abandoned, and its stored part kept; the next run reads the feed again.
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
