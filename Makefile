@@ -40,7 +40,7 @@ run: $(STAMP)
 	$(BIN)/aggregator run
 
 serve: $(STAMP)
-	$(BIN)/aggregator serve --port $(PORT)
+	$(BIN)/aggregator serve --schedule --port $(PORT)
 
 clean:
 	rm -rf var .pytest_cache test-artifacts

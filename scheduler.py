@@ -13,7 +13,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from aggregator.jobs import drain_queue, run_and_match, worker_name
+from aggregator.jobs import catch_up, drain_queue, run_and_match, worker_name
 from aggregator.locks import named_lock
 from aggregator.progress import Progress
 from aggregator.runtime import Runtime
@@ -53,10 +53,11 @@ def run_scheduled(
     connector_id: str,
     worker: str | None = None,
     progress: Progress | None = None,
+    match: bool = True,
 ) -> None:
     """A scheduled turn: run the connector (unless disabled, deleted or running elsewhere),
     then the matching its changes need, shared with the runs that ended with it."""
-    run_and_match(runtime, connector_id, worker or worker_name(), progress)
+    run_and_match(runtime, connector_id, worker or worker_name(), progress, match)
 
 
 SYNC_JOB = "_sync-connectors"
@@ -67,6 +68,7 @@ def sync_jobs(
     runtime: Runtime,
     worker: str | None = None,
     progress: Progress | None = None,
+    match: bool = True,
 ) -> None:
     """Make the jobs match the registrations: operators enable, disable, reschedule and delete
     connectors while the service runs."""
@@ -88,7 +90,11 @@ def sync_jobs(
             continue
         # The job's name holds its schedule, so a changed schedule is noticed above.
         scheduler.add_job(
-            run_scheduled, trigger, args=[runtime, cid, worker, progress], id=cid, name=schedule
+            run_scheduled,
+            trigger,
+            args=[runtime, cid, worker, progress, match],
+            id=cid,
+            name=schedule,
         )
 
 
@@ -97,14 +103,15 @@ def build_scheduler(
     sync_every_s: float = 60,
     worker: str | None = None,
     progress: Progress | None = None,
+    match: bool = True,
 ) -> BackgroundScheduler:
     """One job per enabled connector that has a schedule, kept in line with the store."""
     scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
-    sync_jobs(scheduler, runtime, worker, progress)
+    sync_jobs(scheduler, runtime, worker, progress, match)
     scheduler.add_job(
         sync_jobs,
         IntervalTrigger(seconds=sync_every_s),
-        args=[scheduler, runtime, worker, progress],
+        args=[scheduler, runtime, worker, progress, match],
         id=SYNC_JOB,
     )
     return scheduler
@@ -128,13 +135,17 @@ class Worker:
         poll_s: float = 2.0,
         name: str = "",
         progress: Progress | None = None,
+        match: bool = True,
     ) -> None:
         self.runtime = runtime
         self.name = name or worker_name()
         self.poll_s = poll_s
         self.progress = progress
+        self.match = match
         self.scheduler = (
-            build_scheduler(runtime, worker=self.name, progress=progress) if schedule else None
+            build_scheduler(runtime, worker=self.name, progress=progress, match=match)
+            if schedule
+            else None
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="run-requests", daemon=True)
@@ -148,7 +159,9 @@ class Worker:
     def _poll(self) -> None:
         while not self._stop.is_set():
             try:
-                drain_queue(self.runtime, self.name, self.progress)
+                drain_queue(self.runtime, self.name, self.progress, self.match)
+                if self.match:
+                    catch_up(self.runtime, self.name, self.progress)
             except Exception:  # a store that went away for a moment: try again next turn
                 log.exception("reading the run requests failed")
             self._stop.wait(self.poll_s)

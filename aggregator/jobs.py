@@ -129,18 +129,27 @@ def _stage(
 
 
 def run_and_match(
-    runtime: Runtime, connector_id: str, worker: str, progress: Progress | None = None
+    runtime: Runtime,
+    connector_id: str,
+    worker: str,
+    progress: Progress | None = None,
+    match: bool = True,
 ) -> Run | None:
-    """A scheduled or requested run, then the matching that takes its changes in."""
+    """A scheduled or requested run, then the matching that takes its changes in (unless
+    ``match`` is false: a worker that matches picks them up, see :func:`catch_up`)."""
     run = run_connector(runtime, connector_id, progress)
-    if run is not None and run.finished_at is not None:
+    if match and run is not None and run.finished_at is not None:
         with log_context(connector_id=connector_id, run_id=run.id):
             match_after(runtime, run.finished_at, worker, progress)
     return run
 
 
 def carry_out(
-    runtime: Runtime, request: RunRequest, worker: str, progress: Progress | None = None
+    runtime: Runtime,
+    request: RunRequest,
+    worker: str,
+    progress: Progress | None = None,
+    match: bool = True,
 ) -> None:
     """Carry out a claimed "run now"; its outcome goes back onto the request."""
     with log_context(connector_id=request.connector_id, request_id=request.id):
@@ -157,7 +166,7 @@ def carry_out(
             return
         detail = None
         try:
-            if run.finished_at is not None:
+            if match and run.finished_at is not None:
                 with log_context(run_id=run.id):
                     match_after(runtime, run.finished_at, worker, progress)
         except Exception as error:  # the deployment's problem, not the feed's: the run stands
@@ -168,10 +177,25 @@ def carry_out(
         )
 
 
-def drain_queue(runtime: Runtime, worker: str, progress: Progress | None = None) -> int:
+def drain_queue(
+    runtime: Runtime, worker: str, progress: Progress | None = None, match: bool = True
+) -> int:
     """Carry out every waiting request; how many were."""
     done = 0
     while (request := runtime.store.claim_request(worker)) is not None:
-        carry_out(runtime, request, worker, progress)
+        carry_out(runtime, request, worker, progress, match)
         done += 1
     return done
+
+
+def catch_up(runtime: Runtime, worker: str, progress: Progress | None = None) -> bool:
+    """Match the changes of runs no matching has taken in yet: those of workers that do not
+    match (``--no-match``), or of one that stopped between its run and its matching. Whether a
+    matching ran."""
+    ended = runtime.store.last_run_end()
+    if ended is None:
+        return False
+    started = runtime.store.last_matching_start()
+    if started is not None and started > ended:
+        return False
+    return match_after(runtime, ended, worker, progress) is not None

@@ -194,3 +194,22 @@ def test_a_request_is_claimed_once(tmp_path: Path, database_url: str, claimers: 
         got = list(pool.map(lambda n: runtime.store.claim_request(f"w{n}"), range(claimers)))
     assert sum(1 for g in got if g is not None) == 1
     runtime.close()
+
+
+def test_a_fetching_worker_leaves_matching_to_a_matching_one(
+    tmp_path: Path, database_url: str
+) -> None:
+    from aggregator.jobs import catch_up, drain_queue
+
+    runtime = runtime_for(tmp_path, database_url)
+    feed_file = tmp_path / "shops.csv"
+    feed_file.write_text(shops("a", 4), encoding="utf-8")
+    cid = register(runtime, "toutoulouse", str(feed_file))
+    request, _ = runtime.store.request_run(cid, "cli")
+    assert drain_queue(runtime, "fetcher", match=False) == 1  # `worker --no-match`
+    assert runtime.store.get_request(request.id).status == "done"  # type: ignore[union-attr]
+    assert runtime.store.last_matching() is None and runtime.backend.count() == 0
+    assert catch_up(runtime, "matcher") is True  # any matching worker's next poll
+    assert runtime.backend.count() == 4
+    assert catch_up(runtime, "matcher") is False  # nothing new since
+    runtime.close()

@@ -19,6 +19,13 @@ def worker(
         bool, typer.Option("--schedule/--no-schedule", help="Run connectors on their schedules")
     ] = True,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the run queue")] = 2.0,
+    match: Annotated[
+        bool,
+        typer.Option(
+            "--match/--no-match",
+            help="Match and index after runs (--no-match: runs only; a matching worker follows)",
+        ),
+    ] = True,
     once: Annotated[
         bool, typer.Option("--once", help="Carry out the queued requests, then stop")
     ] = False,
@@ -32,7 +39,7 @@ def worker(
     matching and indexing their changes need (one matching at a time across every worker)."""
     import sys
 
-    from aggregator.jobs import drain_queue, worker_name
+    from aggregator.jobs import catch_up, drain_queue, worker_name
     from aggregator.progress import Progress
     from scheduler import Worker
 
@@ -41,7 +48,9 @@ def worker(
     # A person watching: records read, matching and index build as they go. Logs stay logs.
     progress = Progress() if sys.stderr.isatty() and not rt.settings.log_json else None
     if once:
-        done = drain_queue(rt, worker_name(), progress)
+        done = drain_queue(rt, worker_name(), progress, match)
+        if match:
+            catch_up(rt, worker_name(), progress)
         typer.echo(f"{done} request(s) carried out")
         rt.close()
         return
@@ -49,12 +58,15 @@ def worker(
         from aggregator.metrics import serve_worker_metrics
 
         serve_worker_metrics(metrics_port, metrics_host)
-    running = Worker(rt, schedule=schedule, poll_s=poll, progress=progress)
+    running = Worker(rt, schedule=schedule, poll_s=poll, progress=progress, match=match)
     # SIGTERM (docker stop, systemd) ends the worker as Ctrl-C does: the run in progress is
     # abandoned, and its stored part kept; the next run reads the feed again.
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     running.start()
-    typer.echo(f"worker {running.name}: schedule {'on' if schedule else 'off'}, queue polled")
+    typer.echo(
+        f"worker {running.name}: schedule {'on' if schedule else 'off'}, "
+        f"matching {'on' if match else 'off'}, queue polled every {poll:g} s"
+    )
     try:
         running.wait()
     except KeyboardInterrupt:

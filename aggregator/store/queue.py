@@ -197,6 +197,12 @@ class QueueMixin(StoreBase):
             ).one()
         return statuses, {name: int(value) for name, value in zip(outcomes, sums, strict=True)}
 
+    def last_run_end(self) -> datetime | None:
+        """When the latest finished run ended."""
+        with self.engine.connect() as conn:
+            moment = conn.scalar(sa.select(sa.func.max(t.runs.c.finished_at)))
+        return None if moment is None else _aware(moment)
+
     def last_success_by_connector(self) -> dict[str, datetime]:
         r = t.runs.c
         query = (
