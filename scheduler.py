@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -14,7 +12,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator.jobs import catch_up, drain_queue, run_and_match, worker_name
-from aggregator.locks import named_lock
 from aggregator.progress import Progress
 from aggregator.runtime import Runtime
 
@@ -37,15 +34,6 @@ def parse_schedule(text: str) -> CronTrigger | IntervalTrigger:
             f"schedule {text!r}: {error} (write e.g. 'every 6h', 'every 30m' or a crontab line "
             "such as '0 3 * * *')"
         ) from None
-
-
-@contextmanager
-def connector_lock(runtime: Runtime, connector_id: str) -> Iterator[bool]:
-    """Yield True when this process may run the connector now: one run per connector, across
-    threads and processes (advisory lock on PostgreSQL, file lock beside a SQLite store)."""
-    lock_dir = runtime.settings.data_dir / "locks"
-    with named_lock(runtime.store, lock_dir, connector_id, wait=False) as acquired:
-        yield acquired
 
 
 def run_scheduled(
