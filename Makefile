@@ -11,8 +11,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# setuptools' notices about editable installs are for package authors, not for `make demo`.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 ## Demo platforms on loopback → connectors → matching → search page on http://127.0.0.1:$(PORT)/
@@ -39,7 +40,7 @@ run: $(STAMP)
 	$(BIN)/aggregator run
 
 serve: $(STAMP)
-	$(BIN)/aggregator serve --port $(PORT)
+	$(BIN)/aggregator serve --schedule --port $(PORT)
 
 clean:
 	rm -rf var .pytest_cache test-artifacts

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aggregator.matching import Matching, MatchOutcome, attach_offers
 from aggregator.models import (
@@ -28,9 +28,14 @@ BATCH_SIZE = 1000
 
 
 def run_connector(
-    store: Store, registration: ConnectorRegistration, context: ReadContext, settings: Settings
+    store: Store,
+    registration: ConnectorRegistration,
+    context: ReadContext,
+    settings: Settings,
+    on_batch: Callable[[Run], None] | None = None,
 ) -> Run:
-    """Read one connector's feed into the store; a failing feed loses nothing already stored."""
+    """Read one connector's feed into the store; a failing feed loses nothing already stored.
+    ``on_batch`` sees the run after each batch is stored (a progress display)."""
     cid = registration.effective_id()
     run = store.start_run(cid)
     state = store.get_state(cid)
@@ -56,6 +61,8 @@ def run_connector(
                 )
                 if len(batch.items) >= BATCH_SIZE:
                     store.apply(batch, run.counts, seen)
+                    if on_batch is not None:
+                        on_batch(run)
             elif isinstance(emitted, Rejection):
                 run.counts.fetched += 1
                 run.counts.rejected += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -113,10 +114,12 @@ class Runtime:
         return kind.check(registration, context, limit)
 
     # -- the flow -----------------------------------------------------------------------------
-    def run_connector(self, connector_id: str) -> Run:
+    def run_connector(
+        self, connector_id: str, on_batch: Callable[[Run], None] | None = None
+    ) -> Run:
         registration = self.store.get_connector(connector_id)
         return run_connector(
-            self.store, registration, self.context_for(connector_id), self.settings
+            self.store, registration, self.context_for(connector_id), self.settings, on_batch
         )
 
     def match_and_index(self, *, full: bool = False) -> tuple[MatchOutcome, dict[str, int]]:

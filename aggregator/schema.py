@@ -151,3 +151,41 @@ decisions = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("decided_at", TS, nullable=False),
 )
+
+#: "Run now" requests waiting for a worker: the web queues them, a worker claims one (setting
+#: ``claimed_at`` where it is still empty, so two workers never take the same) and runs it.
+run_requests = sa.Table(
+    "run_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connector_id", sa.String(64), nullable=False, index=True),
+    #: Who asked: "operator:<platform>" or "cli".
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", TS, nullable=False),
+    sa.Column("claimed_at", TS),
+    sa.Column("worker", sa.String(200)),
+    #: queued, running, done (the run is stored under ``run_id``), skipped or failed.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("finished_at", TS),
+    sa.Column("detail", sa.Text),
+)
+
+#: Every matching a worker ran: when, how long, what it changed. Workers read the last start
+#: to share one matching among runs that ended together; the web reads it for freshness.
+matchings = sa.Table(
+    "matchings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("worker", sa.String(200), nullable=False),
+    sa.Column("started_at", TS, nullable=False, index=True),
+    sa.Column("finished_at", TS),
+    #: running, ok or failed.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(16)),
+    sa.Column("entities", sa.Integer),
+    sa.Column("changed", sa.Integer),
+    sa.Column("removed", sa.Integer),
+    sa.Column("matching_s", sa.Float),
+    sa.Column("indexing_s", sa.Float),
+)

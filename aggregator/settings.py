@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     #: A long-running service matches only what changed between runs; every this many hours
     #: (and at each start) it re-matches everything, re-estimating the weights. 0: always.
     match_full_every_h: float = 24.0
+    #: Log JSON lines (time, level, logger, message, connector and run ids) instead of text.
+    log_json: bool = False
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from aggregator.jobs import drain_queue
 from aggregator.runtime import Runtime
 from aggregator.settings import Settings
 from connectors.http import FeedClient
@@ -113,8 +114,16 @@ def test_register_check_enable_run_and_read_the_quarantine(
 
         enabled = client.post(f"/api/operator/connectors/{cid}/enable")
         assert enabled.status_code == 200 and enabled.json()["enabled"] is True
-        run = client.post(f"/api/operator/connectors/{cid}/run").json()
-    assert run["status"] == "ok" and run["indexed"] is True, run["errors"]
+        queued = client.post(f"/api/operator/connectors/{cid}/run")
+        assert queued.status_code == 202 and queued.json()["status"] == "queued"
+        again = client.post(f"/api/operator/connectors/{cid}/run")
+        assert again.status_code == 200 and again.json()["id"] == queued.json()["id"]
+        assert runtime.store.count_raw(cid) == 0  # queued for a worker, not run in the request
+        request = carried_out(runtime, client, cid, queued.json()["id"])
+    assert request["status"] == "done", request
+    run = request["run"]
+    assert run["status"] == "ok", run["errors"]
+    assert runtime.backend.count() == 3  # matched and indexed by the worker
     assert (run["fetched"], run["new"], run["rejected"], run["gone"]) == (4, 3, 1, 0)
     assert run["duration_s"] >= 0 and run["finished_at"]
 
@@ -231,12 +240,22 @@ def test_delete_removes_the_registration_and_retires_its_records(
         ).json()["id"]
         client.post(f"/api/operator/connectors/{cid}/check")
         client.post(f"/api/operator/connectors/{cid}/enable")
-        assert client.post(f"/api/operator/connectors/{cid}/run").json()["new"] == 3
+        queued = client.post(f"/api/operator/connectors/{cid}/run").json()
+        assert carried_out(runtime, client, cid, queued["id"])["run"]["new"] == 3
     deleted = client.delete(f"/api/operator/connectors/{cid}").json()
     assert deleted == {"deleted": cid, "records_gone": 3}
     assert client.get(f"/api/operator/connectors/{cid}").status_code == 404
     assert runtime.store.list_runs(cid) == [] and runtime.store.count_raw(cid) == 0
     assert runtime.store.get_raw("toutoulouse", "1") is not None  # kept, marked gone
+
+
+def carried_out(runtime: Runtime, client: httpx.Client, cid: str, request_id: int) -> Any:
+    """What a worker does with the queue (the code ``aggregator worker`` runs), then the
+    request as its operator reads it back."""
+    assert drain_queue(runtime, "test-worker") >= 1
+    request = client.get(f"/api/operator/connectors/{cid}/requests/{request_id}")
+    assert request.status_code == 200, request.text
+    return request.json()
 
 
 def refused_check(client: httpx.Client, url: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from aggregator import schema as t
+from aggregator.jobs import drain_queue
 from aggregator.models import utcnow
 from aggregator.store import Store, StoreError, create_engine
 from aggregator.store.base import _alembic_config
@@ -60,7 +61,7 @@ def test_every_operator_route_needs_a_live_key(tmp_path: Path, database_url: str
             if path.startswith("/api/operator")
             for method in operations
         ]
-        assert len(routes) == 11
+        assert len(routes) == 12
         for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Basic {key}"}):
             for method, path in routes:
                 response = httpx.request(method, base_url + path, headers=headers, json={})
@@ -85,7 +86,10 @@ def test_an_operator_can_neither_see_nor_change_another_platforms_connectors(
         owner.post("/api/operator/connectors", json=body)
         owner.post("/api/operator/connectors/tt-shops/check")
         owner.post("/api/operator/connectors/tt-shops/enable")
-        run_id = owner.post("/api/operator/connectors/tt-shops/run").json()["id"]
+        request_id = owner.post("/api/operator/connectors/tt-shops/run").json()["id"]
+        drain_queue(runtime, "test-worker")
+        (run,) = runtime.store.list_runs("tt-shops")
+        run_id = run.id
 
         assert other.get("/api/operator/connectors").json() == []
         for cid in ("tt-shops", "no-such-connector"):
@@ -97,6 +101,7 @@ def test_an_operator_can_neither_see_nor_change_another_platforms_connectors(
                 ("POST", "/run"),
                 ("GET", "/runs"),
                 ("GET", f"/runs/{run_id}/quarantine"),
+                ("GET", f"/requests/{request_id}"),
                 ("DELETE", ""),
             ]:
                 response = other.request(method, f"/api/operator/connectors/{cid}{path}")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import logging
+import os
 
 import typer
 
+from aggregator.logs import configure
 from aggregator.runtime import Runtime, describe_run
 from aggregator.settings import Settings
 
 
-def runtime() -> Runtime:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return Runtime(Settings())
+def runtime(*, log_json: bool = False) -> Runtime:
+    """The process's runtime, logging set up first (``log_json``: JSON lines, for this process
+    and, through the environment, for the processes it starts)."""
+    if log_json:
+        os.environ["AGGREGATOR_LOG_JSON"] = "1"
+    settings = Settings()
+    configure(json_lines=settings.log_json)
+    return Runtime(settings)
 
 
 def fail(message: str) -> typer.Exit:

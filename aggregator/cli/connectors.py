@@ -68,7 +68,11 @@ def connectors_run(connector_id: str) -> None:
     except StoreError as error:
         raise fail(str(error)) from None
     print_runs([run_])
-    rt.match_and_index()
+    if run_.finished_at is not None:
+        from aggregator.jobs import match_after, worker_name
+
+        # Under the deployment's matching lock, and recorded like a worker's matching.
+        match_after(rt, run_.finished_at, worker_name())
     if run_.status == "failed":
         raise typer.Exit(code=1)
 

@@ -17,18 +17,44 @@ app = typer.Typer()
 
 @app.command()
 def run() -> None:
-    """Run every enabled connector, then matching, then indexing."""
+    """Run every enabled connector, then matching, then indexing, showing progress as it goes
+    (records read with their rate, matching and index build, time left from the last time)."""
+    from aggregator.jobs import match_after, run_connector, worker_name
+    from aggregator.models import utcnow
+    from aggregator.progress import Progress
+
     rt = runtime()
-    report = rt.run_all()
-    print_runs(report.runs)
-    if report.matching:
+    rt.import_config_registrations()
+    progress, worker = Progress(), worker_name()
+    runs = []
+    for registration in rt.store.list_connectors():
+        if registration.enabled:
+            run_ = run_connector(rt, registration.effective_id(), progress)
+            if run_ is not None:
+                runs.append(run_)
+    print_runs(runs)
+    matching = match_after(rt, utcnow(), worker, progress)
+    if matching:
         typer.echo(
-            f"matching: {report.matching.entities} shops, "
-            f"{report.matching.candidate_pairs} pairs to review, "
-            f"{len(report.matching.changed)} changed, {len(report.matching.removed)} removed"
+            f"matching: {matching.entities} shops, "
+            f"{matching.candidate_pairs} pairs to review, "
+            f"{len(matching.changed)} changed, {len(matching.removed)} removed"
         )
-    typer.echo(f"indexing: {report.indexing}")
     rt.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the store's schema to the latest revision (every command does so on opening the
+    store; a deployment runs this once before starting the web and the workers)."""
+    from aggregator.store import Store
+
+    rt = runtime()
+    store = Store.open(rt.settings.resolved_database_url, migrate=False)
+    before = store.schema_revision()
+    store.migrate()
+    typer.echo(f"schema: {before or 'empty'} -> {store.schema_revision()}")
+    store.dispose()
 
 
 @app.command()
@@ -37,35 +63,48 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
     workers: int = 1,
     schedule: Annotated[
-        bool, typer.Option("--schedule/--no-schedule", help="Run connectors on their schedules")
-    ] = True,
+        bool,
+        typer.Option(
+            "--schedule/--no-schedule",
+            help="Also be the worker: run connectors on their schedules and the run-now queue "
+            "(one machine, no `aggregator worker`)",
+        ),
+    ] = False,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines")] = False,
 ) -> None:
-    """Serve the search page and the API, and run connectors on their schedules (this process
-    is the only one that writes the index; web workers only read it)."""
+    """Serve the search page, the API and /metrics. Connector runs, matching and indexing are
+    the worker's (`aggregator worker`), unless --schedule makes this process its own worker."""
     import uvicorn
 
-    from scheduler import build_scheduler
+    from aggregator.logs import uvicorn_log_config
 
-    rt = runtime()
+    rt = runtime(log_json=log_json)
     rt.import_config_registrations()
-    scheduler = build_scheduler(rt) if schedule else None
-    if scheduler is not None:
-        scheduler.start()
+    worker = None
+    if schedule:
+        from scheduler import Worker
+
+        worker = Worker(rt).start()
     typer.echo(f"Serving on http://{host}:{port}/")
+    log_config = uvicorn_log_config(json_lines=rt.settings.log_json)
     try:
         if workers > 1:
-            _serve_workers(host, port, workers)
+            _serve_workers(host, port, workers, log_config)
         else:
             uvicorn.run(
-                "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+                "aggregator.web.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                log_config=log_config,
             )
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if worker is not None:
+            worker.stop()
         rt.close()
 
 
-def _serve_workers(host: str, port: int, workers: int) -> None:
+def _serve_workers(host: str, port: int, workers: int, log_config: dict | None = None) -> None:
     """uvicorn's supervisor and ``workers`` worker processes, on a listening socket of ours.
 
     ``uvicorn.run(workers=N)`` creates its socket with protocol 0, and asyncio sets
@@ -77,7 +116,12 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     config = Config(
-        "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        "aggregator.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config,
     )
     try:
         sock = _listening_socket(host, port)

@@ -81,11 +81,15 @@ def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
         import uvicorn
 
         from aggregator.web.app import create_app
+        from scheduler import Worker
 
+        # One machine: this process is also the worker that carries out "run now" requests.
+        worker = Worker(runtime).start()
         typer.echo(f"Search page: http://{host}:{port}/  (Ctrl-C to stop)")
         try:
             uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
         finally:
+            worker.stop()
             platforms.stop()
     else:
         platforms.stop()

@@ -7,12 +7,15 @@ from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
 from aggregator.store.operators import OperatorsMixin
+from aggregator.store.queue import QueueMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
 
 __all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
-class Store(OperatorsMixin, ConnectorsMixin, RecordsMixin, EntitiesMixin, DecisionsMixin):
+class Store(
+    OperatorsMixin, ConnectorsMixin, RecordsMixin, EntitiesMixin, DecisionsMixin, QueueMixin
+):
     """Every read and write of the service's state goes through here.
 
     Example::

@@ -13,9 +13,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from aggregator import metrics
 from aggregator.models import RecordType, ShopRecord
 from aggregator.runtime import Runtime
 from aggregator.web.operator import router as operator_router
+from aggregator.web.operator import status_router
 from search import SearchQuery
 
 HERE = Path(__file__).parent
@@ -41,6 +43,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(operator_router)
+    app.include_router(status_router)
+    metrics.install(app, runtime)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:

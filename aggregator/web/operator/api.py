@@ -19,6 +19,7 @@ from aggregator.registrations import RegistrationError, parse_registration
 from aggregator.runtime import Runtime, describe_run
 from aggregator.store import StoreError
 from aggregator.store.operators import CheckRequired, IdTaken
+from aggregator.store.queue import RunRequest
 from connectors.base import CheckReport, ConnectorError
 from connectors.http import LOCAL_FILES_REFUSED, local_path
 from connectors.registry import get_kind, kinds
@@ -279,21 +280,41 @@ def run_quarantine(
     return {"run_id": run_id, "total": total, "offset": offset, "items": items}
 
 
-@router.post("/connectors/{cid}/run")
-def run_now(cid: str, runtime: RuntimeDep, platform: Platform) -> dict[str, Any]:
-    """Run the connector now (synchronously), then matching and indexing (``indexed``: whether
-    they went through; the run is stored either way). 409 when disabled or already running."""
-    from scheduler import connector_lock  # APScheduler is loaded only when a run is asked for
-
+@router.post("/connectors/{cid}/run", status_code=202)
+def run_now(
+    cid: str, runtime: RuntimeDep, platform: Platform, response: Response
+) -> dict[str, Any]:
+    """Queue a run of the connector for a worker (202), which then matches and indexes; follow
+    it at ``/connectors/{cid}/requests/{id}``. A request still waiting is returned (200)
+    instead of a second one. 409 when the connector is disabled."""
     if not _own(runtime, cid, platform).enabled:
         raise HTTPException(409, detail=f"connector {cid!r} is disabled: check and enable it")
-    with connector_lock(runtime, cid) as acquired:
-        if not acquired:
-            raise HTTPException(409, detail=f"connector {cid!r} is already running")
-        run = runtime.run_connector(cid)
-        try:
-            runtime.match_and_index()
-        except Exception:  # the deployment's problem, not the feed's: log it, report the run
-            log.exception("matching and indexing after run %s of %s failed", run.id, cid)
-            return {**_run_payload(run), "indexed": False}
-    return {**_run_payload(run), "indexed": True}
+    request, queued = runtime.store.request_run(cid, f"operator:{platform}")
+    response.status_code = 202 if queued else 200
+    return _request_payload(runtime, request)
+
+
+@router.get("/connectors/{cid}/requests/{request_id}")
+def run_request(
+    cid: str, request_id: int, runtime: RuntimeDep, platform: Platform
+) -> dict[str, Any]:
+    """A "run now": queued, running, done (with its run), skipped or failed."""
+    _own(runtime, cid, platform)
+    request = runtime.store.get_request(request_id)
+    if request is None or request.connector_id != cid:
+        raise HTTPException(404, detail=f"connector {cid!r} has no request {request_id}")
+    return _request_payload(runtime, request)
+
+
+def _request_payload(runtime: Runtime, request: RunRequest) -> dict[str, Any]:
+    run = runtime.store.get_run(request.run_id) if request.run_id is not None else None
+    return {
+        "id": request.id,
+        "connector_id": request.connector_id,
+        "status": request.status,
+        "requested_at": _iso(request.requested_at),
+        "claimed_at": _iso(request.claimed_at),
+        "finished_at": _iso(request.finished_at),
+        "detail": request.detail,
+        "run": None if run is None else _run_payload(run),
+    }
