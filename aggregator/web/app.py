@@ -1,24 +1,39 @@
-"""The web app: each room's routes, the static files and the headers every response carries."""
+"""The web app: each room's routes, the static files, the error pages and the headers every
+response carries."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregator.runtime import Runtime
 from aggregator.web.operator import router as operator_router
-from aggregator.web.public import STATIC_DIR, api_router, pages_router
+from aggregator.web.public import STATIC_DIR, api_router, docs_router, pages_router
+from aggregator.web.public.pages import error_page
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "Permissions-Policy": "interest-cohort=()",
+    # The search page may ask for the position (on the customer's click); nothing else may.
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), browsing-topics=(), "
+    "interest-cohort=()",
 }
+#: Paths answered in JSON whatever happens; every other path is a page and errs in French HTML.
+API_PREFIXES = ("/api/", "/healthz", "/openapi.json")
+
+log = logging.getLogger(__name__)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -27,11 +42,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         title="Acheter local: buy-local catalogue aggregator",
         description="One search over the shops and products of every local marketplace.",
         version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(docs_router)
     app.include_router(operator_router)
 
     @app.middleware("http")
@@ -39,6 +57,34 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        return response
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith(API_PREFIXES)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if is_api(request):
+            return await http_exception_handler(request, error)
+        return error_page(request, error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if is_api(request):
+            return await request_validation_exception_handler(request, error)
+        return error_page(request, 400)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, error: Exception) -> Response:
+        # Outside the middleware above: this response gets its headers here. The path only,
+        # never the query string (it holds what the customer searched for).
+        log.error("unhandled error on %s", request.url.path, exc_info=error)
+        response = (
+            Response('{"detail":"internal error"}', 500, media_type="application/json")
+            if is_api(request)
+            else error_page(request, 500)
+        )
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     return app
