@@ -49,8 +49,8 @@ def test_errors_are_french_pages_and_json_for_the_api(site: Site) -> None:
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "Page introuvable" in page.text and 'lang="fr"' in page.text
     assert httpx.get(site.base_url + "/nulle-part").status_code == 404
-    bad = httpx.get(site.base_url + "/", params={"page": "x"})
-    assert bad.status_code == 400 and "Demande incomprise" in bad.text
+    bad = httpx.post(site.base_url + "/boutique/e000000000000/signaler", data={"message": "x"})
+    assert bad.status_code == 404 and "Page introuvable" in bad.text
     api = httpx.get(site.base_url + "/api/shops/e000000000000")
     assert api.status_code == 404 and api.json()["detail"]
 

@@ -83,12 +83,14 @@ async def api_search(
     ] = None,
 ) -> Response:
     """Shops and offers for one query, ranked together (see docs/search.md)."""
+    runtime = runtime_of(request)
     query = build_query(
         q,
         city,
         category,
         page,
         per_page,
+        at=runtime.settings.clock,  # None: the real clock
         postcode=postcode,
         platform=platform,
         services=services,
@@ -101,7 +103,7 @@ async def api_search(
         facets=facets,
     )
     started = time.perf_counter()
-    backend = runtime_of(request).backend
+    backend = runtime.backend
     if getattr(backend, "in_process", False):
         # A CPU-bound search holding the GIL (the embedded index): handing it to a thread
         # only adds switches; workers scale as processes. A server's backend waits on I/O.
