@@ -229,3 +229,13 @@ def test_error_report_is_stored_and_thanked(site: Site) -> None:
     empty = httpx.post(url, data={"message": "   "})
     assert empty.status_code == 400 and "erreur en quelques mots" in empty.text
     assert len(site.runtime.store.list_error_reports()) == len(stored)
+
+
+def test_communes_are_one_facet_entry_each_shown_with_accents(site: Site) -> None:
+    from search.analysis import key
+
+    html = httpx.get(site.base_url + "/", params={"q": "labege"}).text
+    cities = re.findall(r'<a href="/\?q=labege&amp;ville=[^"]*">([^<]+)</a>', html)
+    assert cities and len({key(c) for c in cities}) == len(cities), cities
+    if any(key(c) == "labege" for c in cities):
+        assert "Labège" in cities and "Labege" not in html.split('id="resultats"')[1]

@@ -3,12 +3,14 @@ the templates only lay them out."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from aggregator.models import OfferRecord
 from aggregator.runtime import Runtime
 from aggregator.web.public import view
+from aggregator.web.public.spelling import shown_name, spellings_of
 from dedupe import Taxonomy
 from search import SearchAnswer
 from search.analysis import key
@@ -57,7 +59,12 @@ def _offer_view(offer: Any, pickup: bool) -> dict[str, Any]:
 
 
 def result_cards(
-    answer: SearchAnswer, names: dict[str, str], taxonomy: Taxonomy, now: datetime
+    answer: SearchAnswer,
+    names: dict[str, str],
+    taxonomy: Taxonomy,
+    now: datetime,
+    words: Counter[str],
+    communes: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Shops of the page in their order, each with the page's products it sells; then one
     card per other shop whose products matched, in the order of its best product."""
@@ -65,14 +72,15 @@ def result_cards(
     by_shop: dict[str, dict[str, Any]] = {}
     for hit in answer.hits:
         status = view.open_status(hit.opening_hours, now)
+        city = communes.get(key(hit.city), hit.city) if hit.city else None
         card: dict[str, Any] = {
             "kind": "shop",
             "entity_id": hit.entity_id,
-            "name": hit.name,
+            "name": shown_name(hit.name, spellings_of(hit.listings), words),
             "category": taxonomy.label(hit.category) or (hit.category or "").capitalize(),
             "group": taxonomy.group(hit.category) or "",
-            "address": " ".join(p for p in (hit.address, hit.postcode, hit.city) if p),
-            "city": hit.city or "",
+            "address": " ".join(p for p in (hit.address, hit.postcode, city) if p),
+            "city": city or "",
             "distance": view.distance_text(hit.distance_m),
             "distance_m": hit.distance_m,
             "status": status,
@@ -92,7 +100,7 @@ def result_cards(
                 "kind": "products",
                 "entity_id": offer.entity_id,
                 "name": offer.shop_name,
-                "city": offer.city or "",
+                "city": communes.get(key(offer.city), offer.city) if offer.city else "",
                 "distance": view.distance_text(offer.distance_m),
                 "distance_m": offer.distance_m,
                 "group": "",
@@ -113,6 +121,7 @@ def shop_view(
     names: dict[str, str],
     taxonomy: Taxonomy,
     now: datetime,
+    words: Counter[str],
 ) -> dict[str, Any]:
     """Everything the shop page shows: values with the platform each came from, the week,
     contact links, where to buy and every product."""
@@ -163,7 +172,9 @@ def shop_view(
     hours = value("opening_hours")
     return {
         "shop": shop,
-        "name": value("name") or shop["entity_id"],
+        "name": shown_name(
+            value("name") or shop["entity_id"], spellings_of(shop["listings"]), words
+        ),
         "fields": fields,
         "status": view.open_status(hours, now),
         "week": view.week_table(hours, now),

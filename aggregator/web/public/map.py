@@ -9,9 +9,10 @@ from typing import Any
 WIDTH, HEIGHT, MARGIN = 320, 220, 16
 
 
-def results_map(hits: list[Any]) -> dict[str, Any] | None:
+def results_map(hits: list[Any], cards: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Points (x, y, rank, name) and commune labels in a ``WIDTH`` x ``HEIGHT`` box, or None
-    when fewer than two shops have coordinates."""
+    when fewer than two shops have coordinates. Names and communes as the ``cards`` show them."""
+    shown = {card["entity_id"]: card for card in cards if card["kind"] == "shop"}
     located = [
         (i, h) for i, h in enumerate(hits, start=1) if h.lat is not None and h.lon is not None
     ]
@@ -37,9 +38,12 @@ def results_map(hits: list[Any]) -> dict[str, Any] | None:
     communes: dict[str, list[tuple[float, float]]] = {}
     for rank, hit in located:
         x, y = place(hit.lat, hit.lon)
-        points.append({"x": x, "y": y, "rank": rank, "name": hit.name, "id": hit.entity_id})
-        if hit.city:
-            communes.setdefault(hit.city, []).append((x, y))
+        card = shown.get(hit.entity_id, {})
+        name = card.get("name") or hit.name
+        points.append({"x": x, "y": y, "rank": rank, "name": name, "id": hit.entity_id})
+        city = card.get("city") or hit.city
+        if city:
+            communes.setdefault(city, []).append((x, y))
     labels = [
         {
             "x": round(sum(p[0] for p in pts) / len(pts), 1),

@@ -26,6 +26,12 @@ from aggregator.web.public.catalogue import (
 )
 from aggregator.web.public.filters import RADII_KM, SERVICE_PARAMS, read_filters
 from aggregator.web.public.map import results_map
+from aggregator.web.public.spelling import (
+    catalogue_communes,
+    commune_spellings,
+    merged_facet,
+    name_words,
+)
 from search import SearchQuery
 from search.opening_hours import PARIS
 
@@ -90,11 +96,17 @@ def search_page(request: Request) -> Response:
             return RedirectResponse(filters.link(page=pages if pages > 1 else None), 303)
         names = platform_names(runtime)
         tax = taxonomy(runtime)
+        communes = {
+            **commune_spellings(answer.facets.get("city", {})),
+            **catalogue_communes(runtime),
+        }
+        cards = result_cards(answer, names, tax, now, name_words(runtime), communes)
         context.update(
             answer=answer,
             pages=pages,
-            cards=result_cards(answer, names, tax, now),
-            map=results_map(answer.hits),
+            cities=merged_facet(answer.facets.get("city", {}), communes),
+            cards=cards,
+            map=results_map(answer.hits, cards),
             category_label=tax.label,
         )
     partial = request.headers.get("x-partial") == "results"
@@ -108,8 +120,7 @@ def search_page(request: Request) -> Response:
 @router.get("/boutique/{entity_id}", response_class=HTMLResponse)
 def shop_page(request: Request, entity_id: str, signale: str = "") -> Response:
     runtime = runtime_of(request)
-    shop = shop_payload(runtime, entity_id)
-    context = shop_view(runtime, shop, platform_names(runtime), taxonomy(runtime), now_of(runtime))
+    context = shop_context(runtime, shop_payload(runtime, entity_id))
     context["reported"] = signale == "1"
     return templates.TemplateResponse(request, "shop.html", context)
 
@@ -132,14 +143,22 @@ async def report_error(request: Request, entity_id: str) -> Response:
     try:
         runtime.store.add_error_report(entity_id, message, champ or None)
     except StoreError:
-        shop = shop_payload(runtime, entity_id)
-        context = shop_view(
-            runtime, shop, platform_names(runtime), taxonomy(runtime), now_of(runtime)
-        )
+        context = shop_context(runtime, shop_payload(runtime, entity_id))
         context.update(report_error="Décrivez l'erreur en quelques mots.", message=message)
         return templates.TemplateResponse(request, "shop.html", context, status_code=400)
     # Post/redirect/get: a reload does not send the report twice.
     return RedirectResponse(f"/boutique/{entity_id}?signale=1#signaler", 303)
+
+
+def shop_context(runtime: Runtime, shop: dict[str, Any]) -> dict[str, Any]:
+    return shop_view(
+        runtime,
+        shop,
+        platform_names(runtime),
+        taxonomy(runtime),
+        now_of(runtime),
+        name_words(runtime),
+    )
 
 
 @router.get("/ce-que-nous-gardons", response_class=HTMLResponse)
