@@ -17,6 +17,7 @@
     var list = document.getElementById("cartes");
     if (!list) return;
     var liked = savedInterests();
+    if (!liked.length) return;  // the order received
     var cards = Array.prototype.slice.call(list.children);
     cards.sort(function (a, b) {
       var la = liked.indexOf(a.dataset.group) >= 0 ? 0 : 1;
@@ -71,7 +72,16 @@
       })
       .catch(function () {});
   }
-  function later() { clearTimeout(timer); timer = setTimeout(refresh, 200); }
+  // A key after a pause asks at once; keys in a burst wait until 50 ms pass without one.
+  var lastKey = 0;
+  function later() {
+    var now = Date.now();
+    var idle = now - lastKey > 300 && !timer;
+    lastKey = now;
+    clearTimeout(timer);
+    if (idle) { refresh(); return; }
+    timer = setTimeout(function () { timer = null; refresh(); }, 50);
+  }
   document.getElementById("q").addEventListener("input", later);
   form.addEventListener("change", function (event) {
     if (event.target.dataset && event.target.dataset.interest !== undefined) return;
