@@ -45,7 +45,8 @@ WATCH = """() => {
   new MutationObserver(() => {
     const t0 = window.__t0;
     // Two frames after the change: the new results have been painted.
-    requestAnimationFrame(() => requestAnimationFrame(() => window.__took.push(performance.now() - t0)));
+    const done = () => window.__took.push(performance.now() - t0);
+    requestAnimationFrame(() => requestAnimationFrame(done));
   }).observe(zone, { childList: true });
 }"""
 
