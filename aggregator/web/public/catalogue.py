@@ -87,7 +87,8 @@ def find_place(runtime: Runtime, text: str) -> Place | None:
     points = [(h.lat, h.lon) for h in answer.hits if h.lat is not None and h.lon is not None]
     if not points:
         return None
-    label = _spelling(answer.hits, text) if not postcode else text
+    commune = _spelling(answer.hits, text)
+    label = f"{text} ({commune})" if postcode and commune != text else commune
     lat = sum(p[0] for p in points) / len(points)
     lon = sum(p[1] for p in points) / len(points)
     return Place(label, round(lat, 4), round(lon, 4))
