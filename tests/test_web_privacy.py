@@ -68,3 +68,33 @@ def test_static_files_are_vendored(site: Site) -> None:
     vendor = Path(__file__).resolve().parents[1] / "aggregator/web/public/static/vendor"
     assert (vendor / "swagger-ui/swagger-ui-bundle.js").stat().st_size > 100_000
     assert (vendor / "redoc/redoc.standalone.js").stat().st_size > 100_000
+
+
+def test_a_crash_is_a_french_page_with_the_headers_and_json_for_the_api(
+    tmp_path: Path,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from aggregator.runtime import Runtime
+    from aggregator.settings import Settings
+    from aggregator.web.app import create_app
+
+    class Broken:
+        in_process = True
+
+        def search(self, query: object) -> None:
+            raise RuntimeError("index unreadable")
+
+        def close(self) -> None:
+            pass
+
+    runtime = Runtime(Settings(data_dir=tmp_path / "var", config_dir=tmp_path / "config"))
+    runtime.__dict__["backend"] = Broken()  # the cached property, replaced
+    client = TestClient(create_app(runtime), raise_server_exceptions=False)
+    page = client.get("/", params={"q": "pain"})
+    assert page.status_code == 500 and "Erreur du serveur" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "geolocation=(self)" in page.headers["permissions-policy"]
+    api = client.get("/api/search", params={"q": "pain"})
+    assert api.status_code == 500 and api.json() == {"detail": "internal error"}
+    runtime.close()
