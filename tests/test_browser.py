@@ -62,7 +62,14 @@ def open_context(browser: Any, width: int = 1280, **options: Any) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
+    """The whole page: the viewport stretched to it for the moment, since cards off screen
+    are not painted (``content-visibility: auto``) and a full-page capture would show them
+    blank."""
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(height, 16_000)})
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
 
 
 def wait_for_summary(page: Any, test: str, text: str, negate: bool = False) -> None:

@@ -40,6 +40,7 @@ def test_headers_and_no_cookie(site: Site) -> None:
     assert all(f"{p}=()" in policy for p in ("camera", "microphone", "browsing-topics"))
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "set-cookie" not in response.headers
+    assert response.headers["content-encoding"] == "gzip"
     anchors = re.findall(r"<a [^>]*href=\"https?://[^>]*>", response.text)
     assert anchors and all('rel="nofollow noreferrer noopener"' in a for a in anchors)
 
