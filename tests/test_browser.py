@@ -166,11 +166,14 @@ def test_near_me_asks_only_on_click_and_sends_a_rounded_position(browser: Any, s
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url))
     page.goto(site.base_url + "/?q=boulangerie")
-    page.click("details.drawer summary")
+    page.click("#vers-autour")  # opens the explanation, reads nothing
+    assert page.locator("details.drawer").get_attribute("open") is not None
+    assert page.evaluate("document.activeElement.id") == "autour"
     shot(page, "filters-open-phone")
     assert reads == [] and not any("lat=" in url for url in sent)
     page.get_by_label("5 km").check()
-    with page.expect_navigation():
+    # The URL with the position (the 5 km change also updates the URL, in place).
+    with page.expect_navigation(url=lambda url: "lat=" in url):
         page.click("#autour")
     assert reads == ["geolocation read"]
     asked = parse_qs(urlsplit(page.url).query)

@@ -93,6 +93,14 @@
   var near = document.getElementById("autour");
   if (near && "geolocation" in navigator) {
     near.hidden = false;
+    // The chip only opens the explanation beside the real button: nothing is read yet.
+    var chip = document.getElementById("vers-autour");
+    chip.hidden = false;
+    chip.addEventListener("click", function () {
+      document.getElementById("filtres").open = true;
+      document.getElementById("lieu").scrollIntoView({ block: "start" });
+      near.focus();
+    });
     near.addEventListener("click", function () {
       var status = document.getElementById("position");
       status.textContent = "Recherche de votre position…";
