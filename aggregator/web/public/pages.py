@@ -50,7 +50,6 @@ ERRORS = {
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
-templates.env.globals.update(view=view)
 
 
 def now_of(runtime: Runtime) -> datetime:
