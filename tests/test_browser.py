@@ -331,6 +331,24 @@ def test_no_accessibility_violation_and_no_sideways_scroll(
     context.close()
 
 
+def test_api_docs_render_under_the_csp(browser: Any, site: Site) -> None:
+    context = open_context(browser)
+    page = context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(site.base_url + "/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() >= 3
+    page.goto(site.base_url + "/redoc")
+    page.wait_for_selector("h1", timeout=20_000)
+    assert "Acheter local" in page.locator("h1").first.inner_text()
+    assert refused == []
+    context.close()
+
+
 def test_after_the_session_nothing_kept_nothing_sent_elsewhere(browser: Any, site: Site) -> None:
     marker = f"zq{uuid.uuid4().hex[:10]}"
     context = open_context(browser)
@@ -344,7 +362,8 @@ def test_after_the_session_nothing_kept_nothing_sent_elsewhere(browser: Any, sit
     log = site.log_text()
     assert "search page:" in log
     assert marker not in log and CLIENT not in log
-    origin = site.base_url + "/"
+    # ReDoc's search worker is a blob: URL of this origin.
+    origin = (site.base_url + "/", "blob:" + site.base_url + "/")
     assert REQUESTS and all(url.startswith(origin) for url in REQUESTS), [
         url for url in REQUESTS if not url.startswith(origin)
     ]
