@@ -360,7 +360,7 @@ def test_after_the_session_nothing_kept_nothing_sent_elsewhere(browser: Any, sit
     assert context.cookies() == []
     context.close()
     log = site.log_text()
-    assert "search page:" in log
+    assert "search (page /):" in log
     assert marker not in log and CLIENT not in log
     # ReDoc's search worker is a blob: URL of this origin.
     origin = (site.base_url + "/", "blob:" + site.base_url + "/")

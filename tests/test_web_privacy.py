@@ -28,7 +28,7 @@ def test_serve_logs_that_a_search_happened_never_what_nor_who(site: Site) -> Non
         assert response.status_code == 200
     time.sleep(0.5)  # the child process flushes its lines
     log = site.log_text()
-    assert "search page:" in log and "search api:" in log, log
+    assert "search (page /):" in log and "search (api /api/search):" in log, log
     assert marker not in log and CLIENT not in log, log
     assert "43.61" not in log and "GET /" not in log
 

@@ -111,7 +111,7 @@ async def api_search(
     else:
         answer = await run_in_threadpool(backend.search, query)
     # Only that a search happened and its time: never what was asked, nor by whom.
-    log.info("search api: %.1f ms", (time.perf_counter() - started) * 1000)
+    log.info("search (api /api/search): %.1f ms", (time.perf_counter() - started) * 1000)
     return Response(answer.model_dump_json(), media_type="application/json")
 
 

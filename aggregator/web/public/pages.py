@@ -89,7 +89,7 @@ def search_page(request: Request) -> Response:
         )
         answer = runtime.backend.search(query)
         # Only that a search happened and its time: never what was asked, nor by whom.
-        log.info("search page: %.1f ms", (time.perf_counter() - started) * 1000)
+        log.info("search (page /): %.1f ms", (time.perf_counter() - started) * 1000)
         pages = max(1, min(1000, -(-(answer.total + answer.offers_total) // PAGE_SIZE)))
         if filters.page > pages:  # never "page 6 sur 5": the last page instead
             return RedirectResponse(filters.link(page=pages if pages > 1 else None), 303)
