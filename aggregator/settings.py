@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     match_full_every_h: float = 24.0
     #: Log JSON lines (time, level, logger, message, connector and run ids) instead of text.
     log_json: bool = False
+    #: A fixed "now" for the public pages' opening hours (demos, tests); unset: the real clock.
+    clock: datetime | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -96,6 +96,7 @@ def serve(
                 factory=True,
                 host=host,
                 port=port,
+                access_log=False,
                 log_config=log_config,
             )
     finally:
@@ -121,6 +122,7 @@ def _serve_workers(host: str, port: int, workers: int, log_config: dict | None =
         host=host,
         port=port,
         workers=workers,
+        access_log=False,
         log_config=log_config,
     )
     try:

@@ -6,15 +6,22 @@ from aggregator.store.base import StoreError, create_engine
 from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
+from aggregator.store.error_reports import ErrorReport, ErrorReportsMixin
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.queue import QueueMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
 
-__all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
+__all__ = ["ErrorReport", "IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
 class Store(
-    OperatorsMixin, ConnectorsMixin, RecordsMixin, EntitiesMixin, DecisionsMixin, QueueMixin
+    OperatorsMixin,
+    ConnectorsMixin,
+    RecordsMixin,
+    EntitiesMixin,
+    DecisionsMixin,
+    ErrorReportsMixin,
+    QueueMixin,
 ):
     """Every read and write of the service's state goes through here.
 
