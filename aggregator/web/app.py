@@ -74,7 +74,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if is_api(request):
             return await http_exception_handler(request, error)
-        return error_page(request, error.status_code)
+        page = error_page(request, error.status_code)
+        page.headers.update(error.headers or {})  # e.g. WWW-Authenticate on a 401
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
