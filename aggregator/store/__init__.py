@@ -8,11 +8,21 @@ from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
+from aggregator.store.review import ReviewMixin
+from aggregator.store.reviewers import ReviewersMixin
 
 __all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
-class Store(OperatorsMixin, ConnectorsMixin, RecordsMixin, EntitiesMixin, DecisionsMixin):
+class Store(
+    ReviewMixin,
+    ReviewersMixin,
+    OperatorsMixin,
+    ConnectorsMixin,
+    RecordsMixin,
+    EntitiesMixin,
+    DecisionsMixin,
+):
     """Every read and write of the service's state goes through here.
 
     Example::

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aggregator.models import RecordType, ShopRecord
 from aggregator.runtime import Runtime
+from aggregator.web.chambre import router as chambre_router
 from aggregator.web.operator import router as operator_router
 from search import SearchQuery
 
@@ -41,6 +42,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(operator_router)
+    app.include_router(chambre_router)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:

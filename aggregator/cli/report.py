@@ -1,0 +1,66 @@
+"""`aggregator report`: the chambers' reports as a table, JSON or CSV for a spreadsheet."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from aggregator.cli.common import fail, runtime
+from aggregator.store.reports import Reports, csv_text, report_rows
+
+report_app = typer.Typer(
+    help="Reports over the last matching: platforms, overlap, exclusives, phoning list.",
+    no_args_is_help=True,
+)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="CSV: UTF-8 with BOM and ';'.")]
+
+
+def _print(which: str, as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        raise fail("choose one of --json and --csv")
+    rows = report_rows(Reports(runtime().store), which)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif as_csv:
+        typer.echo(csv_text(rows), nl=False)
+    else:
+        columns = list(rows[0]) if rows else []
+        typer.echo("\t".join(columns))
+        for row in rows:
+            typer.echo("\t".join(str(row.get(c, "")) for c in columns))
+
+
+@report_app.command("platforms")
+def report_platforms(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Per platform: records, distinct shops, duplicates inside, shared, exclusive, awaiting
+    review, completeness (SIRET, phone, website, hours, coordinates), not seen for 30 days."""
+    _print("platforms", as_json, as_csv)
+
+
+@report_app.command("overlap")
+def report_overlap(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Shops listed on both platforms, for every pair of platforms."""
+    _print("overlap", as_json, as_csv)
+
+
+@report_app.command("exclusives")
+def report_exclusives(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Shops listed on one platform only."""
+    _print("exclusives", as_json, as_csv)
+
+
+@report_app.command("phoning")
+def report_phoning(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Shops to call: on one platform only or missing phone, website or hours."""
+    _print("phoning", as_json, as_csv)
+
+
+@report_app.command("changes")
+def report_changes(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Changes between two runs (not recorded yet: fails with a message)."""
+    raise fail("the changes between two runs are not recorded yet: no report to give")

@@ -1,0 +1,16 @@
+"""The chambers' room: the review desk's pages under /chambre/, its API under /api/review/."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from aggregator.web.chambre.api import router as api_router
+from aggregator.web.chambre.pages import router as pages_router
+from aggregator.web.chambre.reports import router as reports_router
+
+router = APIRouter()
+router.include_router(api_router)
+router.include_router(pages_router)
+router.include_router(reports_router)
+
+__all__ = ["router"]

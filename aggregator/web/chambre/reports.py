@@ -1,0 +1,104 @@
+"""/chambre/rapports: the chambers' reports; every figure links to the list it counts."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from aggregator.store.reports import PLATFORM_FIGURES, SHARES, Reports, csv_text, report_rows
+from aggregator.web.chambre.auth import runtime_of
+from aggregator.web.chambre.pages import MaybeReviewer, _login, templates
+
+router = APIRouter(prefix="/chambre/rapports", include_in_schema=False)
+LIST_TITLES = {
+    **PLATFORM_FIGURES,
+    "overlap": "commerces présents sur les deux plateformes",
+    "exclusives": "commerces présents sur une seule plateforme",
+    "phoning": "liste d'appels",
+}
+REPORTS = ("platforms", "overlap", "exclusives", "phoning")
+
+
+@router.get("", response_class=HTMLResponse)
+def reports_page(request: Request, reviewer: MaybeReviewer) -> Response:
+    if reviewer is None:
+        return _login(request)
+    reports = Reports(runtime_of(request).store)
+    return templates.TemplateResponse(
+        request,
+        "reports.html",
+        {
+            "reviewer": reviewer,
+            "table": reports.platform_table(),
+            "figures": PLATFORM_FIGURES,
+            "shares": SHARES,
+            "platforms": reports.platforms,
+            "overlap": reports.overlap(),
+            "combinations": list(reports.combinations().items()),
+            "exclusives": len(reports.rows("exclusives")),
+            "phoning": len(reports.phoning()),
+            "shops": len(reports.shops),
+        },
+    )
+
+
+@router.get("/liste", response_class=HTMLResponse)
+def list_page(
+    request: Request,
+    reviewer: MaybeReviewer,
+    figure: Annotated[str, Query(max_length=40)],
+    plateforme: Annotated[str, Query(max_length=64)] = "",
+    autre: Annotated[str, Query(max_length=64)] = "",
+    format: Annotated[str, Query(pattern="^(html|csv|json)$")] = "html",  # noqa: A002
+) -> Response:
+    if reviewer is None:
+        return _login(request)
+    if figure not in LIST_TITLES:
+        return Response("liste inconnue", status_code=404, media_type="text/plain; charset=utf-8")
+    rows = Reports(runtime_of(request).store).rows(figure, plateforme, autre)
+    if format != "html":
+        return _export(rows, f"{figure}-{plateforme or 'tout'}", format)
+    return templates.TemplateResponse(
+        request,
+        "list.html",
+        {
+            "reviewer": reviewer,
+            "title": LIST_TITLES[figure],
+            "figure": figure,
+            "platform": plateforme,
+            "other": autre,
+            "rows": rows,
+            "columns": list(rows[0]) if rows else [],
+        },
+    )
+
+
+@router.get("/export")
+def export(
+    request: Request,
+    reviewer: MaybeReviewer,
+    rapport: Annotated[str, Query(pattern="^(platforms|overlap|exclusives|phoning)$")],
+    format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv",  # noqa: A002
+) -> Response:
+    if reviewer is None:
+        return _login(request)
+    rows = report_rows(Reports(runtime_of(request).store), rapport)
+    return _export(rows, rapport, format)
+
+
+def _export(rows: list[dict[str, Any]], name: str, fmt: str) -> Response:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+    if fmt == "json":
+        return Response(
+            json.dumps(rows, ensure_ascii=False, indent=1),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{safe}.json"'},
+        )
+    return Response(
+        csv_text(rows).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
+    )
