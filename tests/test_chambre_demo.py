@@ -1,0 +1,215 @@
+"""The desk on the demo world: decisions survive a full re-run and change it, undo restores it,
+report figures equal the generator's truth, the command line and the API keep to their contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from aggregator.cli import app
+from aggregator.store.reports import Reports
+from tests.chambre_demo import DemoDesk, build_demo
+from tests.webserver import serve_app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDesk]:
+    demo = build_demo(tmp_path_factory.mktemp("chambre"))
+    yield demo
+    demo.runtime.close()
+
+
+def cli(demo: DemoDesk, *args: str) -> str:
+    result = runner.invoke(app, list(args), env=demo.env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def memberships(demo: DemoDesk) -> dict[str, frozenset[str]]:
+    """Each record and the set of records it shares a shop with (entity ids aside)."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    by_record = {str(k): e for k, e in demo.runtime.store.entity_ids_by_record().items()}
+    for key, entity in by_record.items():
+        groups[entity].add(key)
+    return {key: frozenset(groups[entity]) for key, entity in by_record.items()}
+
+
+def test_cli_list_decide_undo_and_full_rerun(desk: DemoDesk) -> None:
+    store = desk.runtime.store
+    listed = json.loads(cli(desk, "review", "list", "--json", "--limit", "5"))
+    assert 0 < len(listed) <= 5
+    assert {"a", "b", "probability"} <= set(listed[0])
+    assert [i["a"] for i in listed] == [i.a for i in store.review_queue(limit=5)]
+    start = memberships(desk)
+
+    # A merged pair ruled different, and a true match left apart ruled the same.
+    merged = next(group for group in start.values() if len(group) >= 2)
+    x, y = sorted(merged)[:2]
+    apart = next(i for i in store.review_queue() if desk.truth[i.a] == desk.truth[i.b])
+    cli(desk, "review", "decide", x, y, "different", "--reviewer", "anne", "--note", "deux rues")
+    decided = json.loads(
+        cli(desk, "review", "decide", apart.a, apart.b, "same", "--reviewer", "anne")
+    )
+    assert decided["after"] == "must_link" and decided["probability"] == pytest.approx(
+        apart.probability
+    )
+    assert decided["model"]  # the saved weights of the last matching
+    assert (apart.a, apart.b) not in {(i.a, i.b) for i in store.review_queue()}
+
+    desk.runtime.match_and_index(full=True)
+    after = memberships(desk)
+    assert y not in after[x] and apart.b in after[apart.a]
+    log_rows = len(store.decision_log())
+
+    # Undo both: the log grows, and the next full run is exactly the first one again.
+    cli(desk, "review", "undo", "--reviewer", "anne")
+    cli(desk, "review", "undo", "--reviewer", "anne")
+    assert len(store.decision_log()) == log_rows + 2 and store.list_decisions() == []
+    nothing = runner.invoke(app, ["review", "undo", "--reviewer", "anne"], env=desk.env)
+    assert nothing.exit_code == 1
+    desk.runtime.match_and_index(full=True)
+    assert memberships(desk) == start
+
+    bad = runner.invoke(
+        app, ["review", "decide", x, "nowhere:1", "same", "--reviewer", "a"], env=desk.env
+    )
+    assert bad.exit_code == 1 and "no shop record" in bad.output
+
+
+def truth_figures(demo: DemoDesk) -> dict[str, dict[str, int]]:
+    """Per platform, from the generator alone: records, shops, duplicates inside, shared, only."""
+    by_platform: dict[str, list[str]] = defaultdict(list)
+    for key, true_id in demo.truth.items():
+        by_platform[key.partition(":")[0]].append(true_id)
+    out = {}
+    for platform, ids in by_platform.items():
+        elsewhere = {t for p, others in by_platform.items() if p != platform for t in others}
+        out[platform] = {
+            "records": len(ids),
+            "shops": len(set(ids)),
+            "internal_duplicates": len(ids) - len(set(ids)),
+            "shared": len(set(ids) & elsewhere),
+            "exclusive": len(set(ids) - elsewhere),
+        }
+    return out
+
+
+def test_reports_equal_the_truth_once_the_queue_is_reviewed(desk: DemoDesk) -> None:
+    store = desk.runtime.store
+    for item in store.review_queue():  # a reviewer who knows the truth
+        same = desk.truth[item.a] == desk.truth[item.b]
+        store.decide(item.a, item.b, "same" if same else "different", reviewer="verite")
+    desk.runtime.match_and_index(full=True)
+    assert store.review_queue() == []
+    reports = Reports(store)
+    truth = truth_figures(desk)
+    for row in reports.platform_table():
+        expected = truth[row["platform"]]
+        assert {k: row[k] for k in expected} == expected, row["platform"]
+        assert row["awaiting"] == 0
+        for figure in ("records", "shops", "shared", "exclusive", "phone", "stale"):
+            assert len(reports.rows(figure, row["platform"])) == row[figure]
+    platforms = sorted(truth)
+    ids = {p: {t for k, t in desk.truth.items() if k.startswith(p + ":")} for p in platforms}
+    matrix = reports.overlap()
+    for p in platforms:
+        for q in platforms:
+            assert matrix[p][q] == len(ids[p] & ids[q]), (p, q)
+            assert len(reports.rows("overlap", p, q)) == matrix[p][q] or p == q
+    exclusives = reports.rows("exclusives")
+    assert len(exclusives) == sum(t["exclusive"] for t in truth.values())
+    assert len({r["entity_id"] for r in reports.rows("phoning")}) == len(reports.rows("phoning"))
+    # The command line prints the same figures.
+    printed = json.loads(cli(desk, "report", "platforms", "--json"))
+    assert printed == json.loads(json.dumps(reports.platform_table()))
+    while store.undo_last("verite") is not None:
+        pass
+    assert store.list_decisions() == []
+    desk.runtime.match_and_index(full=True)
+    assert store.review_queue()
+
+
+def test_api_and_pages_keep_keys_apart(desk: DemoDesk) -> None:
+    store = desk.runtime.store
+    _, reviewer_key = store.create_reviewer_key("anne", "reviewer")
+    _, operator_key = store.create_api_key("toutoulouse")
+    with serve_app(desk.runtime) as base:
+        as_reviewer = {"Authorization": f"Bearer {reviewer_key}"}
+        as_operator = {"Authorization": f"Bearer {operator_key}"}
+        queue = httpx.get(f"{base}/api/review/queue", headers=as_reviewer)
+        assert queue.status_code == 200 and "progress" in queue.json()
+        assert httpx.get(f"{base}/api/review/queue", headers=as_operator).status_code == 401
+        assert httpx.get(f"{base}/api/operator/connectors", headers=as_reviewer).status_code == 401
+        assert httpx.get(f"{base}/api/operator/connectors", headers=as_operator).status_code == 200
+        # The desk's login refuses an operator key; a reviewer key opens a /chambre cookie.
+        refused = httpx.post(f"{base}/chambre/connexion", data={"cle": operator_key})
+        assert refused.status_code == 401 and "set-cookie" not in refused.headers
+        opened = httpx.post(f"{base}/chambre/connexion", data={"cle": reviewer_key})
+        cookie = opened.headers["set-cookie"]
+        assert "Path=/chambre" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert "set-cookie" not in httpx.get(f"{base}/").headers
+        item = queue.json()["items"][0]
+        ruled = httpx.post(
+            f"{base}/api/review/decide",
+            headers=as_reviewer,
+            json={"a": item["a"], "b": item["b"], "verdict": "unsure", "note": "à voir"},
+        ).json()
+        assert (ruled["after"], ruled["role"], ruled["reviewer"]) == ("unsure", "reviewer", "anne")
+        bad = httpx.post(f"{base}/api/review/decide", headers=as_reviewer, json={"a": "x"})
+        assert bad.status_code == 422
+        assert httpx.post(f"{base}/api/review/undo", headers=as_reviewer).json()["after"] == "none"
+        assert httpx.post(f"{base}/api/review/undo", headers=as_reviewer).status_code == 409
+        # Pages need the session: without it, the login form.
+        assert 'name="cle"' in httpx.get(f"{base}/chambre/rapports").text
+
+
+def test_formula_in_a_shop_name_stays_text_in_every_export(desk: DemoDesk, tmp_path: Path) -> None:
+    from aggregator.models import RecordType, RunCounts
+    from aggregator.store import IngestBatch
+
+    store = desk.runtime.store
+    name = '=HYPERLINK("http://evil.example";"clic")'
+    record = {
+        "platform": "toutoulouse",
+        "source_id": "formule",
+        "name": name,
+        "phone": "+33 5 61 00 00 00",
+    }
+    batch = IngestBatch(connector_id="formules")
+    batch.items.append((RecordType.shop, "toutoulouse", "formule", record, record))
+    store.apply(batch, RunCounts(), set())
+    desk.runtime.match_and_index(full=True)
+    try:
+        for which in ("platforms", "overlap", "exclusives", "phoning"):
+            text = cli(desk, "report", which, "--csv")
+            assert text.startswith("\ufeff") and ";" in text.splitlines()[0]
+            for row in csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (which, cell)
+            if which in ("exclusives", "phoning"):
+                assert "'=HYPERLINK" in text
+        _, key = store.create_reviewer_key("export", "reviewer")
+        with serve_app(desk.runtime) as base, httpx.Client(base_url=base) as client:
+            client.post("/chambre/connexion", data={"cle": key})
+            for url in (
+                "/chambre/rapports/export?rapport=exclusives&format=csv",
+                "/chambre/rapports/liste?figure=records&plateforme=toutoulouse&format=csv",
+            ):
+                body = client.get(url).content.decode("utf-8")
+                assert body.startswith("\ufeff") and "'=HYPERLINK" in body
+                assert ";=HYPERLINK" not in body and "\n=HYPERLINK" not in body
+            page = client.get("/chambre/rapports/liste?figure=exclusives")
+            assert "=HYPERLINK(&#34;http" in page.text or "=HYPERLINK(&quot;http" in page.text
+    finally:
+        store.mark_gone("formules", set())
+        desk.runtime.match_and_index(full=True)
