@@ -50,9 +50,16 @@ def page_reviewer(request: Request) -> Reviewer | None:
 
 
 def same_origin(request: Request) -> None:
-    """Refuse a form posted from another site (the cookie is SameSite=Strict as well)."""
+    """Refuse a form posted from another site (the cookie is SameSite=Strict as well).
+
+    Browsers say where a request comes from in ``Sec-Fetch-Site``; ``Origin`` is ``null`` under
+    the site's ``no-referrer`` policy, so it is compared only when it names an origin.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise HTTPException(403, detail="form posted from another site")
     origin = request.headers.get("origin")
-    if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+    if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
         raise HTTPException(403, detail="form posted from another site")
 
 
