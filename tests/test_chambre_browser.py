@@ -126,7 +126,13 @@ def test_desk_pages_pass_axe_and_are_screenshotted(
     pages = {"connexion": login_page}
     page = login(browser, base, key, width)
     axe = axe_module.Axe()
-    for name, path in PAGES.items():
+    store = demo.runtime.store
+    first = store.review_queue()[0] if store.review_queue() else None
+    entity = next(e for e in store.iter_entities() if len(e.members) > 1)
+    extra = {"commerce": f"/chambre/commerce/{entity.entity_id}"}
+    if first is not None:
+        extra["fiche"] = f"/chambre/fiche?cle={first.a}"
+    for name, path in {**PAGES, **extra}.items():
         page.goto(base + path)
         pages[name] = page
         _check(axe, page, name, width)

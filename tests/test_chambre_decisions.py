@@ -133,3 +133,14 @@ def test_keys_are_hashed_and_kept_apart(store: Store) -> None:
     store.revoke_reviewer_key(found.key_id)
     assert store.reviewer_for_key(reviewer_key) is None
     assert store.reviewer_for_session(token) is None
+
+
+def test_an_action_on_several_pairs_is_undone_at_once(store: Store) -> None:
+    put_shops(store, "p:1", "q:1", "r:1")
+    store.decide("p:1", "q:1", "same", reviewer="anne")
+    store.record_decisions([("r:1", "p:1"), ("r:1", "q:1")], "cannot_link", reviewer="anne")
+    assert len(store.list_decisions()) == 3
+    store.undo_last("anne")
+    assert [d.verdict for d in store.list_decisions()] == [Verdict.must_link]
+    store.undo_last("anne")
+    assert store.list_decisions() == []

@@ -213,3 +213,37 @@ def test_formula_in_a_shop_name_stays_text_in_every_export(desk: DemoDesk, tmp_p
     finally:
         store.mark_gone("formules", set())
         desk.runtime.match_and_index(full=True)
+
+
+def test_entity_view_splits_and_merges_and_undo_takes_each_back(desk: DemoDesk) -> None:
+    store = desk.runtime.store
+    start = memberships(desk)
+    by_record = {str(k): e for k, e in store.entity_ids_by_record().items()}
+    big = next(e for e in sorted(set(by_record.values())) if len(start[_member(by_record, e)]) >= 3)
+    member = sorted(start[_member(by_record, big)])[0]
+    singles = sorted(e for e in set(by_record.values()) if len(start[_member(by_record, e)]) == 1)
+    _, key = store.create_reviewer_key("Paul", "admin")
+    with serve_app(desk.runtime) as base, httpx.Client(base_url=base) as client:
+        client.post("/chambre/connexion", data={"cle": key})
+        page = client.get(f"/chambre/commerce/{big}")
+        assert page.status_code == 200 and member in page.text
+        assert client.get(f"/chambre/fiche?cle={member}").status_code == 200
+        client.post(f"/chambre/commerce/{big}/separer", data={"cle": member})
+        desk.runtime.match_and_index(full=True)
+        assert memberships(desk)[member] == {member}  # out of its shop, ruled apart from each
+        client.post("/chambre/annuler")  # one undo takes the whole split back
+        assert store.list_decisions() == []
+        refused = client.post(f"/chambre/commerce/{big}/fusionner", data={"autre": "nope"})
+        assert refused.status_code == 422 and store.list_decisions() == []
+        client.post(f"/chambre/commerce/{singles[0]}/fusionner", data={"autre": singles[1]})
+        desk.runtime.match_and_index(full=True)
+        merged = memberships(desk)
+        one, two = (_member(by_record, e) for e in singles[:2])
+        assert merged[one] == merged[two] == {one, two}
+        client.post("/chambre/annuler")
+    desk.runtime.match_and_index(full=True)
+    assert memberships(desk) == start
+
+
+def _member(by_record: dict[str, str], entity_id: str) -> str:
+    return min(k for k, e in by_record.items() if e == entity_id)

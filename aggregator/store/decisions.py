@@ -136,8 +136,13 @@ class DecisionsMixin(StoreBase):
             )
 
     def undo_last(self, reviewer: str, role: str | None = None) -> LogEntry | None:
-        """Undo ``reviewer``'s latest decision not undone yet (None when there is none left):
-        its pair gets back the ruling it had before. Called again, it undoes the one before."""
+        """Undo ``reviewer``'s latest action not undone yet (None when there is none left): its
+        pairs get back the rulings they had before. Called again, it undoes the one before.
+
+        An action is every row the reviewer wrote at one instant: splitting a record out of a
+        shop rules it apart from each other member at once, and one undo takes it all back.
+        Returns the undo row of the latest of those rows.
+        """
         c = t.decisions.c
         with self.engine.begin() as conn:
             undone = {
@@ -150,27 +155,71 @@ class DecisionsMixin(StoreBase):
                 sa.select(t.decisions)
                 .where(c.reviewer == reviewer, c.action == "decide")
                 .order_by(c.id.desc())
-            )
-            target = next((row for row in rows if row.id not in undone), None)
-            if target is None:
+            ).all()
+            open_rows = [row for row in rows if row.id not in undone]
+            if not open_rows:
                 return None
-            return self._append(
-                conn,
-                dict(
-                    a=target.a,
-                    b=target.b,
-                    verdict=target.before or "none",
-                    before=self._ruling(conn, target.a, target.b),
-                    reviewer=reviewer,
-                    role=role,
-                    note=None,
-                    probability=target.probability,
-                    model=target.model,
-                    action="undo",
-                    undoes=target.id,
-                    decided_at=utcnow(),
-                ),
-            )
+            group = [row for row in open_rows if row.decided_at == open_rows[0].decided_at]
+            now = utcnow()
+            entries = [
+                self._append(
+                    conn,
+                    dict(
+                        a=target.a,
+                        b=target.b,
+                        verdict=target.before or "none",
+                        before=self._ruling(conn, target.a, target.b),
+                        reviewer=reviewer,
+                        role=role,
+                        note=None,
+                        probability=target.probability,
+                        model=target.model,
+                        action="undo",
+                        undoes=target.id,
+                        decided_at=now,
+                    ),
+                )
+                for target in group
+            ]
+            return entries[0]
+
+    def record_decisions(
+        self,
+        pairs: list[tuple[str, str]],
+        ruling: str,
+        *,
+        reviewer: str,
+        role: str | None = None,
+        note: str | None = None,
+    ) -> list[LogEntry]:
+        """Rule the same on several pairs as one action (one instant: one undo takes it back)."""
+        if ruling not in RULINGS[:3]:
+            raise StoreError(f"unknown ruling {ruling!r}: one of {', '.join(RULINGS[:3])}")
+        now = utcnow()
+        with self.engine.begin() as conn:
+            out = []
+            for a, b in pairs:
+                pair_of(a, b)
+                out.append(
+                    self._append(
+                        conn,
+                        dict(
+                            a=a,
+                            b=b,
+                            verdict=ruling,
+                            before=self._ruling(conn, a, b),
+                            reviewer=reviewer,
+                            role=role,
+                            note=note or None,
+                            probability=None,
+                            model=None,
+                            action="decide",
+                            undoes=None,
+                            decided_at=now,
+                        ),
+                    )
+                )
+        return out
 
     def decision_log(
         self,

@@ -37,6 +37,15 @@ VERDICT_WORDS = {
 templates.env.globals["verdict_words"] = VERDICT_WORDS
 BAND_WORDS = {"bas": "< 0,5", "moyen": "0,5 – 0,8", "haut": "0,8 – 0,95", "tres-haut": "≥ 0,95"}
 templates.env.globals["band_words"] = BAND_WORDS
+templates.env.globals["field_words"] = {
+    "name": "Nom",
+    "address": "Adresse",
+    "postcode": "Code postal",
+    "city": "Commune",
+    "phone": "Téléphone",
+    "website": "Site web",
+    "siret": "SIRET",
+}
 
 MaybeReviewer = Annotated[Reviewer | None, Depends(page_reviewer)]
 
@@ -225,6 +234,9 @@ async def decision(request: Request, reviewer: MaybeReviewer) -> Response:
             {"reviewer": reviewer, "message": str(error)},
             status_code=422,
         )
+    back = form.get("retour", "")
+    if back:  # decided from a record's view: back to it
+        return RedirectResponse(f"/chambre/fiche?{urlencode({'cle': back})}", 303)
     # The decided pair leaves the queue: the card at the same position is the next one.
     pos = form.get("pos", "0")
     pos = pos if pos.isdigit() else "0"
