@@ -16,7 +16,13 @@ def put_shops(store: Store, *keys: str) -> None:
     batch = IngestBatch(connector_id="c")
     for key in keys:
         platform, _, sid = key.partition(":")
-        record = {"platform": platform, "source_id": sid, "name": f"Boulangerie {sid}"}
+        record = {
+            "platform": platform,
+            "source_id": sid,
+            "name": f"Boulangerie {sid}",
+            "city": "Toulouse" if sid == "1" else "Blagnac",
+            "category": "boulangerie" if sid == "1" else "fromagerie",
+        }
         batch.items.append((RecordType.shop, platform, sid, record, record))
     store.apply(batch, RunCounts(), set())
 
@@ -97,6 +103,9 @@ def test_queue_orders_by_usefulness_and_filters(store: Store) -> None:
     assert [(i.a, i.b) for i in store.review_queue(band="tres-haut")] == [("p:1", "q:1")]
     assert [(i.a, i.b) for i in store.review_queue(platforms=("r", "q"))] == [("q:2", "r:3")]
     assert store.review_queue(limit=1)[0].a == "p:1"
+    theirs = {("p:1", "q:2"), ("q:2", "r:3")}
+    assert {(i.a, i.b) for i in store.review_queue(category="fromagerie")} == theirs
+    assert {(i.a, i.b) for i in store.review_queue(commune="blagnac")} == theirs
 
 
 def test_bad_rulings_are_refused_and_store_nothing(store: Store) -> None:

@@ -44,6 +44,7 @@ class QueueItem:
     usefulness: float
     explanation: dict[str, Any] = field(default_factory=dict)
     communes: tuple[str, str] = ("", "")
+    categories: tuple[str, str] = ("", "")
 
     @property
     def platforms(self) -> tuple[str, str]:
@@ -107,6 +108,7 @@ class ReviewMixin(RecordsMixin, DecisionsMixin):
         commune: str | None = None,
         platforms: tuple[str, str] | None = None,
         band: str | None = None,
+        category: str | None = None,
         limit: int | None = None,
     ) -> list[QueueItem]:
         """Candidate pairs without a ruling, direct or implied, most useful first."""
@@ -117,7 +119,7 @@ class ReviewMixin(RecordsMixin, DecisionsMixin):
             rows = conn.execute(sa.select(t.candidate_pairs)).all()
             sizes = _entity_sizes(conn)
         keys = {key for r in rows for key in (r.a, r.b)}
-        cities = self._cities(keys)
+        cities = self._fields_of(keys)
         wanted_platforms = tuple(sorted(platforms)) if platforms else None
         items = []
         for row in rows:
@@ -134,13 +136,16 @@ class ReviewMixin(RecordsMixin, DecisionsMixin):
                 probability=float(row.probability),
                 usefulness=round((closeness + 0.05) * moved, 6),
                 explanation=explanation,
-                communes=(cities.get(row.a, ""), cities.get(row.b, "")),
+                communes=(cities.get(row.a, ("", ""))[0], cities.get(row.b, ("", ""))[0]),
+                categories=(cities.get(row.a, ("", ""))[1], cities.get(row.b, ("", ""))[1]),
             )
             if commune and commune.casefold() not in {c.casefold() for c in item.communes}:
                 continue
             if wanted_platforms and item.platforms != wanted_platforms:
                 continue
             if band and item.band != band:
+                continue
+            if category and category not in item.categories:
                 continue
             items.append(item)
         items.sort(key=lambda i: (-i.usefulness, -i.probability, i.a, i.b))
@@ -209,11 +214,16 @@ class ReviewMixin(RecordsMixin, DecisionsMixin):
             return None
         return dict(row._mapping)
 
-    def _cities(self, keys: set[str]) -> dict[str, str]:
+    def _fields_of(self, keys: set[str]) -> dict[str, tuple[str, str]]:
+        """Record key -> (commune, category) as the platform gives them."""
         pairs = [tuple(k.split(":", 1)) for k in keys]
         out = {}
         for stored in self.get_raw_many(pairs):  # type: ignore[arg-type]
-            out[f"{stored.platform}:{stored.source_id}"] = stored.record.get("city") or ""
+            record = stored.record
+            out[f"{stored.platform}:{stored.source_id}"] = (
+                record.get("city") or "",
+                record.get("category") or "",
+            )
         return out
 
 

@@ -20,13 +20,16 @@ def queue(
     commune: str | None = None,
     platforms: Annotated[str | None, Query(description="Two platforms, comma-separated")] = None,
     band: Annotated[str | None, Query(description=", ".join(BANDS))] = None,
+    category: str | None = None,
 ) -> dict[str, Any]:
     """Candidate pairs with no ruling, direct or implied, most useful first."""
     pair = _platform_pair(platforms)
     if band is not None and band not in BANDS:
         raise HTTPException(422, detail=f"unknown band {band!r}: one of {', '.join(BANDS)}")
     store = runtime_of(request).store
-    items = store.review_queue(commune=commune, platforms=pair, band=band, limit=limit)
+    items = store.review_queue(
+        commune=commune, platforms=pair, band=band, category=category, limit=limit
+    )
     done, total = store.review_progress()
     return {
         "progress": {"decided": done, "proposed": total},

@@ -101,8 +101,18 @@ def logout(request: Request) -> Response:
     return response
 
 
-def _filters(commune: str | None, plateformes: str | None, score: str | None) -> dict[str, str]:
-    out = {"commune": commune or "", "plateformes": plateformes or "", "score": score or ""}
+def _filters(
+    commune: str | None,
+    plateformes: str | None,
+    score: str | None,
+    categorie: str | None = None,
+) -> dict[str, str]:
+    out = {
+        "commune": commune or "",
+        "plateformes": plateformes or "",
+        "score": score or "",
+        "categorie": categorie or "",
+    }
     if out["score"] not in BANDS:
         out["score"] = ""
     return {k: v for k, v in out.items() if v}
@@ -115,6 +125,7 @@ def _queue(request: Request, filters: dict[str, str]) -> list[QueueItem]:
         commune=filters.get("commune"),
         platforms=platforms,  # type: ignore[arg-type]
         band=filters.get("score"),
+        category=filters.get("categorie"),
     )
 
 
@@ -125,11 +136,12 @@ def queue_page(
     commune: Annotated[str | None, Query(max_length=100)] = None,
     plateformes: Annotated[str | None, Query(max_length=140)] = None,
     score: Annotated[str | None, Query(max_length=20)] = None,
+    categorie: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     if reviewer is None:
         return _login(request)
     store = runtime_of(request).store
-    filters = _filters(commune, plateformes, score)
+    filters = _filters(commune, plateformes, score, categorie)
     everything = store.review_queue()
     items = _queue(request, filters) if filters else everything
     done, total = store.review_progress()
@@ -146,6 +158,7 @@ def queue_page(
             "query": urlencode(filters),
             "communes": sorted({c for i in everything for c in i.communes if c}),
             "pairs": sorted({"+".join(i.platforms) for i in everything}),
+            "categories": sorted({c for i in everything for c in i.categories if c}),
             "bands": BANDS,
         },
     )
@@ -161,11 +174,12 @@ def pair_page(
     commune: Annotated[str | None, Query(max_length=100)] = None,
     plateformes: Annotated[str | None, Query(max_length=140)] = None,
     score: Annotated[str | None, Query(max_length=20)] = None,
+    categorie: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     if reviewer is None:
         return _login(request)
     store = runtime_of(request).store
-    filters = _filters(commune, plateformes, score)
+    filters = _filters(commune, plateformes, score, categorie)
     items = _queue(request, filters)
     if a and b:
         in_queue = next((n for n, i in enumerate(items) if {i.a, i.b} == {a, b}), None)
@@ -216,7 +230,9 @@ async def decision(request: Request, reviewer: MaybeReviewer) -> Response:
         return _login(request, "Session expirée : reconnectez-vous.", status=401)
     form = await _form(request)
     runtime = runtime_of(request)
-    filters = _filters(form.get("commune"), form.get("plateformes"), form.get("score"))
+    filters = _filters(
+        form.get("commune"), form.get("plateformes"), form.get("score"), form.get("categorie")
+    )
     try:
         runtime.store.decide(
             form.get("a", ""),
@@ -249,7 +265,9 @@ async def undo(request: Request, reviewer: MaybeReviewer) -> Response:
     if reviewer is None:
         return _login(request, "Session expirée : reconnectez-vous.", status=401)
     form = await _form(request)
-    filters = _filters(form.get("commune"), form.get("plateformes"), form.get("score"))
+    filters = _filters(
+        form.get("commune"), form.get("plateformes"), form.get("score"), form.get("categorie")
+    )
     entry = runtime_of(request).store.undo_last(reviewer.name, role=reviewer.role)
     if entry is None:
         return RedirectResponse("/chambre/decisions?rien=1", 303)
