@@ -187,3 +187,14 @@ reviewer_sessions = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False),
 )
+
+#: What every record's entity was at a moment a chamber chose: "changes since" compare to it.
+match_snapshots = sa.Table(
+    "match_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("taken_at", TS, nullable=False),
+    sa.Column("taken_by", sa.String(200), nullable=False),
+    #: Record key -> entity id.
+    sa.Column("members", sa.JSON, nullable=False),
+)

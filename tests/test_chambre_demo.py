@@ -247,3 +247,37 @@ def test_entity_view_splits_and_merges_and_undo_takes_each_back(desk: DemoDesk) 
 
 def _member(by_record: dict[str, str], entity_id: str) -> str:
     return min(k for k, e in by_record.items() if e == entity_id)
+
+
+def test_changes_since_the_saved_state_name_their_cause(desk: DemoDesk) -> None:
+    from aggregator.models import RecordType, RunCounts
+    from aggregator.store import IngestBatch
+
+    store = desk.runtime.store
+    missing = runner.invoke(app, ["report", "changes", "--json"], env=desk.env)
+    assert missing.exit_code == 1 and "--save" in missing.output
+    cli(desk, "report", "changes", "--save", "--by", "anne")
+    assert json.loads(cli(desk, "report", "changes", "--json")) == []
+    start = memberships(desk)
+    x, y = sorted(next(group for group in start.values() if len(group) >= 2))[:2]
+    apart = next(i for i in store.review_queue() if desk.truth[i.a] == desk.truth[i.b])
+    store.decide(x, y, "different", reviewer="anne")
+    store.decide(apart.a, apart.b, "same", reviewer="anne")
+    record = {"platform": "toutoulouse", "source_id": "nouveau", "name": "Fromagerie Nouvelle"}
+    batch = IngestBatch(connector_id="nouveautes")
+    batch.items.append((RecordType.shop, "toutoulouse", "nouveau", record, record))
+    store.apply(batch, RunCounts(), set())
+    desk.runtime.match_and_index(full=True)
+    rows = json.loads(cli(desk, "report", "changes", "--json"))
+    seen = {(r["change"], r["cause"]) for r in rows}
+    assert ("séparation", "décision du bureau") in seen
+    assert ("fusion", "décision du bureau") in seen
+    assert ("nouveau commerce", "nouvelles données") in seen
+    assert any(r["records"] == "toutoulouse:nouveau" for r in rows)
+    csv_out = cli(desk, "report", "changes", "--csv")
+    assert csv_out.startswith("\ufeff") and "séparation" in csv_out
+    store.mark_gone("nouveautes", set())
+    store.undo_last("anne")
+    store.undo_last("anne")
+    desk.runtime.match_and_index(full=True)
+    assert memberships(desk) == start

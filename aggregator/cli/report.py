@@ -61,6 +61,20 @@ def report_phoning(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
 
 
 @report_app.command("changes")
-def report_changes(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """Changes between two runs (not recorded yet: fails with a message)."""
-    raise fail("the changes between two runs are not recorded yet: no report to give")
+def report_changes(
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Then keep the present state for the next report.")
+    ] = False,
+    by: Annotated[str, typer.Option(help="Who saves the state (with --save).")] = "cli",
+) -> None:
+    """Merges, splits, new and gone shops since the last saved state, each with its cause
+    (a desk ruling, new data, new weights). Without a saved state: save one with --save."""
+    store = runtime().store
+    if store.last_snapshot() is None and not save:
+        raise fail("no saved state to compare with: run `aggregator report changes --save` first")
+    _print("changes", as_json, as_csv)
+    if save:
+        snapshot = store.save_snapshot(by)
+        typer.echo(f"state {snapshot} saved: the next report compares with it", err=True)

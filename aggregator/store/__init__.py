@@ -10,11 +10,13 @@ from aggregator.store.operators import OperatorsMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
 from aggregator.store.review import ReviewMixin
 from aggregator.store.reviewers import ReviewersMixin
+from aggregator.store.snapshots import SnapshotsMixin
 
 __all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
 class Store(
+    SnapshotsMixin,
     ReviewMixin,
     ReviewersMixin,
     OperatorsMixin,

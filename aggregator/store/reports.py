@@ -127,6 +127,8 @@ class Reports:
             ]
         if figure == "phoning":
             return self.phoning()
+        if figure == "changes":
+            return list(self.store.changes_since_snapshot())
         raise KeyError(figure)
 
     def phoning(self) -> list[dict[str, Any]]:
@@ -220,8 +222,8 @@ class Reports:
 
 
 def report_rows(reports: Reports, which: str) -> list[dict[str, Any]]:
-    """The rows of one report (platforms, overlap, exclusives, phoning), as every format
-    gives them."""
+    """The rows of one report (platforms, overlap, exclusives, phoning, changes), as every
+    format gives them."""
     if which == "platforms":
         return reports.platform_table()
     if which == "overlap":

@@ -1,4 +1,4 @@
-"""review desk: the decisions log, reviewer keys and desk sessions
+"""review desk: the decisions log, reviewer keys, desk sessions and match snapshots
 
 Revision ID: 0004
 Revises: 0003
@@ -64,9 +64,19 @@ def upgrade() -> None:
             sa.ForeignKeyConstraint(["key_id"], ["reviewer_keys.id"]),
             sa.PrimaryKeyConstraint("token_hash"),
         )
+    if "match_snapshots" not in tables:
+        op.create_table(
+            "match_snapshots",
+            sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+            sa.Column("taken_at", TS, nullable=False),
+            sa.Column("taken_by", sa.String(length=200), nullable=False),
+            sa.Column("members", sa.JSON(), nullable=False),
+            sa.PrimaryKeyConstraint("id"),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("match_snapshots")
     op.drop_table("reviewer_sessions")
     op.drop_table("reviewer_keys")
     op.drop_index("ix_decisions_pair", table_name="decisions")

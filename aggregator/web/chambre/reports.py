@@ -6,10 +6,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aggregator.store.reports import PLATFORM_FIGURES, SHARES, Reports, csv_text, report_rows
-from aggregator.web.chambre.auth import runtime_of
+from aggregator.web.chambre.auth import runtime_of, same_origin
 from aggregator.web.chambre.pages import MaybeReviewer, _login, templates
 
 router = APIRouter(prefix="/chambre/rapports", include_in_schema=False)
@@ -18,6 +18,7 @@ LIST_TITLES = {
     "overlap": "commerces présents sur les deux plateformes",
     "exclusives": "commerces présents sur une seule plateforme",
     "phoning": "liste d'appels",
+    "changes": "changements depuis l'état enregistré",
 }
 REPORTS = ("platforms", "overlap", "exclusives", "phoning")
 
@@ -26,7 +27,8 @@ REPORTS = ("platforms", "overlap", "exclusives", "phoning")
 def reports_page(request: Request, reviewer: MaybeReviewer) -> Response:
     if reviewer is None:
         return _login(request)
-    reports = Reports(runtime_of(request).store)
+    store = runtime_of(request).store
+    reports = Reports(store)
     return templates.TemplateResponse(
         request,
         "reports.html",
@@ -41,8 +43,22 @@ def reports_page(request: Request, reviewer: MaybeReviewer) -> Response:
             "exclusives": len(reports.rows("exclusives")),
             "phoning": len(reports.phoning()),
             "shops": len(reports.shops),
+            "snapshot": store.last_snapshot(),
+            "changes": len(reports.rows("changes")),
         },
     )
+
+
+@router.post("/etat")
+def save_state(request: Request, reviewer: MaybeReviewer) -> Response:
+    """An admin keeps the present state: the changes report compares with it from now on."""
+    same_origin(request)
+    if reviewer is None:
+        return _login(request, "Session expirée : reconnectez-vous.", status=401)
+    if reviewer.role != "admin":
+        return Response("réservé aux administrateurs", status_code=403, media_type="text/plain")
+    runtime_of(request).store.save_snapshot(reviewer.name)
+    return RedirectResponse("/chambre/rapports#changements", 303)
 
 
 @router.get("/liste", response_class=HTMLResponse)
@@ -80,7 +96,7 @@ def list_page(
 def export(
     request: Request,
     reviewer: MaybeReviewer,
-    rapport: Annotated[str, Query(pattern="^(platforms|overlap|exclusives|phoning)$")],
+    rapport: Annotated[str, Query(pattern="^(platforms|overlap|exclusives|phoning|changes)$")],
     format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv",  # noqa: A002
 ) -> Response:
     if reviewer is None:
