@@ -281,3 +281,20 @@ def test_changes_since_the_saved_state_name_their_cause(desk: DemoDesk) -> None:
     store.undo_last("anne")
     desk.runtime.match_and_index(full=True)
     assert memberships(desk) == start
+
+
+def test_upset_chart_is_drawn_by_the_app(desk: DemoDesk) -> None:
+    pytest.importorskip("upsetplot")
+    _, key = desk.runtime.store.create_reviewer_key("chart", "reviewer")
+    reports = Reports(desk.runtime.store)
+    with serve_app(desk.runtime) as base, httpx.Client(base_url=base) as client:
+        assert client.get("/chambre/rapports/recouvrement.svg").status_code == 401
+        client.post("/chambre/connexion", data={"cle": key})
+        chart = client.get("/chambre/rapports/recouvrement.svg")
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+        assert chart.text.lstrip().startswith("<?xml") and "<svg" in chart.text
+        for platform in reports.platforms:
+            assert platform in chart.text
+        biggest = max(reports.combinations().values())
+        assert f">{biggest}<" in chart.text
+        assert "recouvrement.svg" in client.get("/chambre/rapports").text

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aggregator.store.reports import PLATFORM_FIGURES, SHARES, Reports, csv_text, report_rows
+from aggregator.store.upset import charts_available, upset_svg
 from aggregator.web.chambre.auth import runtime_of, same_origin
 from aggregator.web.chambre.pages import MaybeReviewer, _login, templates
 
@@ -44,9 +45,22 @@ def reports_page(request: Request, reviewer: MaybeReviewer) -> Response:
             "phoning": len(reports.phoning()),
             "shops": len(reports.shops),
             "snapshot": store.last_snapshot(),
+            "chart": charts_available() and bool(reports.shops),
             "changes": len(reports.rows("changes")),
         },
     )
+
+
+@router.get("/recouvrement.svg")
+def upset_chart(request: Request, reviewer: MaybeReviewer) -> Response:
+    """The UpSet chart of the overlap, drawn by the app itself (no outside service)."""
+    if reviewer is None:
+        return Response(status_code=401)
+    if not charts_available():
+        return Response("charts extra not installed", status_code=404, media_type="text/plain")
+    reports = Reports(runtime_of(request).store)
+    svg = upset_svg(reports.combinations(), reports.platforms)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private"})
 
 
 @router.post("/etat")
