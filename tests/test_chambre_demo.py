@@ -298,3 +298,46 @@ def test_upset_chart_is_drawn_by_the_app(desk: DemoDesk) -> None:
         biggest = max(reports.combinations().values())
         assert f">{biggest}<" in chart.text
         assert "recouvrement.svg" in client.get("/chambre/rapports").text
+
+
+def test_every_figure_of_the_reports_page_links_to_a_list_of_that_many_rows(
+    desk: DemoDesk,
+) -> None:
+    import re
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.links: list[tuple[str, str]] = []
+            self._href: str | None = None
+            self._text = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self._href, self._text = dict(attrs).get("href"), ""
+
+        def handle_data(self, data: str) -> None:
+            if self._href is not None:
+                self._text += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a" and self._href is not None:
+                self.links.append((self._href, self._text.strip()))
+                self._href = None
+
+    _, key = desk.runtime.store.create_reviewer_key("figures", "reviewer")
+    with serve_app(desk.runtime) as base, httpx.Client(base_url=base) as client:
+        client.post("/chambre/connexion", data={"cle": key})
+        parser = Links()
+        parser.feed(client.get("/chambre/rapports").text)
+        figures = [(h, t) for h, t in parser.links if h.startswith("/chambre/rapports/liste")]
+        assert len(figures) > 60
+        for href, text in figures:
+            count = int(re.match(r"\d+", text).group())  # type: ignore[union-attr]
+            page = client.get(href).text
+            rows = page.count("<tr>") - 1 if "<tbody>" in page else 0  # less the heading row
+            assert rows == count, (href, text, rows)
+            csv_rows = client.get(href + "&format=csv").text.removeprefix("\ufeff")
+            table = list(csv.reader(io.StringIO(csv_rows), delimiter=";"))
+            assert len(table) == count + 1, href  # and the heading row

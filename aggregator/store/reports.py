@@ -127,6 +127,11 @@ class Reports:
             ]
         if figure == "phoning":
             return self.phoning()
+        if figure == "all":
+            return [self._shop_row(s) for s in self._sorted_shops()]
+        if figure == "combination":  # ``platform``: the exact set, joined by "+"
+            wanted = sorted(platform.split("+"))
+            return [self._shop_row(s) for s in self._sorted_shops() if s.platforms == wanted]
         if figure == "changes":
             return list(self.store.changes_since_snapshot())
         raise KeyError(figure)

@@ -51,6 +51,8 @@ def upset_svg(combinations: dict[tuple[str, ...], int], platforms: list[str]) ->
             for name in ("intersections", "totals"):
                 for bars in axes[name].containers:
                     axes[name].bar_label(bars, fmt="%d", padding=2)
+            axes["intersections"].set_ylabel("Commerces")
+            axes["totals"].set_xlabel("Commerces")
             figure.suptitle("Commerces par ensemble exact de plateformes")
             out = io.StringIO()
             figure.savefig(out, format="svg", bbox_inches="tight")

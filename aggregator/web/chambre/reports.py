@@ -20,6 +20,8 @@ LIST_TITLES = {
     "exclusives": "commerces présents sur une seule plateforme",
     "phoning": "liste d'appels",
     "changes": "changements depuis l'état enregistré",
+    "all": "commerces distincts",
+    "combination": "commerces présents exactement sur ces plateformes",
 }
 REPORTS = ("platforms", "overlap", "exclusives", "phoning")
 
