@@ -33,14 +33,14 @@ def upset_svg(combinations: dict[tuple[str, ...], int], platforms: list[str]) ->
 
     names = sorted(platforms)
     combos = list(combinations)
-    data = upsetplot.from_memberships(
-        [list(combo) for combo in combos], data=[combinations[c] for c in combos]
-    )
-    data = data.reorder_levels([n for n in names if n in data.index.names])
     with _DRAWING, warnings.catch_warnings():
         # upsetplot 0.9 calls pandas in ways pandas now deprecates: its problem, not the page's.
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
+        data = upsetplot.from_memberships(
+            [list(combo) for combo in combos], data=[combinations[c] for c in combos]
+        )
+        data = data.reorder_levels([n for n in names if n in data.index.names])
         matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, accessible
         figure = plt.figure(figsize=(10, 5))
         try:
