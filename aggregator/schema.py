@@ -198,3 +198,17 @@ match_snapshots = sa.Table(
     #: Record key -> entity id.
     sa.Column("members", sa.JSON, nullable=False),
 )
+
+#: The blind quality sample: automatically merged pairs drawn with a seed, with the score they
+#: had when drawn; the desk's rulings on them give the observed error rate per score band.
+quality_sample = sa.Table(
+    "quality_sample",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("a", sa.String(330), nullable=False),
+    sa.Column("b", sa.String(330), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("drawn_at", TS, nullable=False),
+    sa.Column("drawn_by", sa.String(200), nullable=False),
+)

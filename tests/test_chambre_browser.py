@@ -129,7 +129,14 @@ def test_desk_pages_pass_axe_and_are_screenshotted(
     store = demo.runtime.store
     first = store.review_queue()[0] if store.review_queue() else None
     entity = next(e for e in store.iter_entities() if len(e.members) > 1)
-    extra = {"commerce": f"/chambre/commerce/{entity.entity_id}"}
+    from aggregator.web.chambre.sample import pair_scorer
+
+    store.draw_sample(5, 1, pair_scorer(demo.runtime), "test")
+    extra = {
+        "commerce": f"/chambre/commerce/{entity.entity_id}",
+        "echantillon": "/chambre/echantillon",
+        "aveugle": "/chambre/echantillon/paire",
+    }
     if first is not None:
         extra["fiche"] = f"/chambre/fiche?cle={first.a}"
     for name, path in {**PAGES, **extra}.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -341,3 +342,40 @@ def test_every_figure_of_the_reports_page_links_to_a_list_of_that_many_rows(
             csv_rows = client.get(href + "&format=csv").text.removeprefix("\ufeff")
             table = list(csv.reader(io.StringIO(csv_rows), delimiter=";"))
             assert len(table) == count + 1, href  # and the heading row
+
+
+def test_blind_sample_gives_the_error_rate_the_truth_gives(desk: DemoDesk) -> None:
+    store = desk.runtime.store
+    _, admin = store.create_reviewer_key("Chef", "admin")
+    _, reviewer = store.create_reviewer_key("Lise", "reviewer")
+    with serve_app(desk.runtime) as base:
+        with httpx.Client(base_url=base) as client:
+            client.post("/chambre/connexion", data={"cle": reviewer})
+            assert (
+                client.post("/chambre/echantillon/tirer", data={"taille": "5"}).status_code == 403
+            )
+        with httpx.Client(base_url=base) as client:
+            client.post("/chambre/connexion", data={"cle": admin})
+            bad = client.post("/chambre/echantillon/tirer", data={"taille": "0", "graine": "7"})
+            assert bad.status_code == 422
+            client.post("/chambre/echantillon/tirer", data={"taille": "20", "graine": "7"})
+            drawn = store.sample_pairs()
+            client.post("/chambre/echantillon/tirer", data={"taille": "20", "graine": "7"})
+            assert [(p.a, p.b) for p in store.sample_pairs()] == [(p.a, p.b) for p in drawn]
+            assert len(drawn) == 20 and all(p.ruling == "none" for p in drawn)
+            for _ in drawn:
+                page = client.get("/chambre/echantillon/paire").text
+                assert "probabilit" not in page.lower() and "Pourquoi" not in page
+                a = re.search(r'name="a" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+                b = re.search(r'name="b" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+                verdict = "same" if desk.truth[a] == desk.truth[b] else "different"
+                form = {"a": a, "b": b, "verdict": verdict, "echantillon": "1"}
+                assert client.post("/chambre/decision", data=form).status_code in (200, 303)
+            assert "Échantillon terminé" in client.get("/chambre/echantillon/paire").text
+    rates = store.sample_error_rates()
+    assert sum(r["decided"] for r in rates) == 20  # type: ignore[misc]
+    truly_wrong = sum(desk.truth[p.a] != desk.truth[p.b] for p in drawn)
+    assert sum(r["wrong"] for r in rates) == truly_wrong  # type: ignore[misc]
+    while store.undo_last("Chef") is not None:
+        pass
+    assert store.list_decisions() == []

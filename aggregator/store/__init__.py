@@ -10,12 +10,14 @@ from aggregator.store.operators import OperatorsMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
 from aggregator.store.review import ReviewMixin
 from aggregator.store.reviewers import ReviewersMixin
+from aggregator.store.sample import SampleMixin
 from aggregator.store.snapshots import SnapshotsMixin
 
 __all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
 class Store(
+    SampleMixin,
     SnapshotsMixin,
     ReviewMixin,
     ReviewersMixin,

@@ -1,4 +1,4 @@
-"""review desk: the decisions log, reviewer keys, desk sessions and match snapshots
+"""review desk: the decisions log, reviewer keys, desk sessions, match snapshots, quality sample
 
 Revision ID: 0004
 Revises: 0003
@@ -73,9 +73,22 @@ def upgrade() -> None:
             sa.Column("members", sa.JSON(), nullable=False),
             sa.PrimaryKeyConstraint("id"),
         )
+    if "quality_sample" not in tables:
+        op.create_table(
+            "quality_sample",
+            sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+            sa.Column("a", sa.String(length=330), nullable=False),
+            sa.Column("b", sa.String(length=330), nullable=False),
+            sa.Column("probability", sa.Float(), nullable=False),
+            sa.Column("seed", sa.Integer(), nullable=False),
+            sa.Column("drawn_at", TS, nullable=False),
+            sa.Column("drawn_by", sa.String(length=200), nullable=False),
+            sa.PrimaryKeyConstraint("id"),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("quality_sample")
     op.drop_table("match_snapshots")
     op.drop_table("reviewer_sessions")
     op.drop_table("reviewer_keys")

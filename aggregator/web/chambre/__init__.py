@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from aggregator.web.chambre.api import router as api_router
 from aggregator.web.chambre.pages import router as pages_router
 from aggregator.web.chambre.reports import router as reports_router
+from aggregator.web.chambre.sample import router as sample_router
 from aggregator.web.chambre.shops import router as shops_router
 
 router = APIRouter()
@@ -14,5 +15,6 @@ router.include_router(api_router)
 router.include_router(pages_router)
 router.include_router(reports_router)
 router.include_router(shops_router)
+router.include_router(sample_router)
 
 __all__ = ["router"]

@@ -250,6 +250,8 @@ async def decision(request: Request, reviewer: MaybeReviewer) -> Response:
             {"reviewer": reviewer, "message": str(error)},
             status_code=422,
         )
+    if form.get("echantillon"):  # the blind sample: on to its next pair
+        return RedirectResponse("/chambre/echantillon/paire", 303)
     back = form.get("retour", "")
     if back:  # decided from a record's view: back to it
         return RedirectResponse(f"/chambre/fiche?{urlencode({'cle': back})}", 303)
@@ -271,6 +273,8 @@ async def undo(request: Request, reviewer: MaybeReviewer) -> Response:
     entry = runtime_of(request).store.undo_last(reviewer.name, role=reviewer.role)
     if entry is None:
         return RedirectResponse("/chambre/decisions?rien=1", 303)
+    if form.get("echantillon"):
+        return RedirectResponse("/chambre/echantillon/paire", 303)
     # Back to the pair whose ruling was undone, to decide it again.
     target = {**filters, "a": entry.a, "b": entry.b}
     return RedirectResponse(f"/chambre/paire?{urlencode(target)}", 303)
