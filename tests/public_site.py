@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from aggregator.demo.generator import generate_catalogue
-from aggregator.demo.platforms import DemoPlatforms, demo_registrations
+from aggregator.demo.platforms import DemoPlatforms
 from aggregator.runtime import Runtime
 from aggregator.settings import Settings
 from tests.webserver import free_port
@@ -42,7 +42,8 @@ class Site:
 
 @contextmanager
 def served_demo(root: Path, n_shops: int = 150) -> Iterator[Site]:
-    """Ingest and match the demo catalogue, then serve it with ``aggregator serve``."""
+    """Ingest and match the demo catalogue from its five platforms, as ``make demo`` does, then
+    serve it with ``aggregator serve``."""
     env = {
         **os.environ,
         "AGGREGATOR_DATA_DIR": str(root / "var"),
@@ -55,7 +56,7 @@ def served_demo(root: Path, n_shops: int = 150) -> Iterator[Site]:
     )
     runtime = Runtime(settings)
     with DemoPlatforms(generate_catalogue(n_shops=n_shops), port=0) as platforms:
-        for registration in demo_registrations(platforms.base_url):
+        for registration in platforms.registrations():
             runtime.store.save_connector(registration, origin="cli")
         runtime.run_all()
         port = free_port()

@@ -33,12 +33,25 @@ def platform_names(runtime: Runtime) -> dict[str, str]:
     cached = getattr(runtime, "_public_platform_names", None)
     if cached is not None and time.monotonic() - cached[0] < NAMES_TTL_S:
         return cached[1]  # type: ignore[no-any-return]
-    names: dict[str, str] = {}
+    given: dict[str, set[str]] = {}
     for registration in runtime.store.list_connectors():
-        if registration.name and registration.platform not in names:
-            names[registration.platform] = registration.name
+        if registration.name and registration.name.strip():
+            given.setdefault(registration.platform, set()).add(registration.name.strip())
+    names = {platform: _common_name(spellings) for platform, spellings in given.items()}
+    names = {platform: name for platform, name in names.items() if name}
     runtime._public_platform_names = (time.monotonic(), names)  # type: ignore[attr-defined]
     return names
+
+
+def _common_name(names: set[str]) -> str | None:
+    """The platform's name when its registrations agree; when a platform registers one feed
+    per shop ("Dans ma zone: Boulangerie X"), the part before the colon they share."""
+    if len(names) == 1:
+        return next(iter(names))
+    heads = {name.split(":", 1)[0].strip() for name in names if ":" in name}
+    if len(heads) == 1 and all(":" in name for name in names):
+        return heads.pop()
+    return None
 
 
 def taxonomy(runtime: Runtime) -> Taxonomy:
