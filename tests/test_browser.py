@@ -232,9 +232,13 @@ def test_interests_reorder_in_the_page_and_survive_a_reload(browser: Any, site: 
     plain_requests, plain_order = interests_session(browser, site, None)
     liked_requests, liked_order = interests_session(browser, site, state)
     assert len(plain_requests) >= 5  # page, style, script, results as typed, page
-    # The same requests, byte for byte; compared in a stable order because the favicon's
-    # request goes out whenever the browser gets to it.
-    assert sorted(map(repr, plain_requests)) == sorted(map(repr, liked_requests))
+
+    # The same requests, byte for byte. The favicon is left out: Chromium asks for it once or
+    # twice in a visit depending on timing alone (nothing the page says).
+    def sent(requests: list) -> list[str]:
+        return [repr(r) for r in requests if not r[1].endswith("/favicon.svg")]
+
+    assert sent(plain_requests) == sent(liked_requests)
     assert sorted(plain_order) == sorted(liked_order) and plain_order != liked_order
 
 

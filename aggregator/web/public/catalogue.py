@@ -37,8 +37,11 @@ def platform_names(runtime: Runtime) -> dict[str, str]:
     for registration in runtime.store.list_connectors():
         if registration.name and registration.name.strip():
             given.setdefault(registration.platform, set()).add(registration.name.strip())
-    names = {platform: _common_name(spellings) for platform, spellings in given.items()}
-    names = {platform: name for platform, name in names.items() if name}
+    names: dict[str, str] = {}
+    for platform, spellings in given.items():
+        name = _common_name(spellings)
+        if name:
+            names[platform] = name
     runtime._public_platform_names = (time.monotonic(), names)  # type: ignore[attr-defined]
     return names
 
