@@ -12,6 +12,7 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -51,6 +52,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(docs_router)
     app.include_router(operator_router)
+
+    # Pages hold no secret (no cookie, no token), so compressing what they echo gives nothing away.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
