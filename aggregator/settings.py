@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     #: A long-running service matches only what changed between runs; every this many hours
     #: (and at each start) it re-matches everything, re-estimating the weights. 0: always.
     match_full_every_h: float = 24.0
+    #: A fixed "now" for the public pages' opening hours (demos, tests); unset: the real clock.
+    clock: datetime | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

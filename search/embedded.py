@@ -68,7 +68,7 @@ class EmbeddedBackend:
     """A ``SearchBackend`` on a tantivy index under ``path``."""
 
     #: Searches run here, on the CPU, holding the GIL (a web server need not hand them to a
-    #: thread: see ``aggregator.web.app``).
+    #: thread: see ``aggregator.web.public.api``).
     in_process = True
 
     def __init__(self, path: str | Path, synonyms: Synonyms | None = None):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -57,12 +58,36 @@ def serve(
             _serve_workers(host, port, workers)
         else:
             uvicorn.run(
-                "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+                "aggregator.web.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                access_log=False,
+                log_config=log_config(),
             )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         rt.close()
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging without its access log (each line holds the client's address and the
+    query string, i.e. what they searched for); the web app's own lines, which say only that a
+    search happened and how long it took, at INFO."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"].pop("uvicorn.access", None)
+    config["handlers"].pop("access", None)
+    config["formatters"].pop("access", None)
+    config["loggers"]["aggregator.web"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def _serve_workers(host: str, port: int, workers: int) -> None:
@@ -77,7 +102,13 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     config = Config(
-        "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        "aggregator.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=log_config(),
     )
     try:
         sock = _listening_socket(host, port)

@@ -6,6 +6,7 @@ from aggregator.store.base import StoreError, create_engine
 from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
+from aggregator.store.error_reports import ErrorReport, ErrorReportsMixin
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
 from aggregator.store.review import ReviewMixin
@@ -13,7 +14,7 @@ from aggregator.store.reviewers import ReviewersMixin
 from aggregator.store.sample import SampleMixin
 from aggregator.store.snapshots import SnapshotsMixin
 
-__all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
+__all__ = ["ErrorReport", "IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
 class Store(
@@ -26,6 +27,7 @@ class Store(
     RecordsMixin,
     EntitiesMixin,
     DecisionsMixin,
+    ErrorReportsMixin,
 ):
     """Every read and write of the service's state goes through here.
 

@@ -1,34 +1,41 @@
-"""The public search page and the JSON API (FastAPI). No cookies, no third-party scripts."""
+"""The web app: each room's routes, the static files, the error pages and the headers every
+response carries."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+import logging
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from aggregator.models import RecordType, ShopRecord
 from aggregator.runtime import Runtime
 from aggregator.web.chambre import router as chambre_router
 from aggregator.web.operator import router as operator_router
-from search import SearchQuery
+from aggregator.web.public import STATIC_DIR, api_router, docs_router, pages_router
+from aggregator.web.public.pages import error_page
 
-HERE = Path(__file__).parent
-#: Results (shops and offers together) on one page of the search page.
-PAGE_SIZE = 20
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "Permissions-Policy": "interest-cohort=()",
+    # The search page may ask for the position (on the customer's click); nothing else may.
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), browsing-topics=(), "
+    "interest-cohort=()",
 }
+#: Paths answered in JSON whatever happens; every other path is a page and errs in French HTML.
+API_PREFIXES = ("/api/", "/healthz", "/openapi.json")
+
+log = logging.getLogger(__name__)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -37,12 +44,19 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         title="Acheter local: buy-local catalogue aggregator",
         description="One search over the shops and products of every local marketplace.",
         version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
-    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.include_router(docs_router)
     app.include_router(operator_router)
     app.include_router(chambre_router)
+
+    # Pages hold no secret (no cookie, no token), so compressing what they echo gives nothing away.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
@@ -51,142 +65,32 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    def build_query(
-        q: str,
-        city: str | None,
-        category: str | None,
-        page: int,
-        per_page: int,
-        **options: Any,
-    ) -> SearchQuery:
-        """A ``SearchQuery`` from request parameters; ``options`` are its other fields (empty
-        values dropped, lists also accepted comma-separated). Invalid combinations are a 422."""
-        fields: dict[str, Any] = {"text": q.lstrip()[:200], "city": city, "category": category}
-        fields.update(options)
-        for name in ("services", "interests", "facets"):
-            if fields.get(name) is not None:
-                fields[name] = [v.strip() for item in fields[name] for v in item.split(",")]
-                fields[name] = [v for v in fields[name] if v]
-        fields = {k: v for k, v in fields.items() if v is not None and v != ""}
-        try:
-            return SearchQuery(page=page, per_page=per_page, **fields)
-        except ValidationError as error:
-            detail = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
-            raise HTTPException(status_code=422, detail=detail) from None
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith(API_PREFIXES)
 
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "schema": runtime.store.schema_revision(),
-            "indexed": runtime.backend.count(),
-        }
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if is_api(request):
+            return await http_exception_handler(request, error)
+        return error_page(request, error.status_code)
 
-    @app.get("/api/search", tags=["search"])
-    async def api_search(
-        q: Annotated[str, Query(max_length=200, description="Words to look for")] = "",
-        city: str | None = None,
-        postcode: str | None = None,
-        category: Annotated[str | None, Query(description="A taxonomy theme")] = None,
-        platform: Annotated[str | None, Query(description="Listed on this platform")] = None,
-        services: Annotated[
-            list[str] | None, Query(description="Every one required, e.g. click_and_collect")
-        ] = None,
-        open_now: Annotated[bool, Query(description="Open now, Paris time")] = False,
-        lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-        radius_m: Annotated[float | None, Query(gt=0, le=500_000)] = None,
-        sort: Annotated[Literal["relevance", "distance"], Query()] = "relevance",
-        interests: Annotated[
-            list[str] | None, Query(description="Themes to move up, never to filter by")
-        ] = None,
-        page: Annotated[int, Query(ge=1, le=1000)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-        facets: Annotated[
-            list[str] | None, Query(description="city, category, platforms, services")
-        ] = None,
-    ) -> Response:
-        """Shops and offers for one query, ranked together (see docs/search.md)."""
-        query = build_query(
-            q,
-            city,
-            category,
-            page,
-            per_page,
-            postcode=postcode,
-            platform=platform,
-            services=services,
-            open_now=open_now,
-            lat=lat,
-            lon=lon,
-            radius_m=radius_m,
-            sort=sort,
-            interests=interests,
-            facets=facets,
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if is_api(request):
+            return await request_validation_exception_handler(request, error)
+        return error_page(request, 400)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, error: Exception) -> Response:
+        # Outside the middleware above: this response gets its headers here. The path only,
+        # never the query string (it holds what the customer searched for).
+        log.error("unhandled error on %s", request.url.path, exc_info=error)
+        response = (
+            Response('{"detail":"internal error"}', 500, media_type="application/json")
+            if is_api(request)
+            else error_page(request, 500)
         )
-        backend = runtime.backend
-        if getattr(backend, "in_process", False):
-            # A CPU-bound search holding the GIL (the embedded index): handing it to a thread
-            # only adds switches; workers scale as processes. A server's backend waits on I/O.
-            answer = backend.search(query)
-        else:
-            answer = await run_in_threadpool(backend.search, query)
-        return Response(answer.model_dump_json(), media_type="application/json")
-
-    @app.get("/api/shops/{entity_id}", tags=["search"])
-    def api_shop(entity_id: str) -> dict[str, Any]:
-        return shop_payload(runtime, entity_id)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def page(
-        request: Request,
-        q: Annotated[str, Query(max_length=200)] = "",
-        ville: str | None = None,
-        categorie: str | None = None,
-        page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    ) -> Response:
-        answer, pages = None, 0
-        if q or ville or categorie:
-            answer = runtime.backend.search(build_query(q, ville, categorie, page, PAGE_SIZE))
-            # Shops and offers share one ranked list: a page holds PAGE_SIZE of both.
-            pages = min(1000, -(-(answer.total + answer.offers_total) // PAGE_SIZE))
-        here = {"q": q, "ville": ville or "", "categorie": categorie or ""}
-        asked = {k: v for k, v in here.items() if v}
-        return templates.TemplateResponse(
-            request,
-            "search.html",
-            {
-                **here,
-                "answer": answer,
-                "page": page,
-                "pages": pages,
-                "link": lambda n: "/?" + urlencode({**asked, "page": n}),
-            },
-        )
-
-    @app.get("/boutique/{entity_id}", response_class=HTMLResponse, include_in_schema=False)
-    def shop_page(request: Request, entity_id: str) -> Response:
-        shop = shop_payload(runtime, entity_id)
-        return templates.TemplateResponse(request, "shop.html", {"shop": shop})
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     return app
-
-
-def shop_payload(runtime: Runtime, entity_id: str) -> dict[str, Any]:
-    """The golden record with provenance, the member records and where the shop is listed."""
-    entity = runtime.store.get_entity(entity_id)
-    if entity is None:
-        raise HTTPException(status_code=404, detail=f"no shop with id {entity_id!r}")
-    members = []
-    for key in entity.members:
-        stored = runtime.store.get_raw(key.platform, key.source_id, RecordType.shop)
-        if stored is not None:
-            members.append(ShopRecord.model_validate(stored.record).model_dump(mode="json"))
-    return {
-        "entity_id": entity.entity_id,
-        "golden": {k: v.model_dump(mode="json") for k, v in entity.golden.fields.items()},
-        "names": entity.names,
-        "platforms": sorted({listing.platform for listing in entity.listings}),
-        "listings": [listing.model_dump(mode="json") for listing in entity.listings],
-        "members": members,
-    }

@@ -1,0 +1,111 @@
+// Enhancements of the search page; the page works without them. Nothing here reads or writes
+// anything but the form, the results and the saved interests ("interets" in localStorage).
+(function () {
+  "use strict";
+  var form = document.getElementById("recherche");
+  if (!form) return;
+  var zone = document.getElementById("zone-resultats");
+  var KEY = "interets";
+
+  function savedInterests() {
+    try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
+  }
+
+  // Interests move the cards of those themes up, in the page as received: the request is the
+  // same with or without them.
+  function reorder() {
+    var list = document.getElementById("cartes");
+    if (!list) return;
+    var liked = savedInterests();
+    var cards = Array.prototype.slice.call(list.children);
+    cards.sort(function (a, b) {
+      var la = liked.indexOf(a.dataset.group) >= 0 ? 0 : 1;
+      var lb = liked.indexOf(b.dataset.group) >= 0 ? 0 : 1;
+      return la - lb || a.dataset.rank - b.dataset.rank;
+    });
+    cards.forEach(function (card) { list.appendChild(card); });
+  }
+
+  var box = document.getElementById("interets");
+  if (box) {
+    box.hidden = false;
+    var liked = savedInterests();
+    box.querySelectorAll("input[data-interest]").forEach(function (input) {
+      input.checked = liked.indexOf(input.dataset.interest) >= 0;
+    });
+    document.getElementById("garder").addEventListener("click", function () {
+      var chosen = [];
+      box.querySelectorAll("input[data-interest]:checked").forEach(function (input) {
+        chosen.push(input.dataset.interest);
+      });
+      if (chosen.length) localStorage.setItem(KEY, JSON.stringify(chosen));
+      else localStorage.removeItem(KEY);
+      document.getElementById("interets-etat").textContent = chosen.length
+        ? "Enregistré dans ce navigateur." : "Centres d'intérêt effacés.";
+      reorder();
+    });
+  }
+  reorder();
+
+  // Results as you type: the same URL the form would load, its results part only.
+  var timer = null;
+  var current = null;
+  function url() {
+    var params = new URLSearchParams(new FormData(form));
+    Array.from(params.keys()).forEach(function (name) {
+      if (!params.get(name)) params.delete(name);
+    });
+    return "/?" + params.toString();
+  }
+  function refresh() {
+    var target = url();
+    if (target === "/?" ) return;
+    if (current) current.abort();
+    current = new AbortController();
+    fetch(target, { headers: { "X-Partial": "results" }, signal: current.signal, credentials: "omit" })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
+      .then(function (html) {
+        zone.innerHTML = html;
+        history.replaceState(null, "", target);
+        reorder();
+      })
+      .catch(function () {});
+  }
+  function later() { clearTimeout(timer); timer = setTimeout(refresh, 200); }
+  document.getElementById("q").addEventListener("input", later);
+  form.addEventListener("change", function (event) {
+    if (event.target.dataset && event.target.dataset.interest !== undefined) return;
+    if (event.target.id === "pres") return;  // a commune is looked up on submit
+    later();
+  });
+
+  // "Autour de moi": the position is asked only on this click, rounded to about 100 m here.
+  var near = document.getElementById("autour");
+  if (near && "geolocation" in navigator) {
+    near.hidden = false;
+    near.addEventListener("click", function () {
+      var status = document.getElementById("position");
+      status.textContent = "Recherche de votre position…";
+      navigator.geolocation.getCurrentPosition(function (position) {
+        ["lat", "lon"].forEach(function (name) {
+          var input = form.querySelector("input[name=" + name + "]");
+          if (!input) {
+            input = document.createElement("input");
+            input.type = "hidden";
+            input.name = name;
+            form.appendChild(input);
+          }
+          var value = name === "lat" ? position.coords.latitude : position.coords.longitude;
+          input.value = value.toFixed(3);
+        });
+        document.getElementById("pres").value = "";
+        var byDistance = form.querySelector("input[name=tri][value=distance]");
+        if (byDistance) byDistance.checked = true;
+        status.textContent = "Position utilisée (arrondie à 100 m).";
+        form.submit();
+      }, function () {
+        status.textContent = "Position non disponible : tapez une commune ou un code postal.";
+      }, { maximumAge: 600000, timeout: 15000 });
+    });
+  }
+})();
