@@ -136,7 +136,9 @@ def test_desk_pages_pass_axe_and_are_screenshotted(
         "commerce": f"/chambre/commerce/{entity.entity_id}",
         "echantillon": "/chambre/echantillon",
         "aveugle": "/chambre/echantillon/paire",
+        "signalements": "/chambre/signalements",
     }
+    store.add_error_report(entity.entity_id, "Le téléphone a changé", "phone")
     if first is not None:
         extra["fiche"] = f"/chambre/fiche?cle={first.a}"
     for name, path in {**PAGES, **extra}.items():

@@ -379,3 +379,25 @@ def test_blind_sample_gives_the_error_rate_the_truth_gives(desk: DemoDesk) -> No
     while store.undo_last("Chef") is not None:
         pass
     assert store.list_decisions() == []
+
+
+def test_customers_error_reports_arrive_in_their_own_queue(desk: DemoDesk) -> None:
+    store = desk.runtime.store
+    entity = next(e for e in store.iter_entities() if len(e.members) > 1)
+    report_id = store.add_error_report(
+        entity.entity_id, "<b>Fermé</b> le lundi, pas le mardi", "opening_hours"
+    )
+    _, key = store.create_reviewer_key("Marc", "reviewer")
+    with serve_app(desk.runtime) as base, httpx.Client(base_url=base) as client:
+        assert 'name="cle"' in client.get("/chambre/signalements").text
+        client.post("/chambre/connexion", data={"cle": key})
+        queue = client.get("/chambre/signalements").text
+        assert "&lt;b&gt;Fermé&lt;/b&gt;" in queue and "<b>Fermé" not in queue
+        assert f"/chambre/commerce/{entity.entity_id}" in queue
+        assert "&lt;b&gt;Fermé" in client.get(f"/chambre/commerce/{entity.entity_id}").text
+        bad = client.post(f"/chambre/signalements/{report_id}", data={"etat": "supprime"})
+        assert bad.status_code == 422
+        client.post(f"/chambre/signalements/{report_id}", data={"etat": "resolved"})
+        assert "Fermé" not in client.get("/chambre/signalements").text
+        assert "Fermé" in client.get("/chambre/signalements?etat=resolved").text
+    assert [r.status for r in store.list_error_reports(None) if r.id == report_id] == ["resolved"]

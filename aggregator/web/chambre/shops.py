@@ -80,7 +80,15 @@ def entity_page(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Re
     return templates.TemplateResponse(
         request,
         "entity.html",
-        {"reviewer": reviewer, "entity": entity, "members": members, "golden": golden},
+        {
+            "reviewer": reviewer,
+            "entity": entity,
+            "members": members,
+            "golden": golden,
+            "reports": [
+                r for r in store.list_error_reports(None, limit=1000) if r.entity_id == entity_id
+            ],
+        },
     )
 
 
