@@ -67,6 +67,10 @@ def test_cli_list_decide_undo_and_full_rerun(desk: DemoDesk) -> None:
     assert decided["model"]  # the saved weights of the last matching
     assert (apart.a, apart.b) not in {(i.a, i.b) for i in store.review_queue()}
 
+    labels = list(csv.reader(io.StringIO(cli(desk, "review", "labels"))))
+    assert labels[0] == ["a", "b", "verdict", "reviewer", "note"]
+    assert sorted(row[2] for row in labels[1:]) == ["different", "same"]
+    assert [row[4] for row in labels[1:] if row[2] == "different"] == ["deux rues"]
     desk.runtime.match_and_index(full=True)
     after = memberships(desk)
     assert y not in after[x] and apart.b in after[apart.a]

@@ -74,3 +74,18 @@ def review_undo(
     if entry is None:
         raise fail(f"{reviewer} has no ruling left to undo")
     typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
+
+
+@review_app.command("labels")
+def review_labels() -> None:
+    """The rulings in force as labels, CSV on stdout: ``a,b,verdict,reviewer,note`` (verdict
+    ``same`` or ``different``), the columns ``aggregator match import-labels`` reads."""
+    import csv
+    import sys
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["a", "b", "verdict", "reviewer", "note"])
+    words = {"must_link": "same", "cannot_link": "different"}
+    for (a, b), entry in sorted(runtime().store.current_rulings().items()):
+        if entry.after in words:
+            writer.writerow([a, b, words[entry.after], entry.reviewer, entry.note or ""])
