@@ -153,3 +153,28 @@ def test_an_action_on_several_pairs_is_undone_at_once(store: Store) -> None:
     assert [d.verdict for d in store.list_decisions()] == [Verdict.must_link]
     store.undo_last("anne")
     assert store.list_decisions() == []
+
+
+def test_decisions_stored_before_the_log_survive_the_upgrade(database_url: str) -> None:
+    from alembic import command
+
+    from aggregator.store.base import _alembic_config
+
+    store = Store.open(database_url)
+    cfg = _alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO decisions (a, b, verdict, reviewer, note, decided_at) "
+            "VALUES ('q:1', 'p:1', 'cannot_link', 'cci31', NULL, '2026-01-02 00:00:00')"
+        )
+    store.migrate()
+    (old,) = store.list_decisions()
+    assert (str(old.a), str(old.b), old.verdict) == ("q:1", "p:1", Verdict.cannot_link)
+    (entry,) = store.decision_log()
+    assert (entry.action, entry.before, entry.role) == ("decide", "none", None)
+    undone = store.undo_last("cci31")
+    assert undone is not None and store.list_decisions() == []
+    store.dispose()
