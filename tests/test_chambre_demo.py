@@ -334,10 +334,20 @@ def test_every_figure_of_the_reports_page_links_to_a_list_of_that_many_rows(
     _, key = desk.runtime.store.create_reviewer_key("figures", "reviewer")
     with serve_app(desk.runtime) as base, httpx.Client(base_url=base) as client:
         client.post("/chambre/connexion", data={"cle": key})
-        parser = Links()
-        parser.feed(client.get("/chambre/rapports").text)
-        figures = [(h, t) for h, t in parser.links if h.startswith("/chambre/rapports/liste")]
-        assert len(figures) > 60
+        figures = []
+        everywhere = Reports(desk.runtime.store)
+        town = everywhere.communes[0]
+        for scope in ("", f"?commune={town}"):
+            parser = Links()
+            parser.feed(client.get("/chambre/rapports" + scope).text)
+            figures += [(h, t) for h, t in parser.links if h.startswith("/chambre/rapports/liste")]
+        assert len(figures) > 80
+        assert sum(f"commune={town}" in h for h, _ in figures) > 20
+        narrowed = Reports(desk.runtime.store, commune=town)
+        assert 0 < len(narrowed.shops) < len(everywhere.shops)
+        assert all(s.golden.get("city") == town for s in narrowed.shops.values())
+        printed = json.loads(cli(desk, "report", "overlap", "--json", "--commune", town))
+        assert printed == [{"platform": p, **c} for p, c in narrowed.overlap().items()]
         for href, text in figures:
             count = int(re.match(r"\d+", text).group())  # type: ignore[union-attr]
             page = client.get(href).text

@@ -20,10 +20,20 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="CSV: UTF-8 with BOM and ';'.")]
 
 
-def _print(which: str, as_json: bool, as_csv: bool) -> None:
+CommuneOpt = Annotated[str | None, typer.Option(help="Only the shops of this commune.")]
+CategoryOpt = Annotated[str | None, typer.Option(help="Only the shops of this category.")]
+
+
+def _print(
+    which: str,
+    as_json: bool,
+    as_csv: bool,
+    commune: str | None = None,
+    category: str | None = None,
+) -> None:
     if as_json and as_csv:
         raise fail("choose one of --json and --csv")
-    rows = report_rows(Reports(runtime().store), which)
+    rows = report_rows(Reports(runtime().store, commune=commune, category=category), which)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     elif as_csv:
@@ -36,28 +46,48 @@ def _print(which: str, as_json: bool, as_csv: bool) -> None:
 
 
 @report_app.command("platforms")
-def report_platforms(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+def report_platforms(
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    commune: CommuneOpt = None,
+    category: CategoryOpt = None,
+) -> None:
     """Per platform: records, distinct shops, duplicates inside, shared, exclusive, awaiting
     review, completeness (SIRET, phone, website, hours, coordinates), not seen for 30 days."""
-    _print("platforms", as_json, as_csv)
+    _print("platforms", as_json, as_csv, commune, category)
 
 
 @report_app.command("overlap")
-def report_overlap(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+def report_overlap(
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    commune: CommuneOpt = None,
+    category: CategoryOpt = None,
+) -> None:
     """Shops listed on both platforms, for every pair of platforms."""
-    _print("overlap", as_json, as_csv)
+    _print("overlap", as_json, as_csv, commune, category)
 
 
 @report_app.command("exclusives")
-def report_exclusives(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+def report_exclusives(
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    commune: CommuneOpt = None,
+    category: CategoryOpt = None,
+) -> None:
     """Shops listed on one platform only."""
-    _print("exclusives", as_json, as_csv)
+    _print("exclusives", as_json, as_csv, commune, category)
 
 
 @report_app.command("phoning")
-def report_phoning(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+def report_phoning(
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    commune: CommuneOpt = None,
+    category: CategoryOpt = None,
+) -> None:
     """Shops to call: on one platform only or missing phone, website or hours."""
-    _print("phoning", as_json, as_csv)
+    _print("phoning", as_json, as_csv, commune, category)
 
 
 @report_app.command("changes")

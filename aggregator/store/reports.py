@@ -66,7 +66,16 @@ class Shop:
 class Reports:
     """The reports over one reading of the store."""
 
-    def __init__(self, store: Any, *, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        now: datetime | None = None,
+        commune: str | None = None,
+        category: str | None = None,
+    ) -> None:
+        """``commune`` and ``category`` narrow every figure to the shops whose shown town or
+        category they are (and to those shops' records)."""
         self.store = store
         self.now = now or utcnow()
         self.records: dict[str, dict[str, Any]] = {}
@@ -83,6 +92,24 @@ class Reports:
             if members:
                 golden = {name: item.value for name, item in entity.golden.fields.items()}
                 self.shops[entity.entity_id] = Shop(entity.entity_id, golden, members)
+        self.communes = sorted(
+            {str(s.golden.get("city") or "") for s in self.shops.values()} - {""}
+        )
+        self.categories = sorted(
+            {str(s.golden.get("category") or "") for s in self.shops.values()} - {""}
+        )
+        if commune or category:
+            self.shops = {
+                eid: shop
+                for eid, shop in self.shops.items()
+                if (
+                    not commune
+                    or str(shop.golden.get("city") or "").casefold() == commune.casefold()
+                )
+                and (not category or shop.golden.get("category") == category)
+            }
+            kept = {key for shop in self.shops.values() for key in shop.members}
+            self.records = {k: r for k, r in self.records.items() if k in kept}
         self.platforms = sorted({key.partition(":")[0] for key in self.records})
         self._queue: list[Any] | None = None
 
@@ -200,7 +227,11 @@ class Reports:
 
     def _review_queue(self) -> list[Any]:
         if self._queue is None:
-            self._queue = self.store.review_queue()
+            self._queue = [
+                item
+                for item in self.store.review_queue()
+                if item.a in self.records or item.b in self.records
+            ]
         return self._queue
 
     @staticmethod

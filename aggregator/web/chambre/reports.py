@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,12 +27,24 @@ LIST_TITLES = {
 REPORTS = ("platforms", "overlap", "exclusives", "phoning")
 
 
+Commune = Annotated[str, Query(max_length=100)]
+Categorie = Annotated[str, Query(max_length=100)]
+
+
+def _scope(commune: str, categorie: str) -> str:
+    """The narrowing as a query string to carry on every link ("" when none)."""
+    pairs = {k: v for k, v in (("commune", commune), ("categorie", categorie)) if v}
+    return "&" + urlencode(pairs) if pairs else ""
+
+
 @router.get("", response_class=HTMLResponse)
-def reports_page(request: Request, reviewer: MaybeReviewer) -> Response:
+def reports_page(
+    request: Request, reviewer: MaybeReviewer, commune: Commune = "", categorie: Categorie = ""
+) -> Response:
     if reviewer is None:
         return _login(request)
     store = runtime_of(request).store
-    reports = Reports(store)
+    reports = Reports(store, commune=commune or None, category=categorie or None)
     return templates.TemplateResponse(
         request,
         "reports.html",
@@ -48,19 +61,30 @@ def reports_page(request: Request, reviewer: MaybeReviewer) -> Response:
             "shops": len(reports.shops),
             "snapshot": store.last_snapshot(),
             "chart": charts_available() and bool(reports.shops),
+            "scope": _scope(commune, categorie),
+            "commune": commune,
+            "categorie": categorie,
+            "communes": reports.communes,
+            "categories": reports.categories,
             "changes": len(reports.rows("changes")),
         },
     )
 
 
 @router.get("/recouvrement.svg")
-def upset_chart(request: Request, reviewer: MaybeReviewer) -> Response:
+def upset_chart(
+    request: Request, reviewer: MaybeReviewer, commune: Commune = "", categorie: Categorie = ""
+) -> Response:
     """The UpSet chart of the overlap, drawn by the app itself (no outside service)."""
     if reviewer is None:
         return Response(status_code=401)
     if not charts_available():
         return Response("charts extra not installed", status_code=404, media_type="text/plain")
-    reports = Reports(runtime_of(request).store)
+    reports = Reports(
+        runtime_of(request).store, commune=commune or None, category=categorie or None
+    )
+    if not reports.shops:
+        return Response("aucun commerce", status_code=404, media_type="text/plain; charset=utf-8")
     svg = upset_svg(reports.combinations(), reports.platforms)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private"})
 
@@ -85,12 +109,17 @@ def list_page(
     plateforme: Annotated[str, Query(max_length=64)] = "",
     autre: Annotated[str, Query(max_length=64)] = "",
     format: Annotated[str, Query(pattern="^(html|csv|json)$")] = "html",  # noqa: A002
+    commune: Commune = "",
+    categorie: Categorie = "",
 ) -> Response:
     if reviewer is None:
         return _login(request)
     if figure not in LIST_TITLES:
         return Response("liste inconnue", status_code=404, media_type="text/plain; charset=utf-8")
-    rows = Reports(runtime_of(request).store).rows(figure, plateforme, autre)
+    reports = Reports(
+        runtime_of(request).store, commune=commune or None, category=categorie or None
+    )
+    rows = reports.rows(figure, plateforme, autre)
     if format != "html":
         return _export(rows, f"{figure}-{plateforme or 'tout'}", format)
     return templates.TemplateResponse(
@@ -104,6 +133,7 @@ def list_page(
             "other": autre,
             "rows": rows,
             "columns": list(rows[0]) if rows else [],
+            "scope": _scope(commune, categorie),
         },
     )
 
@@ -114,10 +144,15 @@ def export(
     reviewer: MaybeReviewer,
     rapport: Annotated[str, Query(pattern="^(platforms|overlap|exclusives|phoning|changes)$")],
     format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv",  # noqa: A002
+    commune: Commune = "",
+    categorie: Categorie = "",
 ) -> Response:
     if reviewer is None:
         return _login(request)
-    rows = report_rows(Reports(runtime_of(request).store), rapport)
+    reports = Reports(
+        runtime_of(request).store, commune=commune or None, category=categorie or None
+    )
+    rows = report_rows(reports, rapport)
     return _export(rows, rapport, format)
 
 
