@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregator.cli import app
-from aggregator.store.reports import Reports
+from aggregator.store.reports import Reports, siret_valid
 from tests.chambre_demo import DemoDesk, build_demo
 from tests.webserver import serve_app
 
@@ -303,6 +303,36 @@ def test_upset_chart_is_drawn_by_the_app(desk: DemoDesk) -> None:
         biggest = max(reports.combinations().values())
         assert f">{biggest}<" in chart.text
         assert "recouvrement.svg" in client.get("/chambre/rapports").text
+
+
+def test_a_siret_sirene_calls_closed_is_counted_per_platform(desk: DemoDesk) -> None:
+    from aggregator.models import RecordType, RunCounts
+    from aggregator.store import IngestBatch
+
+    store = desk.runtime.store
+    listed = Reports(store)
+    before = {row["platform"]: row["siret_closed"] for row in listed.platform_table()}
+    assert set(before.values()) == {0}  # no SIRENE connector in the demo: nothing closed
+    shop = next(r for r in listed.records.values() if siret_valid(r.get("siret")))
+    siret = shop["siret"]
+    record = {
+        "platform": "sirene",
+        "source_id": siret,
+        "name": shop["name"],
+        "siret": f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}",
+        "closed": True,
+    }
+    batch = IngestBatch(connector_id="sirene-test")
+    batch.items.append((RecordType.shop, "sirene", siret, record, record))
+    store.apply(batch, RunCounts(), set())
+    try:
+        table = {row["platform"]: row for row in Reports(store).platform_table()}
+        owner = shop["key"].partition(":")[0]
+        assert table[owner]["siret_closed"] == 1
+        assert sum(row["siret_closed"] for row in table.values()) >= 1
+        assert Reports(store).rows("siret_closed", owner)[0]["key"] == shop["key"]
+    finally:
+        store.mark_gone("sirene-test", set())
 
 
 def test_every_figure_of_the_reports_page_links_to_a_list_of_that_many_rows(

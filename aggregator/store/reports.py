@@ -24,6 +24,7 @@ PLATFORM_FIGURES: dict[str, str] = {
     "exclusive": "seulement ici",
     "awaiting": "paires à examiner",
     "siret": "SIRET valide",
+    "siret_closed": "SIRET fermé",
     "phone": "téléphone",
     "website": "site web",
     "hours": "horaires",
@@ -38,6 +39,10 @@ RECORD_COLUMNS = ("key", "name", "address", "postcode", "city", "phone", "websit
 STALE_AFTER = timedelta(days=30)
 #: A spreadsheet reads a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
 
 
 def siret_valid(value: Any) -> bool:
@@ -86,6 +91,10 @@ class Reports:
                 "key": f"{stored.platform}:{stored.source_id}",
                 "last_seen": seen.replace(tzinfo=seen.tzinfo or UTC),
             }
+        # SIRETs of establishments a source (SIRENE) says are closed; read before any narrowing.
+        self.closed_sirets = {
+            _digits(r.get("siret")) for r in self.records.values() if r.get("closed")
+        } - {""}
         self.shops: dict[str, Shop] = {}
         for entity in store.iter_entities():
             members = [str(m) for m in entity.members if str(m) in self.records]
@@ -143,6 +152,12 @@ class Reports:
             ]
         if figure in SHARES:
             return [self._record_row(r) for r in records if self._has(figure, r)]
+        if figure == "siret_closed":  # listed as open here, closed according to SIRENE
+            return [
+                self._record_row(r)
+                for r in records
+                if not r.get("closed") and _digits(r.get("siret")) in self.closed_sirets
+            ]
         if figure == "stale":
             cut = self.now - STALE_AFTER
             return [self._record_row(r) for r in records if r["last_seen"] < cut]
