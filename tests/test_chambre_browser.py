@@ -71,6 +71,20 @@ def test_keyboard_only_review_with_one_undo(browser: Any, desk: tuple[DemoDesk, 
     page.keyboard.press("?")
     assert page.locator("#aide").get_attribute("open") is not None
     page.keyboard.press("?")
+    first = page.locator("input[name=a]").input_value(), page.locator("input[name=b]").input_value()
+    with page.expect_navigation():
+        page.keyboard.press("s")  # skip: the next pair
+    skipped_to = (
+        page.locator("input[name=a]").input_value(),
+        page.locator("input[name=b]").input_value(),
+    )
+    assert skipped_to != first and "pos=1" in page.url
+    with page.expect_navigation():
+        page.keyboard.press("ArrowLeft")  # and back
+    assert (
+        page.locator("input[name=a]").input_value(),
+        page.locator("input[name=b]").input_value(),
+    ) == first
     decided: list[tuple[str, str]] = []
     undone_once = False
     while len(decided) < 10:
