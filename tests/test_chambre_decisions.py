@@ -98,11 +98,12 @@ def test_implied_pairs_are_not_queued(store: Store) -> None:
 def test_queue_orders_by_usefulness_and_filters(store: Store) -> None:
     put_shops(store, "p:1", "q:1", "q:2", "r:3")
     candidates(store, ("p:1", "q:1", 0.97), ("p:1", "q:2", 0.52), ("q:2", "r:3", 0.7))
+    # Closest to the merge threshold (0.9) first: 0.97, then 0.7, then 0.52.
     order = [(i.a, i.b) for i in store.review_queue()]
-    assert order[0] == ("p:1", "q:2") and order[-1] == ("p:1", "q:1")
+    assert order == [("p:1", "q:1"), ("q:2", "r:3"), ("p:1", "q:2")]
     assert [(i.a, i.b) for i in store.review_queue(band="tres-haut")] == [("p:1", "q:1")]
     assert [(i.a, i.b) for i in store.review_queue(platforms=("r", "q"))] == [("q:2", "r:3")]
-    assert store.review_queue(limit=1)[0].a == "p:1"
+    assert [(i.a, i.b) for i in store.review_queue(limit=1)] == [("p:1", "q:1")]
     theirs = {("p:1", "q:2"), ("q:2", "r:3")}
     assert {(i.a, i.b) for i in store.review_queue(category="fromagerie")} == theirs
     assert {(i.a, i.b) for i in store.review_queue(commune="blagnac")} == theirs
@@ -178,3 +179,24 @@ def test_decisions_stored_before_the_log_survive_the_upgrade(database_url: str) 
     undone = store.undo_last("cci31")
     assert undone is not None and store.list_decisions() == []
     store.dispose()
+
+
+def test_a_pair_that_moves_more_records_comes_first(store: Store) -> None:
+    from aggregator.models import Entity, GoldenRecord
+
+    put_shops(store, "p:1", "p:2", "q:1", "q:2", "q:3", "r:1", "s:1")
+
+    def entity(eid: str, *keys: str) -> tuple[Entity, str]:
+        members = [RecordKey.parse(k) for k in keys]
+        return Entity(entity_id=eid, members=members, golden=GoldenRecord()), eid
+
+    store.replace_entities(
+        [entity("e1", "p:1", "p:2"), entity("e2", "q:1", "q:2", "q:3")],
+        [],
+        [
+            CandidatePair(a=RecordKey.parse("r:1"), b=RecordKey.parse("s:1"), probability=0.8),
+            CandidatePair(a=RecordKey.parse("p:1"), b=RecordKey.parse("q:1"), probability=0.8),
+        ],
+    )
+    # Same score: joining a 2-record shop to a 3-record one moves two records, not one.
+    assert [(i.a, i.b) for i in store.review_queue()] == [("p:1", "q:1"), ("r:1", "s:1")]

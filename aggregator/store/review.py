@@ -20,7 +20,10 @@ from aggregator.models import RecordKey, RecordType, content_hash
 from aggregator.store.base import StoreError
 from aggregator.store.decisions import RULING_OF_WORD, DecisionsMixin, LogEntry
 from aggregator.store.records import RecordsMixin
+from dedupe import Thresholds
 
+#: The match weight (bits) at and above which the matcher merges a pair.
+MERGE_WEIGHT = Thresholds.weight(Thresholds().upper)
 #: Where matching saves its weights under the data directory (as ``aggregator.matching``).
 MODEL_FILE = "matching-model.json"
 
@@ -40,7 +43,7 @@ class QueueItem:
     a: str
     b: str
     probability: float
-    #: Closeness to an even chance times how many records a ruling would move.
+    #: Closeness to the merge threshold times how many records a ruling would move.
     usefulness: float
     explanation: dict[str, Any] = field(default_factory=dict)
     communes: tuple[str, str] = ("", "")
@@ -129,7 +132,7 @@ class ReviewMixin(RecordsMixin, DecisionsMixin):
             entity_a, entity_b = sizes.get(row.a, ("", 1)), sizes.get(row.b, ("", 1))
             together = entity_a[0] != "" and entity_a[0] == entity_b[0]
             moved = 1 if together else min(entity_a[1], entity_b[1])
-            closeness = 1.0 - abs(row.probability - 0.5) * 2
+            closeness = _closeness(float(row.probability))
             item = QueueItem(
                 a=row.a,
                 b=row.b,
@@ -225,6 +228,13 @@ class ReviewMixin(RecordsMixin, DecisionsMixin):
                 record.get("category") or "",
             )
         return out
+
+
+def _closeness(probability: float) -> float:
+    """1 at the matcher's merge threshold, falling with the distance in bits from it: a pair
+    there is the one a ruling most likely flips."""
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return 1.0 / (1.0 + abs(Thresholds.weight(p) - MERGE_WEIGHT))
 
 
 def _entity_sizes(conn: sa.Connection) -> dict[str, tuple[str, int]]:
