@@ -71,9 +71,13 @@ def test_cli_list_decide_undo_and_full_rerun(desk: DemoDesk) -> None:
     assert labels[0] == ["a", "b", "verdict", "reviewer", "note"]
     assert sorted(row[2] for row in labels[1:]) == ["different", "same"]
     assert [row[4] for row in labels[1:] if row[2] == "different"] == ["deux rues"]
+    outcome, _ = desk.runtime.match_and_index()  # the service's incremental run obeys too
+    assert outcome.mode == "incremental"
+    incremental = memberships(desk)
     desk.runtime.match_and_index(full=True)
     after = memberships(desk)
     assert y not in after[x] and apart.b in after[apart.a]
+    assert incremental == after
     log_rows = len(store.decision_log())
 
     # Undo both: the log grows, and the next full run is exactly the first one again.
