@@ -146,10 +146,71 @@ decisions = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("a", sa.String(330), nullable=False),
     sa.Column("b", sa.String(330), nullable=False),
+    #: The pair's ruling after this row: must_link, cannot_link, unsure or none (undone).
     sa.Column("verdict", sa.String(16), nullable=False),
     sa.Column("reviewer", sa.String(200), nullable=False),
     sa.Column("note", sa.Text),
     sa.Column("decided_at", TS, nullable=False),
+    #: The log (revision 0004): the reviewer's role, the ruling before this row, the score and
+    #: model the pair had then, and for an undo the row it undoes. Rows are never updated.
+    sa.Column("role", sa.String(16)),
+    sa.Column("before", sa.String(16)),
+    sa.Column("probability", sa.Float),
+    sa.Column("model", sa.String(64)),
+    sa.Column("action", sa.String(8), nullable=False, server_default="decide"),
+    sa.Column("undoes", sa.Integer),
+    sa.Index("ix_decisions_pair", "a", "b"),
+)
+
+# Review desk (revision 0004): the decisions table above gains its log columns there.
+
+#: Chamber reviewers' and admins' keys: only the SHA-256 of each key is kept.
+reviewer_keys = sa.Table(
+    "reviewer_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    #: ``reviewer`` or ``admin``.
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS),
+    sa.UniqueConstraint("key_hash", name="uq_reviewer_keys_key_hash"),
+)
+
+#: Desk sessions opened with a reviewer key: the cookie holds a token, only its hash is kept.
+reviewer_sessions = sa.Table(
+    "reviewer_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("reviewer_keys.id"), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+)
+
+#: What every record's entity was at a moment a chamber chose: "changes since" compare to it.
+match_snapshots = sa.Table(
+    "match_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("taken_at", TS, nullable=False),
+    sa.Column("taken_by", sa.String(200), nullable=False),
+    #: Record key -> entity id.
+    sa.Column("members", sa.JSON, nullable=False),
+)
+
+#: The blind quality sample: automatically merged pairs drawn with a seed, with the score they
+#: had when drawn; the desk's rulings on them give the observed error rate per score band.
+quality_sample = sa.Table(
+    "quality_sample",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("a", sa.String(330), nullable=False),
+    sa.Column("b", sa.String(330), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("drawn_at", TS, nullable=False),
+    sa.Column("drawn_by", sa.String(200), nullable=False),
 )
 
 #: "Run now" requests waiting for a worker: the web queues them, a worker claims one (setting

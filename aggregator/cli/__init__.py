@@ -11,6 +11,9 @@ from aggregator.cli.flow import _listening_socket
 from aggregator.cli.flow import app as flow_app
 from aggregator.cli.match import match_app
 from aggregator.cli.operators import operators_app
+from aggregator.cli.report import report_app
+from aggregator.cli.review import review_app
+from aggregator.cli.reviewers import reviewers_app
 from aggregator.cli.worker import worker_app
 
 app = typer.Typer(help="Buy-local catalogue aggregator.", no_args_is_help=True)
@@ -20,5 +23,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(operators_app, name="operators")
 app.add_typer(match_app, name="match")
 app.add_typer(worker_app, name="worker")
+app.add_typer(reviewers_app, name="reviewers")
+app.add_typer(review_app, name="review")
+app.add_typer(report_app, name="report")
 
 __all__ = ["_listening_socket", "app", "fail", "print_runs", "runtime"]

@@ -10,11 +10,19 @@ from aggregator.store.error_reports import ErrorReport, ErrorReportsMixin
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.queue import QueueMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
+from aggregator.store.review import ReviewMixin
+from aggregator.store.reviewers import ReviewersMixin
+from aggregator.store.sample import SampleMixin
+from aggregator.store.snapshots import SnapshotsMixin
 
 __all__ = ["ErrorReport", "IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
 class Store(
+    SampleMixin,
+    SnapshotsMixin,
+    ReviewMixin,
+    ReviewersMixin,
     OperatorsMixin,
     ConnectorsMixin,
     RecordsMixin,

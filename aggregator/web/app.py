@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregator import metrics
 from aggregator.runtime import Runtime
+from aggregator.web.chambre import router as chambre_router
 from aggregator.web.operator import router as operator_router
 from aggregator.web.operator import status_router
 from aggregator.web.public import STATIC_DIR, api_router, docs_router, pages_router
@@ -56,6 +57,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(operator_router)
     app.include_router(status_router)
     metrics.install(app, runtime)
+    app.include_router(chambre_router)
 
     # Pages hold no secret (no cookie, no token), so compressing what they echo gives nothing away.
     app.add_middleware(GZipMiddleware, minimum_size=1000)

@@ -1,7 +1,7 @@
 """errors customers report on a shop page
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06 21:00:00
 
 Hand-written. Skipped when the table is already there.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"  # chained after the review desk's 0004 when both met
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,300 @@
+"""The chambers' reports: per-platform figures, overlap, exclusives and the phoning list.
+
+Every figure is the length of a list (:meth:`Reports.rows`), so a figure and the list it links
+to can never disagree. Reports read the store as the last matching left it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aggregator.models import RecordType, utcnow
+
+#: Per-platform figures, in the order the report shows them, with their French headings.
+PLATFORM_FIGURES: dict[str, str] = {
+    "records": "fiches",
+    "shops": "commerces distincts",
+    "internal_duplicates": "doublons internes",
+    "shared": "aussi ailleurs",
+    "exclusive": "seulement ici",
+    "awaiting": "paires à examiner",
+    "siret": "SIRET valide",
+    "siret_closed": "SIRET fermé",
+    "phone": "téléphone",
+    "website": "site web",
+    "hours": "horaires",
+    "coords": "coordonnées",
+    "stale": "non vues depuis 30 j",
+}
+#: Figures that are shares of the platform's records (the count is linked, the share shown).
+SHARES = ("siret", "phone", "website", "hours", "coords")
+#: Contact columns of shop lists.
+SHOP_COLUMNS = ("entity_id", "name", "address", "postcode", "city", "phone", "email", "website")
+RECORD_COLUMNS = ("key", "name", "address", "postcode", "city", "phone", "website", "last_seen")
+STALE_AFTER = timedelta(days=30)
+#: A spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+def siret_valid(value: Any) -> bool:
+    """14 digits passing Luhn, as SIRET numbers are built."""
+    digits = "".join(ch for ch in str(value or "") if not ch.isspace())
+    if len(digits) != 14 or not digits.isdigit():
+        return False
+    total = 0
+    for index, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if index % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+@dataclass
+class Shop:
+    entity_id: str
+    golden: dict[str, Any]
+    members: list[str]
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted({key.partition(":")[0] for key in self.members})
+
+
+class Reports:
+    """The reports over one reading of the store."""
+
+    def __init__(
+        self,
+        store: Any,
+        *,
+        now: datetime | None = None,
+        commune: str | None = None,
+        category: str | None = None,
+    ) -> None:
+        """``commune`` and ``category`` narrow every figure to the shops whose shown town or
+        category they are (and to those shops' records)."""
+        self.store = store
+        self.now = now or utcnow()
+        self.records: dict[str, dict[str, Any]] = {}
+        for stored in store.iter_raw(RecordType.shop):
+            seen = stored.last_seen
+            self.records[f"{stored.platform}:{stored.source_id}"] = {
+                **stored.record,
+                "key": f"{stored.platform}:{stored.source_id}",
+                "last_seen": seen.replace(tzinfo=seen.tzinfo or UTC),
+            }
+        # SIRETs of establishments a source (SIRENE) says are closed; read before any narrowing.
+        self.closed_sirets = {
+            _digits(r.get("siret")) for r in self.records.values() if r.get("closed")
+        } - {""}
+        self.shops: dict[str, Shop] = {}
+        for entity in store.iter_entities():
+            members = [str(m) for m in entity.members if str(m) in self.records]
+            if members:
+                golden = {name: item.value for name, item in entity.golden.fields.items()}
+                self.shops[entity.entity_id] = Shop(entity.entity_id, golden, members)
+        self.communes = sorted(
+            {str(s.golden.get("city") or "") for s in self.shops.values()} - {""}
+        )
+        self.categories = sorted(
+            {str(s.golden.get("category") or "") for s in self.shops.values()} - {""}
+        )
+        if commune or category:
+            self.shops = {
+                eid: shop
+                for eid, shop in self.shops.items()
+                if (
+                    not commune
+                    or str(shop.golden.get("city") or "").casefold() == commune.casefold()
+                )
+                and (not category or shop.golden.get("category") == category)
+            }
+            kept = {key for shop in self.shops.values() for key in shop.members}
+            self.records = {k: r for k, r in self.records.items() if k in kept}
+        self.platforms = sorted({key.partition(":")[0] for key in self.records})
+        self._queue: list[Any] | None = None
+
+    # -- lists ----------------------------------------------------------------------------------
+    def rows(self, figure: str, platform: str = "", other: str = "") -> list[dict[str, Any]]:
+        """The list a figure counts: shops, records or pairs, each a dict of text columns."""
+        records = [r for k, r in sorted(self.records.items()) if k.partition(":")[0] == platform]
+        on = [s for s in self._sorted_shops() if platform in s.platforms]
+        if figure == "records":
+            return [self._record_row(r) for r in records]
+        if figure == "shops":
+            return [self._shop_row(s) for s in on]
+        if figure == "internal_duplicates":
+            # Every record of a shop beyond its first on the same platform.
+            out = []
+            for shop in on:
+                mine = sorted(k for k in shop.members if k.partition(":")[0] == platform)
+                out += [self._record_row(self.records[k]) for k in mine[1:]]
+            return out
+        if figure == "shared":
+            return [self._shop_row(s) for s in on if len(s.platforms) > 1]
+        if figure == "exclusive":
+            return [self._shop_row(s) for s in on if s.platforms == [platform]]
+        if figure == "overlap":
+            return [self._shop_row(s) for s in on if other in s.platforms]
+        if figure == "awaiting":
+            return [
+                {"a": item.a, "b": item.b, "probability": f"{item.probability:.3f}"}
+                for item in self._review_queue()
+                if platform in item.platforms
+            ]
+        if figure in SHARES:
+            return [self._record_row(r) for r in records if self._has(figure, r)]
+        if figure == "siret_closed":  # listed as open here, closed according to SIRENE
+            return [
+                self._record_row(r)
+                for r in records
+                if not r.get("closed") and _digits(r.get("siret")) in self.closed_sirets
+            ]
+        if figure == "stale":
+            cut = self.now - STALE_AFTER
+            return [self._record_row(r) for r in records if r["last_seen"] < cut]
+        if figure == "exclusives":
+            return [
+                {**self._shop_row(s), "platform": s.platforms[0]}
+                for s in self._sorted_shops()
+                if len(s.platforms) == 1
+            ]
+        if figure == "phoning":
+            return self.phoning()
+        if figure == "all":
+            return [self._shop_row(s) for s in self._sorted_shops()]
+        if figure == "combination":  # ``platform``: the exact set, joined by "+"
+            wanted = sorted(platform.split("+"))
+            return [self._shop_row(s) for s in self._sorted_shops() if s.platforms == wanted]
+        if figure == "changes":
+            return list(self.store.changes_since_snapshot())
+        raise KeyError(figure)
+
+    def phoning(self) -> list[dict[str, Any]]:
+        """Shops to call: listed on one platform only, or missing phone, website or hours."""
+        out = []
+        for shop in self._sorted_shops():
+            missing = [
+                label
+                for name, label in (
+                    ("phone", "téléphone"),
+                    ("website", "site web"),
+                    ("opening_hours", "horaires"),
+                )
+                if not shop.golden.get(name)
+            ]
+            alone = len(shop.platforms) == 1
+            if alone or missing:
+                reasons = (["une seule plateforme"] if alone else []) + [
+                    f"sans {label}" for label in missing
+                ]
+                row = self._shop_row(shop)
+                out.append(
+                    {**row, "platforms": ", ".join(shop.platforms), "why": "; ".join(reasons)}
+                )
+        return out
+
+    # -- figures --------------------------------------------------------------------------------
+    def platform_table(self) -> list[dict[str, Any]]:
+        """One row per platform: every figure of :data:`PLATFORM_FIGURES` and the shares."""
+        table = []
+        for platform in self.platforms:
+            row: dict[str, Any] = {"platform": platform}
+            for figure in PLATFORM_FIGURES:
+                row[figure] = len(self.rows(figure, platform))
+            for figure in SHARES:
+                row[f"{figure}_share"] = (
+                    round(row[figure] / row["records"], 3) if row["records"] else 0.0
+                )
+            table.append(row)
+        return table
+
+    def overlap(self) -> dict[str, dict[str, int]]:
+        """Shops listed on both platforms, for every pair (the diagonal: shops on each)."""
+        counts = {p: dict.fromkeys(self.platforms, 0) for p in self.platforms}
+        for shop in self.shops.values():
+            for p in shop.platforms:
+                counts[p][p] += 1
+            for p, q in itertools.combinations(shop.platforms, 2):
+                counts[p][q] += 1
+                counts[q][p] += 1
+        return counts
+
+    def combinations(self) -> dict[tuple[str, ...], int]:
+        """Shops per exact set of platforms (what an UpSet chart draws)."""
+        out: dict[tuple[str, ...], int] = {}
+        for shop in self.shops.values():
+            combo = tuple(shop.platforms)
+            out[combo] = out.get(combo, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _sorted_shops(self) -> list[Shop]:
+        return [self.shops[k] for k in sorted(self.shops)]
+
+    def _review_queue(self) -> list[Any]:
+        if self._queue is None:
+            self._queue = [
+                item
+                for item in self.store.review_queue()
+                if item.a in self.records or item.b in self.records
+            ]
+        return self._queue
+
+    @staticmethod
+    def _has(figure: str, record: dict[str, Any]) -> bool:
+        if figure == "siret":
+            return siret_valid(record.get("siret"))
+        if figure == "coords":
+            return record.get("lat") is not None and record.get("lon") is not None
+        name = {"hours": "opening_hours"}.get(figure, figure)
+        return bool(record.get(name))
+
+    @staticmethod
+    def _record_row(record: dict[str, Any]) -> dict[str, Any]:
+        row = {name: record.get(name) or "" for name in RECORD_COLUMNS}
+        row["last_seen"] = record["last_seen"].date().isoformat()
+        return row
+
+    @staticmethod
+    def _shop_row(shop: Shop) -> dict[str, Any]:
+        row: dict[str, Any] = {"entity_id": shop.entity_id}
+        row.update({name: shop.golden.get(name) or "" for name in SHOP_COLUMNS[1:]})
+        row["platforms"] = ", ".join(shop.platforms)
+        return row
+
+
+def report_rows(reports: Reports, which: str) -> list[dict[str, Any]]:
+    """The rows of one report (platforms, overlap, exclusives, phoning, changes), as every
+    format gives them."""
+    if which == "platforms":
+        return reports.platform_table()
+    if which == "overlap":
+        return [{"platform": p, **counts} for p, counts in reports.overlap().items()]
+    return reports.rows(which)
+
+
+def safe_cell(value: Any) -> str:
+    """A cell's text that a spreadsheet shows as text: a leading formula character is quoted."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    """CSV for a French spreadsheet: a BOM, ``;`` between cells, formulas kept as text."""
+    columns = columns or (list(rows[0]) if rows else [])
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([safe_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    return out.getvalue()

@@ -1,0 +1,101 @@
+"""`/api/review/...`: the desk's queue, rulings and undo for scripts, with a reviewer key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+
+from aggregator.store.review import BANDS, ReviewError, model_label
+from aggregator.web.chambre.auth import ApiReviewer, runtime_of
+
+router = APIRouter(prefix="/api/review", tags=["review"])
+
+
+@router.get("/queue")
+def queue(
+    request: Request,
+    reviewer: ApiReviewer,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 50,
+    commune: str | None = None,
+    platforms: Annotated[str | None, Query(description="Two platforms, comma-separated")] = None,
+    band: Annotated[str | None, Query(description=", ".join(BANDS))] = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """Candidate pairs with no ruling, direct or implied, most useful first."""
+    pair = _platform_pair(platforms)
+    if band is not None and band not in BANDS:
+        raise HTTPException(422, detail=f"unknown band {band!r}: one of {', '.join(BANDS)}")
+    store = runtime_of(request).store
+    items = store.review_queue(
+        commune=commune, platforms=pair, band=band, category=category, limit=limit
+    )
+    done, total = store.review_progress()
+    return {
+        "progress": {"decided": done, "proposed": total},
+        "items": [
+            {"a": i.a, "b": i.b, "probability": i.probability, "usefulness": i.usefulness}
+            for i in items
+        ],
+    }
+
+
+@router.post("/decide")
+def decide(
+    request: Request,
+    reviewer: ApiReviewer,
+    body: Annotated[dict[str, Any], Body(examples=[{"a": "p:1", "b": "q:2", "verdict": "same"}])],
+) -> dict[str, Any]:
+    """Rule on a pair: ``verdict`` same, different or unsure, optional ``note``. The public
+    search changes after the next match run."""
+    runtime = runtime_of(request)
+    try:
+        entry = runtime.store.decide(
+            str(body.get("a", "")),
+            str(body.get("b", "")),
+            str(body.get("verdict", "")),
+            reviewer=reviewer.name,
+            role=reviewer.role,
+            note=_note(body.get("note")),
+            model=model_label(runtime.settings.data_dir),
+        )
+    except ReviewError as error:
+        raise HTTPException(422, detail=str(error)) from None
+    return entry.as_dict()
+
+
+@router.post("/undo")
+def undo(request: Request, reviewer: ApiReviewer) -> dict[str, Any]:
+    """Undo the key's reviewer's latest ruling not undone yet."""
+    entry = runtime_of(request).store.undo_last(reviewer.name, role=reviewer.role)
+    if entry is None:
+        raise HTTPException(409, detail="no ruling left to undo")
+    return entry.as_dict()
+
+
+@router.get("/decisions")
+def decisions(
+    request: Request,
+    reviewer: ApiReviewer,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> list[dict[str, Any]]:
+    """The key's reviewer's latest log rows, newest first."""
+    log = runtime_of(request).store.decision_log(reviewer.name, limit=limit)
+    return [entry.as_dict() for entry in log]
+
+
+def _platform_pair(text: str | None) -> tuple[str, str] | None:
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) != 2:
+        raise HTTPException(422, detail="platforms: two platforms, comma-separated")
+    return (parts[0], parts[1])
+
+
+def _note(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise HTTPException(422, detail="note: text expected")
+    return value.strip() or None
