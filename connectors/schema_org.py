@@ -69,6 +69,8 @@ class SchemaOrgKind:
 
     name: ClassVar[str] = "schema_org"
     Config: ClassVar[type[BaseModel]] = Config
+    #: Fields come from the schema.org vocabulary: a registration needs no mapping.
+    fixed_mapping: ClassVar[bool] = True
 
     def read(
         self, registration: ConnectorRegistration, state: dict[str, Any], context: ReadContext
@@ -140,7 +142,8 @@ def _vet(url: str, allowed: list[str]) -> None:
     if local_path(url) is not None or not parts.hostname:
         raise ConnectorError(f"refused {url}: kind schema_org crawls http(s) sites only")
     try:
-        GuardedNetwork(allowed).addresses(parts.hostname, parts.port or 443)
+        port = parts.port or (80 if parts.scheme == "http" else 443)
+        GuardedNetwork(allowed).addresses(parts.hostname, port)
     except AddressRefused as exc:
         raise ConnectorError(f"refused {url}: {exc}") from None
     except Exception:  # unresolvable: the crawl reports it with the URL

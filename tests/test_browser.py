@@ -43,7 +43,7 @@ def browser() -> Iterator[object]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("browser")
     runtime = Runtime(
-        Settings(data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1")
+        Settings(data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1:*")
     )
     with DemoPlatforms(generate_catalogue(n_shops=150), port=0) as platforms:
         for registration in demo_registrations(platforms.base_url):
