@@ -18,13 +18,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from aggregator.models import ConnectorRegistration, Rejection
+from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, ReadContext
 from connectors.http import fetch_if_changed, validators
 from connectors.mapping import (
     DuplicateGuard,
     excerpt,
     record_from_row,
+    refusal,
     require_mapping,
     rows_are_offers,
     validate_mapping_columns,
@@ -98,8 +99,9 @@ class CsvKind:
             yield Checkpoint(state=dict(state), complete=False)
             return
         declared = declared_charset(response.headers.get("content-type", ""))
-        text, bad_offsets = decode_rows(response.content, config.encoding, url, declared)
+        text, bad_offsets, used = decode_rows(response.content, config.encoding, url, declared)
         bad = iter(bad_offsets)
+        id_column = mapping.get(("offer." if rows_are_offers(mapping) else "") + "source_id")
         delimiter = config.delimiter or sniff_delimiter(text, config.quotechar)
         rows = numbered_rows(text, delimiter, config.quotechar, url)
         header = next((fields for _, fields in rows if any(f.strip() for f in fields)), None)
@@ -116,15 +118,20 @@ class CsvKind:
             if not any(field.strip() for field in fields):
                 continue
             locator = f"line {line}"
-            undecodable = sum(len(_BAD_BYTE.findall(field)) for field in fields)
-            if undecodable:
+            undecodable = bad_offsets and sum(len(_BAD_BYTE.findall(f)) for f in fields)
+            if undecodable:  # refused, naming its id when that decoded: its last version stays
                 offsets = [next(bad, -1) for _ in range(undecodable)]
                 reason = (
-                    f"{undecodable} byte(s) that are not {text_encoding(declared, config)}, the "
-                    f"first at offset {offsets[0]}: the row is refused, the rest of the file read"
+                    f"{undecodable} byte(s) that are not {used}, the first at offset "
+                    f"{offsets[0]}: the row is refused, the rest of the file is read"
                 )
-                shown = _BAD_BYTE.sub("\ufffd", excerpt(fields))
-                yield Rejection(locator=locator, reason=reason, excerpt=shown)
+                at = header.index(id_column) if id_column in header else len(fields)
+                source_id = fields[at].strip() if at < len(fields) else None
+                model = OfferRecord if rows_are_offers(mapping) else ShopRecord
+                refused = refusal(model, source_id, locator, reason, fields)
+                yield refused.model_copy(
+                    update={"excerpt": _BAD_BYTE.sub("\ufffd", refused.excerpt)}
+                )
                 continue
             if len(fields) > width:
                 reason = f"{len(fields)} fields where the header has {width}"
@@ -158,10 +165,6 @@ def declared_charset(content_type: str) -> str | None:
         return None
 
 
-def text_encoding(declared: str | None, config: Config) -> str:
-    return config.encoding or declared or "UTF-8"
-
-
 _offsets = threading.local()
 
 
@@ -180,9 +183,10 @@ codecs.register_error(BAD_BYTES_HANDLER, _record_bad_bytes)
 
 def decode_rows(
     content: bytes, encoding: str | None, url: str, declared: str | None = None
-) -> tuple[str, list[int]]:
-    """The text of a file, and the offsets of the bytes that did not decode, each left in the
-    text as a marker (U+DC80-U+DCFF) so its row is refused and the others read.
+) -> tuple[str, list[int], str]:
+    """The text of a file, the offsets of the bytes that did not decode, and the encoding
+    read. Each undecodable byte is left in the text as a marker (U+DC80-U+DCFF) so its row is
+    refused and the others read.
 
     The ``encoding`` option is strict (the first bad byte fails the run, naming its offset).
     Otherwise the charset the server declares, else UTF-8 (BOM or not) when the file holds
@@ -190,10 +194,10 @@ def decode_rows(
     refuses its row instead of turning every accent of the file into mojibake.
     """
     if encoding or content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return decode(content, encoding, url), []
+        return decode(content, encoding, url), [], encoding or "utf-16"
     if declared is None:
         try:
-            return content.decode("utf-8-sig"), []
+            return content.decode("utf-8-sig"), [], "utf-8"
         except UnicodeDecodeError:
             declared = "utf-8-sig" if _UTF8_SEQUENCE.search(content) else "cp1252"
     offsets: list[int] = []
@@ -202,24 +206,26 @@ def decode_rows(
         text = content.decode(declared, errors=BAD_BYTES_HANDLER).removeprefix("\ufeff")
     finally:
         del _offsets.found
-    return text, offsets
+    return text, offsets, declared.removesuffix("-sig")
 
 
 def decode(content: bytes, encoding: str | None, url: str) -> str:
-    """The text of a file: in ``encoding`` when given, else UTF-8 (BOM or not), else cp1252."""
+    """The text of a file: in ``encoding`` when given, else UTF-8 (BOM or not), else cp1252 for
+    a file holding no UTF-8 at all (a legacy export). A UTF-8 file with a stray byte fails with
+    its offset rather than being read whole as cp1252 (every accent turned into mojibake)."""
     if not encoding:
         if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
+        elif _UTF8_SEQUENCE.search(content):
+            encoding = "utf-8-sig"
         else:
-            try:
-                return content.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                return content.decode("cp1252", errors="replace")
+            return content.decode("cp1252", errors="replace")
     try:
         return content.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise ConnectorError(
-            f"cannot decode {url} as {encoding}: byte {content[exc.start]:#04x} at offset "
+            f"cannot decode {url} as {encoding.removesuffix('-sig')}: byte "
+            f"{content[exc.start]:#04x} at offset "
             f"{exc.start}; set the encoding option"
         ) from None
 
