@@ -334,10 +334,14 @@ class _Deadline:
             self.expire()
 
     def expire(self, detail: str = "") -> None:
-        limit = "the run's deadline" if self.by_run else f"max_download_s={self.seconds:g}"
         extra = f" ({detail})" if detail else ""
+        if self.by_run:
+            raise ConnectorError(
+                f"stopped reading {self.url}: the run did not finish within its max_run_s{extra}"
+            )
         raise ConnectorError(
-            f"stopped reading {self.url}: the download did not finish within {limit}{extra}"
+            f"stopped reading {self.url}: the download did not finish within "
+            f"max_download_s={self.seconds:g}{extra}"
         )
 
 
