@@ -71,6 +71,8 @@ class SchemaOrgKind:
     Config: ClassVar[type[BaseModel]] = Config
     #: Fields come from the schema.org vocabulary: a registration needs no mapping.
     fixed_mapping: ClassVar[bool] = True
+    #: ...and a registration giving one is refused (it would be silently ignored otherwise).
+    refuses_mapping: ClassVar[bool] = True
 
     def read(
         self, registration: ConnectorRegistration, state: dict[str, Any], context: ReadContext
