@@ -14,6 +14,7 @@ complete crawl marks the shops and offers that disappeared as gone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -134,8 +135,15 @@ def crawl_job(
         max_body_bytes=getattr(http, "max_body_bytes", defaults["max_body_bytes"].default),
         delay_s=config.politeness_delay_s,
         concurrency_per_host=config.concurrency_per_host,
-        max_duration_s=config.max_duration_s,
+        max_duration_s=_within_run(config.max_duration_s, context),
     )
+
+
+def _within_run(seconds: float, context: ReadContext) -> float:
+    """The crawl's duration, shortened to end before the run's deadline (``max_run_s``)."""
+    if context.deadline is None:
+        return seconds
+    return max(0.001, min(seconds, context.deadline - time.monotonic()))
 
 
 def _vet(url: str, allowed: list[str]) -> None:
