@@ -25,7 +25,7 @@ from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, Sho
 from aggregator.settings import Settings
 from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, Item, ReadContext
 from connectors.http import AddressRefused, GuardedNetwork, local_path
-from connectors.mapping import DuplicateGuard, excerpt
+from connectors.mapping import DuplicateGuard, refusal
 from connectors.registry import check_by_reading, parse_options, register
 from connectors.schema_org_crawl import CrawlJob, run_crawl
 
@@ -268,7 +268,7 @@ class _Run:
                 f"{'missing or empty' if e['type'] == 'missing' else e['msg']}"
                 for e in exc.errors()
             )
-            return Rejection(locator=locator, reason=reason, excerpt=excerpt(raw))
+            return refusal(model, data.get("source_id"), locator, reason, raw)
         return self.guard.admit(record, raw, locator)
 
 

@@ -4,6 +4,7 @@ and every record stored before unchanged."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,33 @@ def test_a_host_without_its_scheme_is_stored_as_an_https_link(
     assert evil.runner(store, context, settings)().status == "ok"
     stored = store.get_raw("evil", "s1")
     assert stored is not None and stored.record["website"] == "https://www.fournil.example"
+
+
+def _layer(website: str) -> dict[str, object]:
+    features = [
+        {
+            "type": "Feature",
+            "id": f"f{i}",
+            "geometry": {"type": "Point", "coordinates": [1.44, 43.6]},
+            "properties": {"qui": f"Épicerie {i}", "Site": website if i == 1 else None},
+        }
+        for i in range(1, 4)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def test_a_geojson_feature_refused_for_its_link_keeps_its_last_good_version(
+    evil: EvilPlatform, store: Store, context: ReadContext, settings: Settings
+) -> None:
+    """The same rule for a kind with its own record building (``geojson``)."""
+    mapping = {"name": "qui", "website": "Site"}
+    evil.serve("/layer.geojson", (200, {}, json.dumps(_layer("https://epicerie.example/"))))
+    runner = evil.runner(
+        store, context, settings, "/layer.geojson", kind="geojson", mapping=mapping
+    )
+    assert runner().counts.new == 3
+    before = snapshot(store)
+    evil.serve("/layer.geojson", (200, {}, json.dumps(_layer("javascript:alert(1)"))))
+    run = runner()
+    assert (run.status, run.counts.rejected, run.counts.gone) == ("ok", 1, 0), run.errors
+    assert snapshot(store) == before
