@@ -264,7 +264,12 @@ def clean_texts(record: R) -> R:
     """Every other text field without control characters or lone surrogates (a value that is
     nothing else becomes missing), so the same record stores the same on SQLite and
     PostgreSQL."""
-    for name, value in record.__dict__.items():
+    fields = record.__dict__
+    texts = [v for v in fields.values() if type(v) is str]
+    texts += [v for v in fields.get("services") or () if type(v) is str]
+    if not _UNSAFE.search("".join(texts)):  # the usual case: one search per record
+        return record
+    for name, value in fields.items():
         if isinstance(value, str) and _UNSAFE.search(value):
             cleaned = _UNSAFE.sub("", value).strip()
             if not cleaned and name in ("name", "title"):
