@@ -238,8 +238,9 @@ def web_url(value: str | None) -> str | None:
     if value is None:
         return None
     strict_text(value)
+    value = value.strip().replace(" ", "%20")  # as a browser sends it: a link, not a refusal
     head = value.split("/", 1)[0]
-    bare = ":" not in head and "." in head and "@" not in head and " " not in value
+    bare = ":" not in head and "." in head and "@" not in head
     if bare and not value.startswith((".", "/")):
         value = "https://" + value  # a host written without its scheme
     scheme, sep, rest = value.partition(":")
@@ -249,7 +250,6 @@ def web_url(value: str | None) -> str | None:
         or not rest.startswith("//")
         or len(rest) < 3
         or rest[2] in "/\\"
-        or " " in value
     ):
         raise PydanticCustomError(
             "unsafe_url", "only http(s) links are stored (got {shown})", {"shown": repr(value[:80])}

@@ -170,10 +170,12 @@ def test_a_link_that_is_not_http_is_refused_and_the_last_good_version_stays(
 def test_a_host_without_its_scheme_is_stored_as_an_https_link(
     evil: EvilPlatform, store: Store, context: ReadContext, settings: Settings
 ) -> None:
-    evil.json_shops([good_shop(1, website="www.fournil.example")])
+    evil.json_shops(
+        [good_shop(1, website="www.fournil.example"), good_shop(2, website="https://x.example/a b")]
+    )
     assert evil.runner(store, context, settings)().status == "ok"
-    stored = store.get_raw("evil", "s1")
-    assert stored is not None and stored.record["website"] == "https://www.fournil.example"
+    links = {r.source_id: r.record["website"] for r in store.iter_raw()}
+    assert links == {"s1": "https://www.fournil.example", "s2": "https://x.example/a%20b"}
 
 
 def _layer(website: str) -> dict[str, object]:
