@@ -122,10 +122,12 @@ class Limits:
 
 
 def effective_limits(registration: ConnectorRegistration, settings: Settings) -> Limits:
+    """A connector's deadlines can only be shorter than the deployment's (an operator cannot
+    buy a longer run); its quarantine budget replaces the settings'."""
     own = registration.limits
     return Limits(
-        max_run_s=own.max_run_s or settings.max_run_s,
-        max_download_s=own.max_download_s or settings.max_download_s,
+        max_run_s=min(own.max_run_s or settings.max_run_s, settings.max_run_s),
+        max_download_s=min(own.max_download_s or settings.max_download_s, settings.max_download_s),
         quarantine_keep_runs=own.quarantine_keep_runs or settings.quarantine_keep_runs,
         quarantine_max_per_run=own.quarantine_max_per_run or settings.quarantine_max_per_run,
     )

@@ -32,6 +32,7 @@ OPERATOR_FIELDS = (
     "country",
     "mapping",
     "options",
+    "limits",
     "schedule",
     "owner",
     "name",
@@ -152,6 +153,7 @@ class OperatorsMixin(ConnectorsMixin):
         cid, now = reg.effective_id(), utcnow()
         c = t.connectors.c
         values = reg.model_dump(include=set(OPERATOR_FIELDS)) | {
+            "limits": reg.limits.model_dump(exclude_none=True) or None,
             "enabled": False,
             "origin": "api",
             "updated_at": now,

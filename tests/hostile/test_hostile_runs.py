@@ -189,6 +189,11 @@ def test_schema_org_registers_through_the_operator_api(
             "/api/operator/connectors", json=body | {"mapping": {"source_id": "id"}}
         )
         assert refused.status_code == 422
+        limited = client.post(
+            "/api/operator/connectors", json=body | {"limits": {"max_run_s": 120}}
+        )
+        assert limited.status_code == 200, limited.text  # the same id: replaced
+        assert runtime.store.get_connector(cid).limits.max_run_s == 120
 
 
 def test_a_sitemap_pointing_at_files_and_other_ports_is_refused_entry_by_entry(

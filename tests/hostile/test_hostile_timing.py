@@ -102,6 +102,19 @@ def test_limits_are_part_of_a_registration_and_validated() -> None:
         )
 
 
+def test_a_connector_can_shorten_its_deadlines_not_lengthen_them(settings: Settings) -> None:
+    from aggregator.pipeline import effective_limits
+
+    base = {"platform": "evil", "kind": "csv", "url": "https://evil.example/s.csv"}
+    mapping = {"source_id": "id", "name": "nom"}
+    greedy = parse_registration(base | {"mapping": mapping, "limits": {"max_run_s": 10**9}})
+    modest = parse_registration(base | {"mapping": mapping, "limits": {"max_download_s": 5}})
+    capped = settings.model_copy(update={"max_run_s": 60.0})
+    assert effective_limits(greedy, capped).max_run_s == 60.0
+    assert effective_limits(modest, capped).max_download_s == 5.0
+    assert effective_limits(modest, capped).max_run_s == 60.0
+
+
 def test_429_with_retry_after_is_honoured(
     evil: EvilPlatform,
     store: Store,
