@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from aggregator import schema as t
+from aggregator.models import utcnow
 from aggregator.registrations import load_registration_file, parse_registration
 from aggregator.runtime import Runtime
 from aggregator.settings import Settings
@@ -217,3 +218,42 @@ def test_a_sitemap_pointing_at_files_and_other_ports_is_refused_entry_by_entry(
     refused = {e.locator: e.reason for e in emitted if isinstance(e, Rejection)}
     assert "loopback" in refused[f"{other.url}/boutique.html"]
     assert "only http(s) URLs are fetched" in refused[secret.as_uri()]
+
+
+def test_the_0006_upgrade_keeps_connectors_and_interrupts_runs_of_older_processes(
+    database_url: str,
+) -> None:
+    """A store at 0003 with a run still "running" (written before runs had an owner) upgrades in
+    place; that run is interrupted at the connector's next run; the downgrade works too."""
+    from alembic import command
+
+    from aggregator.store.base import _alembic_config, create_engine
+
+    engine, cfg = create_engine(database_url), _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    old_runs = sa.table(
+        "runs",
+        *(sa.column(n) for n in ("connector_id", "started_at", "status")),
+        sa.column("errors", sa.JSON),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            old_runs.insert().values(
+                connector_id="evil-csv", started_at=utcnow(), status="running", errors=[]
+            )
+        )
+    engine.dispose()
+    store = Store.open(database_url)
+    assert store.schema_revision() == Store.head_revision()
+    assert store.mark_interrupted_runs("evil-csv") == 1
+    ((status, errors),) = [(r.status, r.errors) for r in store.list_runs("evil-csv")]
+    assert status == "failed" and errors[0].startswith("interrupted")
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006-1")  # this revision's own downgrade
+    assert "owner" not in {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
+    store.migrate()
+    assert store.schema_revision() == Store.head_revision()
+    store.dispose()
