@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import ipaddress
 import random
@@ -123,10 +124,48 @@ class GuardedNetwork(httpcore.NetworkBackend):
         error: Exception = httpcore.ConnectError(f"no address for {host}")
         for address in self.addresses(host, port):
             try:
-                return self._inner.connect_tcp(address, port, *args, **kwargs)
+                return _DeadlineStream(self._inner.connect_tcp(address, port, *args, **kwargs))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         raise error
+
+
+#: The ``time.monotonic()`` instant the current download must end by (set by ``FeedClient.get``).
+_DOWNLOAD_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "download_ends", default=None
+)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits no later than the download's deadline, so
+    a server dripping its status line or headers (before any body) is cut off too."""
+
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        ends = _DOWNLOAD_ENDS.get()
+        if ends is None:
+            return timeout
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the download's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return bytes(self._inner.read(max_bytes, self._timeout(timeout)))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._timeout(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
 @dataclass(frozen=True)
@@ -217,7 +256,14 @@ class FeedClient:
         """
         seconds = self.max_download_s if max_download_s is None else max_download_s
         clock = _Deadline(url, seconds, deadline)
-        current, hop_headers = url, dict(headers or {})
+        token = _DOWNLOAD_ENDS.set(clock.at)
+        try:
+            return self._follow(url, dict(headers or {}), clock)
+        finally:
+            _DOWNLOAD_ENDS.reset(token)
+
+    def _follow(self, url: str, hop_headers: dict[str, str], clock: _Deadline) -> FeedResponse:
+        current = url
         for _ in range(self.max_redirects + 1):
             via = "" if current == url else f" (redirected from {url})"
             try:

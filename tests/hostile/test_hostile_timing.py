@@ -4,8 +4,13 @@ honest retries), and every record stored before unchanged."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,6 +29,7 @@ from tests.hostile.evil_platform import (
 )
 
 pytestmark = pytest.mark.usefixtures("loopback_only")
+DRIP_BYTES = 40
 DRIP_BODY = json.dumps({"data": good_shops(3)}).encode()[:60]
 
 
@@ -192,3 +198,59 @@ def test_last_modified_in_the_year_9999_is_only_a_validator(
     assert snapshot(store) == before
     assert evil.base is not None
     assert evil.base.requests[-1].headers["If-Modified-Since"] == headers["Last-Modified"]
+
+
+@contextlib.contextmanager
+def _header_drip(sent: list[int]) -> Iterator[str]:
+    """A raw server that sends its status line and then one header byte every 0.1 s (for 4 s,
+    then hangs up), counting in ``sent`` the bytes it could send before the client hung up: no
+    body ever starts, and no read waits long enough to time out."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                with contextlib.suppress(OSError):  # the client hung up
+                    for _ in range(DRIP_BYTES):
+                        if stop.wait(0.1):
+                            break
+                        conn.sendall(b"X")
+                        sent.append(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/shops.json"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def test_a_server_dripping_its_headers_is_cut_off_too(
+    store: Store, context: ReadContext, settings: Settings, evil: EvilPlatform
+) -> None:
+    """The deadline holds before the body starts: the connection's every read is bounded."""
+    evil.json_shops(good_shops(2))
+    runner = evil.runner(store, context, settings)
+    assert runner().status == "ok"
+    before = snapshot(store)
+    sent: list[int] = []
+    with _header_drip(sent) as url:
+        registration = runner.registration.model_copy(update={"url": url})
+        dripping = dataclasses.replace(runner, registration=registration)
+        run = dripping(max_download_s=1.0)
+    assert run.status == "failed"
+    assert run.errors == [
+        f"stopped reading {url}: the download did not finish within max_download_s=1"
+    ]
+    assert snapshot(store) == before
+    assert len(sent) < DRIP_BYTES  # the client hung up first: cut by its deadline, not the server
