@@ -35,7 +35,8 @@ def run_connector(
     """Read one connector's feed into the store; a failing feed loses nothing already stored.
 
     The run must end within its ``max_run_s`` (each download within ``max_download_s``); a
-    feed refusing to end fails the run with that reason, and what it sent is not applied.
+    feed refusing to end fails the run with that reason: nothing is marked gone and its state
+    is not saved (records already stored stay: each was valid).
     """
     cid = registration.effective_id()
     limits = effective_limits(registration, settings)
