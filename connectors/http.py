@@ -183,7 +183,7 @@ class FeedClient:
 
     Example::
 
-        with FeedClient(allowed_hosts={"127.0.0.1"}) as client:
+        with FeedClient(allowed_hosts={"127.0.0.1:8000"}) as client:
             response = client.get("http://127.0.0.1:8000/shops.csv")
     """
 
