@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+#: Longest text stored per field, in characters; a longer value refuses the record.
+MAX_NAME = 300
+MAX_DESCRIPTION = 5000
+MAX_TEXT = 500
+MAX_URL = 2048
+#: Control characters (NUL, C0 but tab and newlines, DEL, C1) and lone surrogates: no text
+#: field keeps them (PostgreSQL cannot store NUL, neither store can encode a lone surrogate).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: In an id or a URL not even tab and newlines are kept: they are refused.
+_UNSAFE_STRICT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 #: Shop fields a connector mapping may fill (see ``ConnectorRegistration.mapping``).
 SHOP_FIELDS: tuple[str, ...] = (
@@ -66,6 +78,21 @@ class Platform(BaseModel):
     url: str | None = None
 
 
+class RunLimits(BaseModel):
+    """A connector's own limits; each left out is the deployment's setting of the same name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The whole run must end within this many seconds.
+    max_run_s: float | None = Field(default=None, gt=0)
+    #: Each download (redirects and retries included) must end within this many seconds.
+    max_download_s: float | None = Field(default=None, gt=0)
+    #: Refused records are kept for this many of the connector's latest runs.
+    quarantine_keep_runs: int | None = Field(default=None, ge=1)
+    #: At most this many refused records are kept per run.
+    quarantine_max_per_run: int | None = Field(default=None, ge=1)
+
+
 class ConnectorRegistration(BaseModel):
     """One registration of a feed for a platform: kind + config + schedule + owner."""
 
@@ -83,6 +110,7 @@ class ConnectorRegistration(BaseModel):
     enabled: bool = True
     owner: str | None = None
     name: str | None = None
+    limits: RunLimits = Field(default_factory=RunLimits)
 
     @field_validator("country")
     @classmethod
@@ -117,25 +145,39 @@ class ShopRecord(BaseModel):
 
     platform: str = Field(pattern=SLUG_PATTERN)
     source_id: str = Field(min_length=1, max_length=256)
-    name: str = Field(min_length=1, max_length=300)
-    address: str | None = None
-    postcode: str | None = None
-    city: str | None = None
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    address: str | None = Field(default=None, max_length=MAX_TEXT)
+    postcode: str | None = Field(default=None, max_length=MAX_TEXT)
+    city: str | None = Field(default=None, max_length=MAX_TEXT)
     country: str = "FR"
-    phone: str | None = None
-    email: str | None = None
-    website: str | None = None
-    siret: str | None = None
-    category: str | None = None
-    description: str | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    opening_hours: str | None = None
+    phone: str | None = Field(default=None, max_length=MAX_TEXT)
+    email: str | None = Field(default=None, max_length=MAX_TEXT)
+    website: str | None = Field(default=None, max_length=MAX_URL)
+    siret: str | None = Field(default=None, max_length=MAX_TEXT)
+    category: str | None = Field(default=None, max_length=MAX_TEXT)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    opening_hours: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     #: The shop's page on the platform: where the customer is sent.
-    url: str | None = None
-    services: list[str] = Field(default_factory=list)
+    url: str | None = Field(default=None, max_length=MAX_URL)
+    services: list[str] = Field(default_factory=list, max_length=100)
     #: The source says the establishment has closed (e.g. SIRENE state ``F``).
     closed: bool = False
+
+    @field_validator("source_id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        return strict_text(value) or value
+
+    @field_validator("website", "url")
+    @classmethod
+    def _safe_link(cls, value: str | None) -> str | None:
+        return web_url(value)
+
+    @model_validator(mode="after")
+    def _clean(self) -> ShopRecord:
+        return clean_texts(self)
 
     @property
     def key(self) -> RecordKey:
@@ -149,15 +191,96 @@ class OfferRecord(BaseModel):
 
     platform: str = Field(pattern=SLUG_PATTERN)
     source_id: str = Field(min_length=1, max_length=256)
-    shop_source_id: str | None = None
-    title: str = Field(min_length=1, max_length=500)
-    description: str | None = None
-    price: float | None = Field(default=None, ge=0)
-    currency: str | None = None
-    availability: str | None = None
-    category: str | None = None
-    url: str | None = None
-    image_url: str | None = None
+    shop_source_id: str | None = Field(default=None, max_length=256)
+    title: str = Field(min_length=1, max_length=MAX_TEXT)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    price: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    currency: str | None = Field(default=None, max_length=MAX_TEXT)
+    availability: str | None = Field(default=None, max_length=MAX_TEXT)
+    category: str | None = Field(default=None, max_length=MAX_TEXT)
+    url: str | None = Field(default=None, max_length=MAX_URL)
+    image_url: str | None = Field(default=None, max_length=MAX_URL)
+
+    @field_validator("source_id", "shop_source_id")
+    @classmethod
+    def _safe_id(cls, value: str | None) -> str | None:
+        return strict_text(value)
+
+    @field_validator("url", "image_url")
+    @classmethod
+    def _safe_link(cls, value: str | None) -> str | None:
+        return web_url(value)
+
+    @model_validator(mode="after")
+    def _clean(self) -> OfferRecord:
+        return clean_texts(self)
+
+
+def strict_text(value: str | None) -> str | None:
+    """An id as given, refused when it holds a control character or a lone surrogate."""
+    if value is not None and _UNSAFE_STRICT.search(value):
+        found = _UNSAFE_STRICT.search(value)
+        code = ord(found.group()) if found else 0
+        raise PydanticCustomError(
+            "unsafe_text", "holds the control character {char}", {"char": f"U+{code:04X}"}
+        )
+    return value
+
+
+def strict_text_ok(value: str) -> bool:
+    """Whether ``strict_text`` accepts ``value``."""
+    return _UNSAFE_STRICT.search(value) is None
+
+
+def web_url(value: str | None) -> str | None:
+    """A link a page may show: ``http(s)://host...`` only (``javascript:``, ``data:``, ``//host``
+    and the like are refused); a bare ``www.shop.fr`` is read as ``https://www.shop.fr``."""
+    if value is None:
+        return None
+    strict_text(value)
+    value = value.strip().replace(" ", "%20")  # as a browser sends it: a link, not a refusal
+    head = value.split("/", 1)[0]
+    bare = ":" not in head and "." in head and "@" not in head
+    if bare and not value.startswith((".", "/")):
+        value = "https://" + value  # a host written without its scheme
+    scheme, sep, rest = value.partition(":")
+    if (
+        not sep
+        or scheme.lower() not in ("http", "https")
+        or not rest.startswith("//")
+        or len(rest) < 3
+        or rest[2] in "/\\"
+    ):
+        raise PydanticCustomError(
+            "unsafe_url", "only http(s) links are stored (got {shown})", {"shown": repr(value[:80])}
+        )
+    return value
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def clean_texts(record: R) -> R:
+    """Every other text field without control characters or lone surrogates (a value that is
+    nothing else becomes missing), so the same record stores the same on SQLite and
+    PostgreSQL."""
+    fields = record.__dict__
+    texts = [v for v in fields.values() if type(v) is str]
+    texts += [v for v in fields.get("services") or () if type(v) is str]
+    if not _UNSAFE.search("".join(texts)):  # the usual case: one search per record
+        return record
+    for name, value in fields.items():
+        if isinstance(value, str) and _UNSAFE.search(value):
+            cleaned = _UNSAFE.sub("", value).strip()
+            if not cleaned and name in ("name", "title"):
+                raise ValueError(f"{name}: nothing left once its control characters are removed")
+            record.__dict__[name] = cleaned or None
+        elif isinstance(value, list) and any(
+            isinstance(v, str) and _UNSAFE.search(v) for v in value
+        ):
+            cleaned_list = [_UNSAFE.sub("", v).strip() for v in value]
+            record.__dict__[name] = [v for v in cleaned_list if v]
+    return record
 
 
 class RecordKey(BaseModel):
@@ -291,3 +414,6 @@ class Rejection(BaseModel):
     locator: str
     reason: str
     excerpt: str = ""
+    #: The refused record's id and type when the row gave one: its previous version stays live.
+    source_id: str | None = None
+    record_type: str | None = None

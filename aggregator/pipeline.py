@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from aggregator.matching import Matching, MatchOutcome, attach_offers
@@ -35,17 +37,36 @@ def run_connector(
     on_batch: Callable[[Run], None] | None = None,
 ) -> Run:
     """Read one connector's feed into the store; a failing feed loses nothing already stored.
-    ``on_batch`` sees the run after each batch is stored (a progress display)."""
+    ``on_batch`` sees the run after each batch is stored (a progress display).
+
+    The run must end within its ``max_run_s`` (each download within ``max_download_s``); a
+    feed refusing to end fails the run with that reason: nothing is marked gone and its state
+    is not saved (records already stored stay: each was valid).
+    """
     cid = registration.effective_id()
+    limits = effective_limits(registration, settings)
+    store.mark_interrupted_runs(cid)  # a process killed mid-run left its run "running"
     run = store.start_run(cid)
     state = store.get_state(cid)
     batch = IngestBatch(connector_id=cid)
     rejections: list[Rejection] = []
     seen: set[tuple[str, str, str]] = set()
+    refused: set[tuple[str, str, str]] = set()  # refused now: their last good version stays
     complete = False
+    deadline = time.monotonic() + limits.max_run_s
+    context = dataclasses.replace(
+        context,
+        deadline=min(deadline, context.deadline or deadline),
+        max_download_s=limits.max_download_s,
+    )
+    quarantine = QuarantineBudget(store, run, limits.quarantine_max_per_run)
     try:
         kind = get_kind(registration.kind)
         for emitted in kind.read(registration, state, context):
+            if time.monotonic() > deadline:
+                raise ConnectorError(
+                    f"stopped: the run did not finish within max_run_s={limits.max_run_s:g}"
+                )
             if isinstance(emitted, Item):
                 run.counts.fetched += 1
                 record = emitted.record
@@ -67,10 +88,13 @@ def run_connector(
                 run.counts.fetched += 1
                 run.counts.rejected += 1
                 rejections.append(emitted)
+                if emitted.source_id is not None:
+                    rtype_value = emitted.record_type or RecordType.shop.value
+                    refused.add((registration.platform, rtype_value, emitted.source_id))
             elif isinstance(emitted, Checkpoint):
                 # State is saved only once every record before it is stored.
                 store.apply(batch, run.counts, seen)
-                store.quarantine(run, rejections)
+                quarantine.keep(rejections)
                 rejections.clear()
                 store.save_state(cid, emitted.state)
                 complete = complete or emitted.complete
@@ -83,18 +107,74 @@ def run_connector(
         log.exception("connector %s crashed", cid)
         run.status = "failed"
         run.errors.append(f"{type(error).__name__}: {error}")
-    store.quarantine(run, rejections)
-    if run.status == "ok" and complete and not _mark_gone(store, run, seen, settings):
+    quarantine.keep(rejections)
+    quarantine.close()
+    if run.status == "ok" and complete and not _mark_gone(store, run, seen, refused, settings):
         # The feed looked truncated: forget its validators (ETag...) so the next run reads it
         # in full again instead of being told "not modified" and reporting all is well.
         store.save_state(cid, state)
     run.finished_at = utcnow()
     store.finish_run(run)
+    store.prune_quarantine(cid, limits.quarantine_keep_runs)
     return run
 
 
-def _mark_gone(store: Store, run: Run, seen: set[tuple[str, str, str]], settings: Settings) -> bool:
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """A connector's limits with the deployment's settings filling what it leaves out."""
+
+    max_run_s: float
+    max_download_s: float
+    quarantine_keep_runs: int
+    quarantine_max_per_run: int
+
+
+def effective_limits(registration: ConnectorRegistration, settings: Settings) -> Limits:
+    """A connector's deadlines can only be shorter than the deployment's (an operator cannot
+    buy a longer run); its quarantine budget replaces the settings'."""
+    own = registration.limits
+    return Limits(
+        max_run_s=min(own.max_run_s or settings.max_run_s, settings.max_run_s),
+        max_download_s=min(own.max_download_s or settings.max_download_s, settings.max_download_s),
+        quarantine_keep_runs=own.quarantine_keep_runs or settings.quarantine_keep_runs,
+        quarantine_max_per_run=own.quarantine_max_per_run or settings.quarantine_max_per_run,
+    )
+
+
+class QuarantineBudget:
+    """Keeps at most ``cap`` refused records of a run (a feed of duplicates must not add a
+    hundred thousand rows per run); past the cap they are counted, and one last row says how
+    many were not kept."""
+
+    def __init__(self, store: Store, run: Run, cap: int):
+        self.store, self.run, self.cap = store, run, cap
+        self.kept = self.dropped = 0
+
+    def keep(self, rejections: list[Rejection]) -> None:
+        room = max(0, self.cap - self.kept)
+        self.store.quarantine(self.run, rejections[:room])
+        self.kept += min(room, len(rejections))
+        self.dropped += max(0, len(rejections) - room)
+
+    def close(self) -> None:
+        if self.dropped:
+            reason = (
+                f"{self.dropped} more refused records not kept: at most "
+                f"{self.cap} are kept per run (quarantine_max_per_run)"
+            )
+            self.store.quarantine(self.run, [Rejection(locator="(run)", reason=reason)])
+
+
+def _mark_gone(
+    store: Store,
+    run: Run,
+    seen: set[tuple[str, str, str]],
+    refused: set[tuple[str, str, str]],
+    settings: Settings,
+) -> bool:
     """Records absent from a complete full refresh are gone, unless the feed shrank suddenly.
+    A record the feed still lists but that was refused (one bad field) is not gone: its last
+    good version stays live; it does not count as read for the truncation guard either.
 
     The yardstick is what the connector has live in the store, not the last run's count: an
     incremental run reads little by design and must not lower the bar for the next refresh.
@@ -107,7 +187,7 @@ def _mark_gone(store: Store, run: Run, seen: set[tuple[str, str, str]], settings
             f"connector has live; below {settings.truncation_ratio:.0%} nothing is marked gone"
         )
         return False
-    run.counts.gone = store.mark_gone(run.connector_id, seen)
+    run.counts.gone = store.mark_gone(run.connector_id, seen | refused)
     return True
 
 

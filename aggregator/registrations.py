@@ -50,6 +50,11 @@ def parse_registration(data: Any, *, source: str = "registration") -> ConnectorR
         raise RegistrationError(
             f"{source}: options of kind {registration.kind!r}: {detail}"
         ) from None
+    if getattr(kind, "refuses_mapping", False) and registration.mapping:
+        raise RegistrationError(
+            f"{source}: mapping: kind {registration.kind} reads its fields from the feed's own "
+            "vocabulary, not a mapping: remove the mapping"
+        )
     if not getattr(kind, "fixed_mapping", False):  # schema.org, merchant feeds... need none
         record_type = "offer" if rows_are_offers(registration.mapping) else "shop"
         try:

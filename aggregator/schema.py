@@ -42,6 +42,8 @@ connectors = sa.Table(
     sa.Column("checked_at", TS),
     sa.Column("last_check_ok", sa.Boolean),
     sa.Column("check_hash", sa.String(64)),
+    #: The registration's own ``limits`` (deadlines, quarantine budget); NULL: the settings'.
+    sa.Column("limits", sa.JSON),
 )
 
 #: Operator API keys: only the SHA-256 of each key is kept; a key acts for one platform.
@@ -96,6 +98,9 @@ runs = sa.Table(
     sa.Column("gone", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
     sa.Column("errors", sa.JSON, nullable=False),
+    #: ``host:pid`` of the process running it: a "running" run whose process is gone was
+    #: interrupted (killed), and the next start says so.
+    sa.Column("owner", sa.String(200)),
 )
 
 quarantine = sa.Table(

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     user_agent: str = "buy-local-aggregator/0.1 (+https://github.com/buy-local/aggregator)"
     http_timeout_s: float = 20.0
     max_body_bytes: int = 200 * 1024 * 1024
+    #: A whole download (redirects and retries included) must end within this many seconds,
+    #: however steadily the bytes arrive; a connector's ``limits`` may lower or raise it.
+    max_download_s: float = 600.0
+    #: A connector's whole run must end within this many seconds (``limits.max_run_s``).
+    max_run_s: float = 4 * 3600.0
+    #: Refused records are kept for this many of a connector's latest runs (``limits``).
+    quarantine_keep_runs: int = 10
+    #: At most this many refused records are kept per run; the run still counts them all.
+    quarantine_max_per_run: int = 1000
     #: A full refresh returning fewer than this share of the live records marks nothing gone.
     truncation_ratio: float = 0.5
     #: A long-running service matches only what changed between runs; every this many hours

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> None:
         os.environ,
         AGGREGATOR_DATA_DIR=str(tmp / "var"),
         AGGREGATOR_CONFIG_DIR=str(tmp / "config"),
-        AGGREGATOR_ALLOW_HOSTS="127.0.0.1",
+        AGGREGATOR_ALLOW_HOSTS="127.0.0.1:*",
     )
     if database_url:
         env["AGGREGATOR_DATABASE_URL"] = database_url
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> None:
         data_dir=tmp / "var",
         config_dir=tmp / "config",
         database_url=database_url,
-        allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1:*",
     )
     runtime = Runtime(settings)
     catalogue = generate_catalogue(n_shops=args.shops)

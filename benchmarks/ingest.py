@@ -255,7 +255,7 @@ def main() -> None:
     args = parser.parse_args()
     wanted = [k for k in args.kinds.split(",") if k in kinds()]  # merchant_feed is optional
     results: dict[str, Any] = {}
-    client = FeedClient(allowed_hosts={"127.0.0.1"}, max_body_bytes=4 * 1024**3, timeout_s=120)
+    client = FeedClient(allowed_hosts={"127.0.0.1:*"}, max_body_bytes=4 * 1024**3, timeout_s=120)
     context = ReadContext(http=client, allow_local_files=True)
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         folder = Path(tmp)

@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--no-rdfa", action="store_true", help="read JSON-LD and microdata only")
     args = parser.parse_args()
     syntaxes = ["json-ld", "microdata"] + ([] if args.no_rdfa else ["rdfa"])
-    with tempfile.TemporaryDirectory() as tmp, FeedClient(allowed_hosts={"127.0.0.1"}) as http:
+    with tempfile.TemporaryDirectory() as tmp, FeedClient(allowed_hosts={"127.0.0.1:*"}) as http:
         root = Path(tmp)
         with serving(root) as base:
             generate(root, args.pages, base)

@@ -50,6 +50,10 @@ class ReadContext:
     #: Local paths and file:// URLs are allowed only for registrations from the machine's
     #: administrator (CLI, config directory), never through the operator API.
     allow_local_files: bool = False
+    #: Every download must end within this many seconds (None: the client's own limit).
+    max_download_s: float | None = None
+    #: The run's deadline, a ``time.monotonic()`` instant no download may outlast (None: none).
+    deadline: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

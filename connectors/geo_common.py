@@ -167,5 +167,5 @@ def build_shop(
     effective = registration.model_copy(update={"mapping": dict(mapping)})
     result = shop_from_row(effective, view, locator)
     if isinstance(result, Rejection):
-        return Rejection(locator=locator, reason=result.reason, excerpt=excerpt(raw))
+        return result.model_copy(update={"excerpt": excerpt(raw)})  # its id kept, if any
     return result

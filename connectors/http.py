@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import ipaddress
 import random
@@ -36,6 +37,47 @@ Resolver = Callable[..., list[Any]]  # socket.getaddrinfo's signature
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _DEFAULTS = Settings.model_fields
 LOCAL_FILES_REFUSED = "local files are only accepted from the command line or the config directory"
+FROM_RESPONSE_REFUSED = "a URL taken from a feed's response must be http(s)"
+#: Ports a bare allow-list entry (``127.0.0.1``, no ``:port``) opens: the web's own.
+DEFAULT_PORTS = frozenset({80, 443})
+
+
+def host_allowed(allowed: Iterable[str], host: str, port: int | None) -> bool:
+    """Whether an allow-list lets a feed reach ``host:port`` although its address is not public.
+
+    Entries are ``host:port`` (that port only), ``host:*`` (every port: tests and the demo,
+    whose servers take any free port) or a bare ``host`` (ports 80 and 443 only), so a feed
+    allowed on one port cannot send the client to another service of the same host (a
+    redirect to ``127.0.0.1:5432``). IPv6 literals are written in brackets: ``[::1]:8080``.
+    """
+    host = host.strip("[]").lower()
+    names = {host, f"[{host}]"} if ":" in host else {host}
+    for entry in allowed:
+        name, port_text = split_entry(entry)
+        if name not in names:
+            continue
+        if port_text == "*" or (port_text is None and (port is None or port in DEFAULT_PORTS)):
+            return True
+        if port_text is not None and port_text.isdigit() and int(port_text) == port:
+            return True
+    return False
+
+
+def split_entry(entry: str) -> tuple[str, str | None]:
+    """``host:port`` -> (host, port); a bare host or IPv6 literal -> (host, None)."""
+    entry = entry.strip().lower()
+    if entry.startswith("["):
+        name, _, rest = entry.partition("]")
+        return name + "]", rest.removeprefix(":") or None
+    if entry.count(":") == 1:
+        name, _, port = entry.partition(":")
+        return name, port
+    return entry, None
+
+
+def allowed_names(allowed: Iterable[str]) -> frozenset[str]:
+    """The host names an allow-list mentions, whatever the port (for a resolver's check)."""
+    return frozenset(split_entry(entry)[0].strip("[]") for entry in allowed if entry.strip())
 
 
 class AddressRefused(ConnectorError):
@@ -73,7 +115,7 @@ class GuardedNetwork(httpcore.NetworkBackend):
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"cannot resolve host {host}: {exc}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if host not in self.allowed_hosts:
+        if not host_allowed(self.allowed_hosts, host, port):
             for problem in filter(None, map(address_problem, addresses)):
                 raise AddressRefused(problem)
         return addresses
@@ -82,10 +124,48 @@ class GuardedNetwork(httpcore.NetworkBackend):
         error: Exception = httpcore.ConnectError(f"no address for {host}")
         for address in self.addresses(host, port):
             try:
-                return self._inner.connect_tcp(address, port, *args, **kwargs)
+                return _DeadlineStream(self._inner.connect_tcp(address, port, *args, **kwargs))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         raise error
+
+
+#: The ``time.monotonic()`` instant the current download must end by (set by ``FeedClient.get``).
+_DOWNLOAD_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "download_ends", default=None
+)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits no later than the download's deadline, so
+    a server dripping its status line or headers (before any body) is cut off too."""
+
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        ends = _DOWNLOAD_ENDS.get()
+        if ends is None:
+            return timeout
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the download's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return bytes(self._inner.read(max_bytes, self._timeout(timeout)))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._timeout(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
 @dataclass(frozen=True)
@@ -103,7 +183,7 @@ class FeedClient:
 
     Example::
 
-        with FeedClient(allowed_hosts={"127.0.0.1"}) as client:
+        with FeedClient(allowed_hosts={"127.0.0.1:8000"}) as client:
             response = client.get("http://127.0.0.1:8000/shops.csv")
     """
 
@@ -114,6 +194,7 @@ class FeedClient:
         user_agent: str = _DEFAULTS["user_agent"].default,
         timeout_s: float = _DEFAULTS["http_timeout_s"].default,
         max_body_bytes: int = _DEFAULTS["max_body_bytes"].default,
+        max_download_s: float = _DEFAULTS["max_download_s"].default,
         max_redirects: int = 5,
         max_tries: int = 3,
         backoff_s: float = 0.5,
@@ -124,6 +205,7 @@ class FeedClient:
         self.network = GuardedNetwork(allowed_hosts, resolver)
         self.timeout_s = timeout_s
         self.max_body_bytes = max_body_bytes
+        self.max_download_s = max_download_s
         self.max_redirects = max_redirects
         self.max_tries = max(1, max_tries)
         self.backoff_s = backoff_s
@@ -144,6 +226,7 @@ class FeedClient:
             "user_agent": settings.user_agent,
             "timeout_s": settings.http_timeout_s,
             "max_body_bytes": settings.max_body_bytes,
+            "max_download_s": settings.max_download_s,
         }
         return cls(**(options | overrides))
 
@@ -156,19 +239,38 @@ class FeedClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None) -> FeedResponse:
+    def get(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        max_download_s: float | None = None,
+        deadline: float | None = None,
+    ) -> FeedResponse:
         """GET ``url``, following up to ``max_redirects`` redirects, each one re-checked.
 
+        The whole download (redirects, retries and waits included) must end within
+        ``max_download_s`` (the client's own when None) and before ``deadline`` (a
+        ``time.monotonic()`` instant, the run's); a feed dripping bytes is cut off, not read on.
         Returns 2xx and 304 responses; raises ``ConnectorError`` for anything else.
         """
-        current, hop_headers = url, dict(headers or {})
+        seconds = self.max_download_s if max_download_s is None else max_download_s
+        clock = _Deadline(url, seconds, deadline)
+        token = _DOWNLOAD_ENDS.set(clock.at)
+        try:
+            return self._follow(url, dict(headers or {}), clock)
+        finally:
+            _DOWNLOAD_ENDS.reset(token)
+
+    def _follow(self, url: str, hop_headers: dict[str, str], clock: _Deadline) -> FeedResponse:
+        current = url
         for _ in range(self.max_redirects + 1):
             via = "" if current == url else f" (redirected from {url})"
             try:
                 parts = urlsplit(current)
                 if parts.scheme not in ("http", "https") or not parts.hostname:
                     raise ConnectorError(f"refused {current}{via}: only http(s) URLs are fetched")
-                response = self._get_with_retries(current, hop_headers, via)
+                response = self._get_with_retries(current, hop_headers, via, clock)
             except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors too
                 raise ConnectorError(f"refused {current}{via}: invalid URL ({exc})") from None
             location = response.headers.get("location")
@@ -181,11 +283,16 @@ class FeedClient:
             current = target
         raise ConnectorError(f"cannot fetch {url}: more than {self.max_redirects} redirects")
 
-    def _get_with_retries(self, url: str, headers: dict[str, str], via: str) -> FeedResponse:
+    def _get_with_retries(
+        self, url: str, headers: dict[str, str], via: str, clock: _Deadline
+    ) -> FeedResponse:
         for attempt in range(1, self.max_tries + 1):
             last = attempt == self.max_tries
+            clock.check()
+            # No single read may wait past the deadline either (a server that never answers).
+            timeout = httpx.Timeout(min(self.timeout_s, max(clock.remaining(), 0.001)))
             try:
-                with self._client.stream("GET", url, headers=headers) as response:
+                with self._client.stream("GET", url, headers=headers, timeout=timeout) as response:
                     status = response.status_code
                     if status in RETRY_STATUSES and not last:
                         wait = self._wait(attempt, response.headers.get("retry-after"))
@@ -194,17 +301,20 @@ class FeedClient:
                         tries = f" after {attempt} tries" if attempt > 1 else ""
                         raise ConnectorError(f"cannot fetch {url}{via}: {answer}{tries}")
                     else:
-                        content = self._read_body(response, url)
+                        content = self._read_body(response, url, clock)
                         return FeedResponse(status, response.headers, content, str(response.url))
             except AddressRefused as exc:
                 raise ConnectorError(f"refused {url}{via}: {exc}") from None
             except httpx.TransportError as exc:
+                clock.check()  # a read cut by the deadline says so, not "read timeout"
                 reason = self._describe(exc)
                 if last or not isinstance(exc, _RETRYABLE_ERRORS):
                     tries = f" ({attempt} tries)" if attempt > 1 else ""
                     verb = "reach" if isinstance(exc, httpx.ConnectError) else "fetch"
                     raise ConnectorError(f"cannot {verb} {url}{via}: {reason}{tries}") from exc
                 wait = self._wait(attempt, None)
+            if wait >= clock.remaining():  # Retry-After beyond the deadline: give up now
+                clock.expire(f"the server asked to retry in {wait:g} s")
             self._sleep(wait)
         raise AssertionError("unreachable: the last try returns or raises")
 
@@ -222,7 +332,7 @@ class FeedClient:
         text = str(exc) or type(exc).__name__
         return "connection refused" if "refused" in text.lower() else text
 
-    def _read_body(self, response: httpx.Response, url: str) -> bytes:
+    def _read_body(self, response: httpx.Response, url: str, clock: _Deadline) -> bytes:
         """The decoded body, stopped as soon as it passes ``max_body_bytes``: a small gzip body
         that inflates to gigabytes (a bomb) is never inflated beyond the limit."""
         limit = self.max_body_bytes
@@ -237,6 +347,7 @@ class FeedClient:
         body = bytearray()
         try:
             for chunk in response.iter_raw():
+                clock.check()
                 if inflater is None:
                     body += chunk
                 while inflater is not None and chunk and len(body) <= limit:
@@ -250,6 +361,34 @@ class FeedClient:
         if len(body) > limit:
             raise _too_big(url, limit)
         return bytes(body)
+
+
+class _Deadline:
+    """When one download must be over: its own limit, or the run's deadline if sooner."""
+
+    def __init__(self, url: str, seconds: float, run_deadline: float | None):
+        self.url, self.seconds = url, seconds
+        own = time.monotonic() + seconds
+        self.at = own if run_deadline is None else min(own, run_deadline)
+        self.by_run = run_deadline is not None and run_deadline < own
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def check(self) -> None:
+        if self.remaining() <= 0:
+            self.expire()
+
+    def expire(self, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        if self.by_run:
+            raise ConnectorError(
+                f"stopped reading {self.url}: the run did not finish within its max_run_s{extra}"
+            )
+        raise ConnectorError(
+            f"stopped reading {self.url}: the download did not finish within "
+            f"max_download_s={self.seconds:g}{extra}"
+        )
 
 
 @functools.cache
@@ -296,13 +435,25 @@ def local_path(url: str) -> Path | None:
 
 
 def fetch_source(
-    url: str, context: ReadContext, headers: Mapping[str, str] | None = None
+    url: str,
+    context: ReadContext,
+    headers: Mapping[str, str] | None = None,
+    *,
+    from_response: bool = False,
 ) -> FeedResponse:
-    """Fetch ``url`` through the context's client, or read it as a local file when allowed."""
+    """Fetch ``url`` through the context's client, or read it as a local file when allowed.
+
+    ``from_response``: the URL was read in a feed (a ``Link`` header, a ``next`` field, a
+    sitemap): only the registered URL may ever be a local path, so such a URL must be http(s)
+    (and then passes the address guard like any other), whoever registered the connector."""
     path = local_path(url)
     if path is None:
-        response: FeedResponse = context.http.get(url, headers=headers)
+        timing = {"max_download_s": context.max_download_s, "deadline": context.deadline}
+        options = {k: v for k, v in timing.items() if v is not None}  # plain clients: none
+        response: FeedResponse = context.http.get(url, headers=headers, **options)
         return response
+    if from_response:
+        raise ConnectorError(f"refused {url}: {FROM_RESPONSE_REFUSED}")
     if not context.allow_local_files:
         raise ConnectorError(f"refused {url}: {LOCAL_FILES_REFUSED}")
     limit = int(getattr(context.http, "max_body_bytes", _DEFAULTS["max_body_bytes"].default))

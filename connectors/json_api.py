@@ -346,7 +346,10 @@ def _fetch(
     merged = {**request.params, **params}
     url = str(httpx.URL(page_url).copy_merge_params(merged)) if merged else page_url
     try:
-        return fetch_source(url, context, {"Accept": "application/json", **headers})
+        # A URL the feed gave (a Link header) is never a local path, whoever registered it.
+        taken = request.url is not None
+        headers = {"Accept": "application/json", **headers}
+        return fetch_source(url, context, headers, from_response=taken)
     except ConnectorError as exc:
         message = str(exc)
         if secret:  # as given, and as a query string may encode it

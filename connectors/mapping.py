@@ -24,6 +24,7 @@ from aggregator.models import (
     OfferRecord,
     Rejection,
     ShopRecord,
+    strict_text_ok,
 )
 from connectors.base import ConnectorError, Item
 
@@ -270,7 +271,23 @@ def _validate(
             return model.model_validate(data)
         except ValidationError as exc:
             reason = _summary(exc, sources, prefix)
+            return refusal(model, data.get("source_id"), locator, reason, row)
     return Rejection(locator=locator, reason=reason, excerpt=excerpt(row))
+
+
+def refusal(model: type[Record], source_id: Any, locator: str, reason: str, row: Any) -> Rejection:
+    """A record refused for a bad field, naming its id when it has a usable one, so the
+    version stored by an earlier run stays live instead of being marked gone."""
+    kept = source_id if isinstance(source_id, str) and valid_id(source_id) else None
+    rtype = "offer" if model is OfferRecord else "shop"
+    return Rejection(
+        locator=locator, reason=reason, excerpt=excerpt(row), source_id=kept, record_type=rtype
+    )
+
+
+def valid_id(source_id: str) -> bool:
+    """An id the store could hold: not empty, not too long, no control character."""
+    return 0 < len(source_id) <= 256 and strict_text_ok(source_id)
 
 
 def _summary(exc: ValidationError, sources: Mapping[str, str], prefix: str) -> str:

@@ -27,7 +27,7 @@ from aggregator.models import (
 from connectors.base import ConnectorError, ReadContext
 from connectors.http import fetch_source, local_path
 from connectors.json_api import Page, PagePagination, PageRequest
-from connectors.mapping import excerpt
+from connectors.mapping import refusal
 
 CLICK_AND_COLLECT = "click_and_collect"
 
@@ -149,7 +149,8 @@ def offer_or_rejection(
                 else (error["msg"])
             )
             parts.append(f"{field}{where}: {message}")
-        return Rejection(locator=locator, reason="; ".join(parts), excerpt=excerpt(raw))
+        # Naming the id keeps the offer's last good version live (see ``refusal``).
+        return refusal(OfferRecord, data.get("source_id"), locator, "; ".join(parts), raw)
 
 
 def catalogue_pages(

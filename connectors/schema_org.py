@@ -14,6 +14,7 @@ complete crawl marks the shops and offers that disappeared as gone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, Sho
 from aggregator.settings import Settings
 from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, Item, ReadContext
 from connectors.http import AddressRefused, GuardedNetwork, local_path
-from connectors.mapping import DuplicateGuard, excerpt
+from connectors.mapping import DuplicateGuard, refusal
 from connectors.registry import check_by_reading, parse_options, register
 from connectors.schema_org_crawl import CrawlJob, run_crawl
 
@@ -69,6 +70,10 @@ class SchemaOrgKind:
 
     name: ClassVar[str] = "schema_org"
     Config: ClassVar[type[BaseModel]] = Config
+    #: Fields come from the schema.org vocabulary: a registration needs no mapping.
+    fixed_mapping: ClassVar[bool] = True
+    #: ...and a registration giving one is refused (it would be silently ignored otherwise).
+    refuses_mapping: ClassVar[bool] = True
 
     def read(
         self, registration: ConnectorRegistration, state: dict[str, Any], context: ReadContext
@@ -130,8 +135,15 @@ def crawl_job(
         max_body_bytes=getattr(http, "max_body_bytes", defaults["max_body_bytes"].default),
         delay_s=config.politeness_delay_s,
         concurrency_per_host=config.concurrency_per_host,
-        max_duration_s=config.max_duration_s,
+        max_duration_s=_within_run(config.max_duration_s, context),
     )
+
+
+def _within_run(seconds: float, context: ReadContext) -> float:
+    """The crawl's duration, shortened to end before the run's deadline (``max_run_s``)."""
+    if context.deadline is None:
+        return seconds
+    return max(0.001, min(seconds, context.deadline - time.monotonic()))
 
 
 def _vet(url: str, allowed: list[str]) -> None:
@@ -140,7 +152,8 @@ def _vet(url: str, allowed: list[str]) -> None:
     if local_path(url) is not None or not parts.hostname:
         raise ConnectorError(f"refused {url}: kind schema_org crawls http(s) sites only")
     try:
-        GuardedNetwork(allowed).addresses(parts.hostname, parts.port or 443)
+        port = parts.port or (80 if parts.scheme == "http" else 443)
+        GuardedNetwork(allowed).addresses(parts.hostname, port)
     except AddressRefused as exc:
         raise ConnectorError(f"refused {url}: {exc}") from None
     except Exception:  # unresolvable: the crawl reports it with the URL
@@ -255,7 +268,7 @@ class _Run:
                 f"{'missing or empty' if e['type'] == 'missing' else e['msg']}"
                 for e in exc.errors()
             )
-            return Rejection(locator=locator, reason=reason, excerpt=excerpt(raw))
+            return refusal(model, data.get("source_id"), locator, reason, raw)
         return self.guard.admit(record, raw, locator)
 
 

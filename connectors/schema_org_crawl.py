@@ -40,7 +40,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet.error import DNSLookupError
 
 from connectors.base import ConnectorError
-from connectors.http import AddressRefused, GuardedNetwork, address_problem
+from connectors.http import AddressRefused, GuardedNetwork, address_problem, allowed_names
 from connectors.schema_org_extract import PageExtraction, extract_page
 
 MODULE = "connectors.schema_org_crawl"  # not __name__: run with -m, this module is __main__
@@ -190,7 +190,8 @@ class GuardedResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
         resolver = super().from_crawler(crawler, reactor)
         hosts = crawler.settings.getlist(ALLOWED_HOSTS_SETTING)
-        resolver.allowed_hosts = frozenset(h.strip().lower() for h in hosts)
+        # The port was vetted by AddressGuard; here only whether the name may be non-public.
+        resolver.allowed_hosts = allowed_names(hosts)
         return resolver
 
     def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 (Twisted's name)

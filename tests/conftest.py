@@ -67,7 +67,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "var",
         config_dir=config,
         database_url=database_url,
-        allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1:*",
     )
 
 
@@ -88,5 +88,5 @@ def loopback_only() -> Iterator[None]:
 @pytest.fixture
 def context(loopback_only: None) -> Iterator[ReadContext]:
     """What a connector reads with in tests: loopback servers (no retry waits), local files."""
-    with FeedClient(allowed_hosts={"127.0.0.1"}, sleep=lambda _: None) as http:
+    with FeedClient(allowed_hosts={"127.0.0.1:*"}, sleep=lambda _: None) as http:
         yield ReadContext(http=http, allow_local_files=True)

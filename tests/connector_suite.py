@@ -61,7 +61,7 @@ class ConnectorSuite:
 
     @pytest.fixture
     def settings(self, tmp_path: Any) -> Settings:
-        return Settings(data_dir=tmp_path / "var", allow_hosts="127.0.0.1")
+        return Settings(data_dir=tmp_path / "var", allow_hosts="127.0.0.1:*")
 
     @pytest.fixture
     def context(self, settings: Settings) -> Iterator[ReadContext]:

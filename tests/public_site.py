@@ -48,11 +48,11 @@ def served_demo(root: Path, n_shops: int = 150) -> Iterator[Site]:
         **os.environ,
         "AGGREGATOR_DATA_DIR": str(root / "var"),
         "AGGREGATOR_CONFIG_DIR": str(root / "config"),
-        "AGGREGATOR_ALLOW_HOSTS": "127.0.0.1",
+        "AGGREGATOR_ALLOW_HOSTS": "127.0.0.1:*",
         "AGGREGATOR_CLOCK": CLOCK,
     }
     settings = Settings(
-        data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1", clock=CLOCK
+        data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1:*", clock=CLOCK
     )
     runtime = Runtime(settings)
     with DemoPlatforms(generate_catalogue(n_shops=n_shops), port=0) as platforms:

@@ -44,7 +44,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         os.environ,
         AGGREGATOR_DATA_DIR=str(tmp_path / "var"),
         AGGREGATOR_CONFIG_DIR=str(tmp_path / "config"),
-        AGGREGATOR_ALLOW_HOSTS="127.0.0.1",
+        AGGREGATOR_ALLOW_HOSTS="127.0.0.1:*",
     )
     env.pop("AGGREGATOR_DATABASE_URL", None)
     return env

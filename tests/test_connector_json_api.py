@@ -36,7 +36,7 @@ Answer = tuple[int, dict[str, str], str]
 
 @pytest.fixture
 def context() -> Iterator[ReadContext]:
-    http = FeedClient(allowed_hosts={"127.0.0.1", "localhost"}, sleep=lambda _: None)
+    http = FeedClient(allowed_hosts={"127.0.0.1:*", "localhost:*"}, sleep=lambda _: None)
     with http:
         yield ReadContext(http=http, allow_local_files=True)
 

@@ -272,7 +272,7 @@ def test_an_unchanged_feed_answers_304_and_nothing_is_read(
         second = read(reg, context, first[-1].state)  # type: ignore[union-attr]
         assert second == [Checkpoint(state={"etag": '"v1"', "last_modified": None}, complete=False)]
         assert base.requests[-1].headers["If-None-Match"] == '"v1"'
-        settings = Settings(data_dir=tmp_path / "var", allow_hosts="127.0.0.1")
+        settings = Settings(data_dir=tmp_path / "var", allow_hosts="127.0.0.1:*")
         store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
         try:
             store.save_connector(reg, origin="cli")
@@ -329,7 +329,7 @@ def test_oversized_and_bomb_feeds_stop_before_any_record() -> None:
     }
     with (
         serve_routes(routes) as base,
-        FeedClient(allowed_hosts={"127.0.0.1"}, max_body_bytes=20_000) as http,
+        FeedClient(allowed_hosts={"127.0.0.1:*"}, max_body_bytes=20_000) as http,
     ):
         context = ReadContext(http=http)
         for path in ("/big", "/bomb"):

@@ -96,7 +96,7 @@ class TestSchemaOrgKind(ConnectorSuite):
 
 @pytest.fixture
 def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, timeout_s=2) as http:
+    with FeedClient(allowed_hosts={"127.0.0.1:*"}, timeout_s=2) as http:
         yield ReadContext(http=http)
 
 
@@ -191,7 +191,7 @@ def test_a_complete_crawl_marks_removed_pages_gone(tmp_path: Path, context: Read
         "/boutique.html": BAKERY,
         "/croissant.html": CROISSANT,
     }
-    settings = Settings(data_dir=tmp_path, allow_hosts="127.0.0.1", truncation_ratio=0.1)
+    settings = Settings(data_dir=tmp_path, allow_hosts="127.0.0.1:*", truncation_ratio=0.1)
     store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     try:
         with serve_routes(routes) as base:
@@ -209,7 +209,7 @@ def test_pages_failing_with_500_fail_the_run_and_keep_the_state(
     tmp_path: Path, context: ReadContext
 ) -> None:
     routes = site_routes()
-    settings = Settings(data_dir=tmp_path, allow_hosts="127.0.0.1")
+    settings = Settings(data_dir=tmp_path, allow_hosts="127.0.0.1:*")
     store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     try:
         with serve_routes(routes) as base:
@@ -355,7 +355,7 @@ def test_user_agent_and_body_size_come_from_the_deployment() -> None:
         "/boutique.html": BAKERY,
         "/enorme.html": (200, {"Content-Type": "text/html"}, "<html>" + "x" * 50_000),
     }
-    client = FeedClient(allowed_hosts={"127.0.0.1"}, user_agent="buy-local-test/1.0 (+contact)")
+    client = FeedClient(allowed_hosts={"127.0.0.1:*"}, user_agent="buy-local-test/1.0 (+contact)")
     client.max_body_bytes = 10_000
     with serve_routes(routes) as base, client:
         emitted = read(registration(f"{base}/sitemap.xml"), ReadContext(http=client))
@@ -380,7 +380,7 @@ def test_guard_components_refuse_other_schemes_and_rebound_addresses() -> None:
 
     from connectors.schema_org_crawl import AddressGuard, GuardedResolver, Refused
 
-    guard = AddressGuard(["127.0.0.1"])
+    guard = AddressGuard(["127.0.0.1:*"])
     for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "http://localhost:1/", "http://[::1]/"):
         with pytest.raises(Refused, match="refused"):
             guard.process_request(Request(url))
@@ -397,6 +397,6 @@ def test_an_allowed_host_name_is_crawled_through_the_guarded_resolver() -> None:
         {"/sitemap.xml": sitemap(("/boutique.html", None)), "/boutique.html": BAKERY}
     ) as base:
         url = base.replace("127.0.0.1", "localhost")
-        with FeedClient(allowed_hosts={"localhost"}) as http:
+        with FeedClient(allowed_hosts={"localhost:*"}) as http:
             emitted = read(registration(f"{url}/sitemap.xml"), ReadContext(http=http))
     assert [r.source_id for r in records(emitted)] == [f"{url}/boutique.html"]

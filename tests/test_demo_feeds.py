@@ -17,7 +17,7 @@ def test_every_demo_feed_reads_cleanly_through_its_kind() -> None:
     with DemoPlatforms(generate_catalogue(n_shops=80)) as demo:
         geo = httpx.get(demo.base_url + "/geolocal31/commerces.geojson").json()
         assert len(geo["features"]) == len(demo.listings["geolocal31"])
-        client = FeedClient.from_settings(Settings(allow_hosts="127.0.0.1"))
+        client = FeedClient.from_settings(Settings(allow_hosts="127.0.0.1:*"))
         context = ReadContext(http=client)
         by_platform: dict[str, list[Item]] = {}
         for registration in demo.registrations():

@@ -17,7 +17,9 @@ from search import SearchQuery
 @pytest.fixture(scope="module")
 def demo_flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, DemoPlatforms]]:
     root = tmp_path_factory.mktemp("flow")
-    settings = Settings(data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1")
+    settings = Settings(
+        data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1:*"
+    )
     runtime = Runtime(settings)
     with DemoPlatforms(generate_catalogue(n_shops=300), host="127.0.0.1", port=0) as platforms:
         for registration in demo_registrations(platforms.base_url):

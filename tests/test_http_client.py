@@ -41,7 +41,7 @@ def unused_port() -> int:
 
 def test_get_returns_status_headers_body_and_sends_our_user_agent() -> None:
     routes = {"/shops.csv": (200, {"Content-Type": "text/csv", "ETag": '"v1"'}, "id;name\n")}
-    with serve_routes(routes) as base, client("127.0.0.1", user_agent="test-agent/1") as http:
+    with serve_routes(routes) as base, client("127.0.0.1:*", user_agent="test-agent/1") as http:
         response = http.get(f"{base}/shops.csv")
     assert (response.status, response.content) == (200, b"id;name\n")
     assert response.headers["etag"] == '"v1"'
@@ -57,7 +57,7 @@ def test_from_settings_takes_the_allow_list_and_limits() -> None:
 
 
 def test_a_not_found_feed_is_an_error_naming_the_url() -> None:
-    with serve_routes({}) as base, client("127.0.0.1") as http:
+    with serve_routes({}) as base, client("127.0.0.1:*") as http:
         expected = f"cannot fetch {base}/gone.csv: .* 404 Not Found"
         with pytest.raises(ConnectorError, match=expected):
             http.get(f"{base}/gone.csv")
@@ -91,9 +91,9 @@ def test_non_public_addresses_are_refused_before_connecting(url: str, reason: st
 def test_a_name_resolving_to_loopback_is_refused_unless_that_name_is_allowed() -> None:
     with serve_routes({"/a": (200, {}, b"ok")}) as base:
         port = base.rsplit(":", 1)[1]
-        with client("127.0.0.1") as http, pytest.raises(ConnectorError, match="is loopback"):
+        with client("127.0.0.1:*") as http, pytest.raises(ConnectorError, match="is loopback"):
             http.get(f"http://localhost:{port}/a")
-        with client("localhost") as http:
+        with client("localhost:*") as http:
             assert http.get(f"http://localhost:{port}/a").content == b"ok"
 
 
@@ -102,7 +102,7 @@ def test_loopback_is_fetched_only_when_allowed() -> None:
         with client() as http, pytest.raises(ConnectorError, match="address 127.0.0.1 is loopback"):
             http.get(f"{base}/a")
         assert base.requests == []
-        with client("127.0.0.1") as http:
+        with client("127.0.0.1:*") as http:
             assert http.get(f"{base}/a").content == b"ok"
 
 
@@ -118,7 +118,7 @@ def test_the_connection_goes_to_the_address_that_was_checked() -> None:
 
         with client(resolver=resolver) as http, pytest.raises(ConnectorError, match="loopback"):
             http.get(f"http://feed.example:{port}/a")
-        with client("feed.example", resolver=resolver) as http:
+        with client("feed.example:*", resolver=resolver) as http:
             assert http.get(f"http://feed.example:{port}/a").content == b"pinned"
     assert answers == ["feed.example", "feed.example"]
     assert base.requests[0].headers["Host"] == f"feed.example:{port}"
@@ -136,7 +136,7 @@ def test_only_http_and_https_are_fetched() -> None:
 )
 def test_a_redirect_to_a_refused_address_is_refused(target: str) -> None:
     routes = {"/feed": lambda _: (302, {"Location": target.format(port=port)}, b"")}
-    with serve_routes(routes) as base, client("127.0.0.1") as http:
+    with serve_routes(routes) as base, client("127.0.0.1:*") as http:
         port = base.rsplit(":", 1)[1]
         with pytest.raises(ConnectorError) as refused:
             http.get(f"{base}/feed")
@@ -153,7 +153,7 @@ def test_redirects_are_followed_up_to_a_limit_and_credentials_stay_on_their_orig
             "/b": (302, {"Location": f"{other.replace('127.0.0.1', 'localhost')}/final"}, b""),
             "/loop": (302, {"Location": "/loop"}, b""),
         }
-        with serve_routes(routes) as base, client("127.0.0.1", "localhost") as http:
+        with serve_routes(routes) as base, client("127.0.0.1:*", "localhost:*") as http:
             response = http.get(f"{base}/a", headers={"Authorization": "Bearer s3cret"})
             assert response.content == b"done"
             assert response.url.endswith("/final")
@@ -169,7 +169,7 @@ def test_redirects_are_followed_up_to_a_limit_and_credentials_stay_on_their_orig
 def test_a_body_over_the_limit_stops_with_a_clear_error() -> None:
     body = b"x" * (2 * MB)
     routes = {"/big": (200, {}, body), "/streamed": (200, {}, iter([body]))}
-    with serve_routes(routes) as base, client("127.0.0.1", max_body_bytes=MB) as http:
+    with serve_routes(routes) as base, client("127.0.0.1:*", max_body_bytes=MB) as http:
         for path in ("/big", "/streamed"):  # with and without a Content-Length
             with pytest.raises(ConnectorError, match=f"stopped reading {base}{path}: larger"):
                 http.get(f"{base}{path}")
@@ -186,7 +186,7 @@ def test_a_gzip_bomb_stops_at_the_limit_of_decompressed_bytes() -> None:
     bomb = b"".join(gzip_of_zeros(50 * MB))
     assert len(bomb) < MB // 4  # small on the wire: only counting inflated bytes stops it
     routes = {"/bomb.csv": (200, {"Content-Encoding": "gzip"}, bomb)}
-    with serve_routes(routes) as base, client("127.0.0.1", max_body_bytes=MB) as http:
+    with serve_routes(routes) as base, client("127.0.0.1:*", max_body_bytes=MB) as http:
         expected = f"stopped reading {base}/bomb.csv: larger"
         with pytest.raises(ConnectorError, match=expected):
             http.get(f"{base}/bomb.csv")
@@ -198,7 +198,7 @@ def test_gzip_and_deflate_bodies_are_decoded() -> None:
         "/g": (200, {"Content-Encoding": "gzip"}, gzip.compress(text)),
         "/d": (200, {"Content-Encoding": "deflate"}, zlib.compress(text)),
     }
-    with serve_routes(routes) as base, client("127.0.0.1") as http:
+    with serve_routes(routes) as base, client("127.0.0.1:*") as http:
         assert http.get(f"{base}/g").content == text
         assert http.get(f"{base}/d").content == text
 
@@ -208,7 +208,7 @@ def test_gzip_and_deflate_bodies_are_decoded() -> None:
 
 def test_503_with_retry_after_is_retried_then_succeeds() -> None:
     answers = iter([(503, {"Retry-After": "1"}, b"busy"), (200, {}, b"id\n")])
-    with serve_routes({"/f": lambda _: next(answers)}) as base, client("127.0.0.1") as http:
+    with serve_routes({"/f": lambda _: next(answers)}) as base, client("127.0.0.1:*") as http:
         assert http.get(f"{base}/f").content == b"id\n"
     assert http.waits == [1.0]  # type: ignore[attr-defined]
     assert len(base.requests) == 2
@@ -218,7 +218,7 @@ def test_retry_after_is_capped_and_the_last_failure_is_reported() -> None:
     busy = (429, {"Retry-After": "3600"}, b"")
     with (
         serve_routes({"/f": busy}) as base,
-        client("127.0.0.1", max_wait_s=2) as http,
+        client("127.0.0.1:*", max_wait_s=2) as http,
         pytest.raises(ConnectorError, match="answered 429 Too Many Requests after 3 tries"),
     ):
         http.get(f"{base}/f")
@@ -227,7 +227,7 @@ def test_retry_after_is_capped_and_the_last_failure_is_reported() -> None:
 
 def test_connection_refused_is_retried_with_backoff_then_reported() -> None:
     url = f"http://127.0.0.1:{unused_port()}/x.csv"
-    with client("127.0.0.1", backoff_s=0.5) as http, pytest.raises(ConnectorError) as failed:
+    with client("127.0.0.1:*", backoff_s=0.5) as http, pytest.raises(ConnectorError) as failed:
         http.get(url)
     assert str(failed.value) == f"cannot reach {url}: connection refused (3 tries)"
     first, second = http.waits  # type: ignore[attr-defined]
@@ -241,7 +241,7 @@ def test_a_server_that_does_not_answer_times_out() -> None:
 
     with (
         serve_routes({"/slow": slow}) as base,
-        client("127.0.0.1", timeout_s=0.1, max_tries=1) as http,
+        client("127.0.0.1:*", timeout_s=0.1, max_tries=1) as http,
         pytest.raises(ConnectorError, match=r"cannot fetch .*/slow: no data for 0.1 s"),
     ):
         http.get(f"{base}/slow")
@@ -279,7 +279,7 @@ def test_local_files_have_the_same_size_limit(tmp_path: Path) -> None:
 
 
 def test_open_source_fetches_urls_through_the_client() -> None:
-    settings = Settings(allow_hosts="127.0.0.1")
+    settings = Settings(allow_hosts="127.0.0.1:*")
     context = build_context(settings, allow_local_files=False)
     with serve_routes({"/f.json": (200, {}, b"[]")}) as base:
         assert open_source(f"{base}/f.json", context) == b"[]"

@@ -41,7 +41,7 @@ def fake_dns(host: str, port: int, **kwargs: Any) -> list[Any]:
 
 @contextmanager
 def operator_api(
-    tmp_path: Path, database_url: str, allow_hosts: str = "127.0.0.1"
+    tmp_path: Path, database_url: str, allow_hosts: str = "127.0.0.1:*"
 ) -> Iterator[tuple[Runtime, str]]:
     """The real app under uvicorn, its feed client resolving through ``fake_dns``."""
     settings = Settings(

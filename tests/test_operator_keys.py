@@ -170,7 +170,7 @@ def aggregator(tmp_path: Path, database_url: str, *args: str) -> subprocess.Comp
         AGGREGATOR_DATA_DIR=str(tmp_path / "var"),
         AGGREGATOR_CONFIG_DIR=str(tmp_path / "config"),
         AGGREGATOR_DATABASE_URL=database_url,
-        AGGREGATOR_ALLOW_HOSTS="127.0.0.1",
+        AGGREGATOR_ALLOW_HOSTS="127.0.0.1:*",
     )
     return subprocess.run(
         [sys.executable, "-m", "aggregator.cli", *args],

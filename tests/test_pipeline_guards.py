@@ -43,7 +43,7 @@ class Feed:
 
 @pytest.fixture
 def context() -> Iterator[ReadContext]:
-    with FeedClient(allowed_hosts={"127.0.0.1"}, max_tries=1) as http:
+    with FeedClient(allowed_hosts={"127.0.0.1:*"}, max_tries=1) as http:
         yield ReadContext(http=http, allow_local_files=False)
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.real_data
 def test_real_pages_crawled_from_start_urls(shared_real: Path) -> None:
     folder = shared_real / "schema_org_html"
     names = sorted(path.name for path in folder.glob("*.html"))
-    with serve_directory(folder) as base, FeedClient(allowed_hosts={"127.0.0.1"}) as http:
+    with serve_directory(folder) as base, FeedClient(allowed_hosts={"127.0.0.1:*"}) as http:
         registration = ConnectorRegistration(
             platform="real",
             kind="schema_org",

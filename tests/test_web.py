@@ -18,7 +18,7 @@ from tests.webserver import serve_app
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("web")
     runtime = Runtime(
-        Settings(data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1")
+        Settings(data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1:*")
     )
     with DemoPlatforms(generate_catalogue(n_shops=150), port=0) as platforms:
         for registration in demo_registrations(platforms.base_url):

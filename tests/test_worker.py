@@ -44,7 +44,7 @@ def worker_env(tmp_path: Path, database_url: str) -> dict[str, str]:
         AGGREGATOR_DATA_DIR=str(tmp_path / "var"),
         AGGREGATOR_CONFIG_DIR=str(tmp_path / "config"),
         AGGREGATOR_DATABASE_URL=database_url,
-        AGGREGATOR_ALLOW_HOSTS="127.0.0.1",
+        AGGREGATOR_ALLOW_HOSTS="127.0.0.1:*",
     )
 
 
@@ -76,7 +76,7 @@ def runtime_for(tmp_path: Path, database_url: str) -> Runtime:
             data_dir=tmp_path / "var",
             config_dir=tmp_path / "config",
             database_url=database_url,
-            allow_hosts="127.0.0.1",
+            allow_hosts="127.0.0.1:*",
         )
     )
 

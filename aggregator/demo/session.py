@@ -41,7 +41,7 @@ def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
     started = time.perf_counter()
     base = Settings()
     # The demo platforms live on loopback: allow exactly that host, nothing else.
-    allow = ",".join(filter(None, [base.allow_hosts, "127.0.0.1"]))
+    allow = ",".join(filter(None, [base.allow_hosts, "127.0.0.1:*"]))
     settings = base.model_copy(update={"allow_hosts": allow})
     runtime = Runtime(settings)
     catalogue = generate_catalogue(n_shops=shops)

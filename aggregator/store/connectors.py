@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from aggregator import schema as t
-from aggregator.models import ConnectorRegistration, utcnow
+from aggregator.models import ConnectorRegistration, RunLimits, utcnow
 from aggregator.store.base import StoreBase, StoreError
 
 
@@ -34,6 +34,7 @@ class ConnectorsMixin(StoreBase):
             enabled=reg.enabled,
             owner=reg.owner,
             name=reg.name,
+            limits=reg.limits.model_dump(exclude_none=True) or None,
             origin=origin,
             updated_at=now,
         )
@@ -61,6 +62,7 @@ class ConnectorsMixin(StoreBase):
             enabled=row.enabled,
             owner=row.owner,
             name=row.name,
+            limits=RunLimits.model_validate(row.limits or {}),
         )
 
     def get_connector(self, cid: str) -> ConnectorRegistration:

@@ -10,7 +10,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from aggregator import schema as t
-from aggregator.models import ConnectorRegistration, Rejection, Run, content_hash, utcnow
+from aggregator.models import (
+    ConnectorRegistration,
+    Rejection,
+    Run,
+    RunLimits,
+    content_hash,
+    utcnow,
+)
 from aggregator.store.base import StoreError
 from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.records import _run
@@ -25,6 +32,7 @@ OPERATOR_FIELDS = (
     "country",
     "mapping",
     "options",
+    "limits",
     "schedule",
     "owner",
     "name",
@@ -45,8 +53,11 @@ def hash_key(key: str) -> str:
 
 
 def registration_hash(registration: ConnectorRegistration) -> str:
-    """What a check vouches for: every field of the registration except whether it is enabled."""
-    return content_hash(registration.model_dump(mode="json", exclude={"enabled"}))
+    """What a check vouches for: every field of the registration except whether it is enabled
+    (and its ``limits`` when it sets none, so checks made before limits existed still hold)."""
+    unset = registration.limits == RunLimits()
+    exclude = {"enabled", "limits"} if unset else {"enabled"}
+    return content_hash(registration.model_dump(mode="json", exclude=exclude))
 
 
 class IdTaken(StoreError):
@@ -142,6 +153,7 @@ class OperatorsMixin(ConnectorsMixin):
         cid, now = reg.effective_id(), utcnow()
         c = t.connectors.c
         values = reg.model_dump(include=set(OPERATOR_FIELDS)) | {
+            "limits": reg.limits.model_dump(exclude_none=True) or None,
             "enabled": False,
             "origin": "api",
             "updated_at": now,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import re
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +74,8 @@ _dumps = functools.partial(
     json.dumps, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
 )
 _c, _JSON = t.raw_records.c, _Serialised()
+#: Neither store can encode a lone surrogate (JSON's "\ud800" read by ``json.loads``).
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _INSERT = t.raw_records.insert().values(
     payload=sa.bindparam("payload_json", type_=_JSON),
     record=sa.bindparam("record_json", type_=_JSON),
@@ -120,7 +125,11 @@ class RecordsMixin(StoreBase):
                 for source_id, payload, record in rows:
                     seen.add((platform, rtype_value, source_id))
                     payload_json, record_json = _dumps(payload), _dumps(record)
-                    digest = record_digest(payload_json, record_json)
+                    try:
+                        digest = record_digest(payload_json, record_json)
+                    except UnicodeEncodeError:  # a lone surrogate in the payload as received
+                        payload_json = _SURROGATES.sub("\ufffd", payload_json)
+                        digest = record_digest(payload_json, record_json)
                     previous = known.get(source_id)
                     if previous == (digest, None):
                         counts.unchanged += 1
@@ -288,10 +297,47 @@ class RecordsMixin(StoreBase):
                     started_at=run.started_at,
                     status="running",
                     errors=[],
+                    owner=run_owner(),
                 )
             )
             run.id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return run
+
+    def mark_interrupted_runs(self, connector_id: str | None = None) -> int:
+        """Runs left "running" by a process that no longer runs (killed, crashed machine) are
+        marked failed, "interrupted"; a run of a live process on this host is left alone, as
+        is one of another host (its process cannot be seen from here) unless it has no owner.
+        Returns how many were marked."""
+        query = sa.select(t.runs.c.id, t.runs.c.owner).where(t.runs.c.status == "running")
+        if connector_id:
+            query = query.where(t.runs.c.connector_id == connector_id)
+        with self.engine.begin() as conn:
+            stale = [row.id for row in conn.execute(query) if not _owner_alive(row.owner)]
+            for part in chunks(stale, 500):
+                conn.execute(
+                    t.runs.update()
+                    .where(t.runs.c.id.in_(part), t.runs.c.status == "running")
+                    .values(status="failed", finished_at=utcnow(), errors=[INTERRUPTED])
+                )
+        return len(stale)
+
+    def prune_quarantine(self, connector_id: str, keep_runs: int) -> int:
+        """Drop the refused records of all but the connector's ``keep_runs`` latest runs."""
+        latest = (
+            sa.select(t.runs.c.id)
+            .where(t.runs.c.connector_id == connector_id)
+            .order_by(t.runs.c.id.desc())
+            .limit(keep_runs)
+        )
+        q = t.quarantine.c
+        with self.engine.begin() as conn:
+            kept = [row.id for row in conn.execute(latest)]
+            if not kept:
+                return 0
+            result = conn.execute(
+                t.quarantine.delete().where(q.connector_id == connector_id, q.run_id < min(kept))
+            )
+        return int(result.rowcount or 0)
 
     def finish_run(self, run: Run) -> None:
         run.finished_at = run.finished_at or utcnow()
@@ -336,9 +382,9 @@ class RecordsMixin(StoreBase):
                     dict(
                         run_id=run.id,
                         connector_id=run.connector_id,
-                        locator=r.locator,
-                        reason=r.reason,
-                        excerpt=r.excerpt[:2000],
+                        locator=_storable(r.locator[:2000]),
+                        reason=_storable(r.reason[:4000]),
+                        excerpt=_storable(r.excerpt[:2000]),
                         created_at=now,
                     )
                     for r in rejections
@@ -352,6 +398,39 @@ class RecordsMixin(StoreBase):
                 Rejection(locator=r.locator, reason=r.reason, excerpt=r.excerpt)
                 for r in conn.execute(query.order_by(t.quarantine.c.id))
             ]
+
+
+def _storable(text: str) -> str:
+    """Quarantined text as both stores can hold it: no NUL, no lone surrogate."""
+    return _SURROGATES.sub("\ufffd", text.replace("\x00", "\ufffd"))
+
+
+def run_owner() -> str:
+    """``host:pid`` of this process (read at each run: a forked worker has its own pid)."""
+    return f"{socket.gethostname()[:180]}:{os.getpid()}"
+
+
+INTERRUPTED = "interrupted: the process running it stopped before the run finished"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process named ``host:pid`` may still be running (True for another host)."""
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname()[:180]:
+        return True
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True  # this process: its run is still going (a scheduler thread)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _aware(moment: datetime) -> datetime:
