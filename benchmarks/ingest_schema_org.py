@@ -24,8 +24,8 @@ from typing import Any
 from aggregator.models import ConnectorRegistration
 from connectors.base import Checkpoint, Item, ReadContext
 from connectors.http import FeedClient
-from connectors.schema_org import SchemaOrgKind
-from connectors.schema_org_extract import extract_page
+from connectors.schema_org.connector import SchemaOrgKind
+from connectors.schema_org.extract import extract_page
 
 SHOP = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{name}</title>
 <script type="application/ld+json">{jsonld}</script></head>

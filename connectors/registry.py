@@ -38,13 +38,13 @@ ENTRY_POINT_GROUP = "aggregator.connectors"
 BUILTIN_MODULES = (
     "connectors.csv",
     "connectors.json_api",
-    "connectors.merchant_feed",
+    "connectors.merchant_feed.connector",
     "connectors.shopify",
     "connectors.woocommerce",
     "connectors.geojson",
     "connectors.osm",
     "connectors.sirene",
-    "connectors.schema_org",
+    "connectors.schema_org.connector",
 )
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, Sho
 from connectors.base import Checkpoint, CheckReport, Emitted, Item, ReadContext
 from connectors.json_api import PagePagination
 from connectors.mapping import DuplicateGuard, excerpt
-from connectors.merchant_feed_shop import (
+from connectors.merchant_feed.shop import (
     CatalogueOptions,
     catalogue_pages,
     offer_id,
@@ -29,7 +29,7 @@ from connectors.merchant_feed_shop import (
     refuse_mapping,
     shop_record,
 )
-from connectors.merchant_feed_values import html_to_text
+from connectors.merchant_feed.values import html_to_text
 from connectors.registry import check_by_reading, parse_options, register
 
 MAX_LIMIT = 250  # Shopify's largest page

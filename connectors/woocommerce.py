@@ -19,7 +19,7 @@ from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, Sho
 from connectors.base import Checkpoint, CheckReport, Emitted, Item, ReadContext
 from connectors.json_api import Page, PagePagination, PageRequest
 from connectors.mapping import DuplicateGuard, excerpt
-from connectors.merchant_feed_shop import (
+from connectors.merchant_feed.shop import (
     CatalogueOptions,
     catalogue_pages,
     offer_id,
@@ -27,7 +27,7 @@ from connectors.merchant_feed_shop import (
     refuse_mapping,
     shop_record,
 )
-from connectors.merchant_feed_values import html_to_text, minor_units
+from connectors.merchant_feed.values import html_to_text, minor_units
 from connectors.registry import check_by_reading, parse_options, register
 
 STORE_API_PATH = "/wp-json/wc/store/v1/products"

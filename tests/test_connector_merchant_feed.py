@@ -12,7 +12,7 @@ import pytest
 from connector_suite import ConnectorSuite
 from loopback import RequestTarget, serve_routes
 
-import connectors.merchant_feed  # noqa: F401  (registers the kind)
+import connectors.merchant_feed.connector  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from aggregator.pipeline import run_connector
 from aggregator.registrations import parse_registration
@@ -20,8 +20,8 @@ from aggregator.settings import Settings
 from aggregator.store import Store
 from connectors.base import Checkpoint, ConnectorError, Emitted, Item, ReadContext
 from connectors.http import FeedClient
-from connectors.merchant_feed import MerchantFeedKind, offers_pickup
-from connectors.merchant_feed_values import (
+from connectors.merchant_feed.connector import MerchantFeedKind, offers_pickup
+from connectors.merchant_feed.values import (
     Price,
     html_to_text,
     normalise_availability,

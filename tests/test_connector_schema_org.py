@@ -12,7 +12,7 @@ import pytest
 from connector_suite import ConnectorSuite
 from loopback import RequestTarget, serve_routes
 
-import connectors.schema_org  # noqa: F401  (registers the kind)
+import connectors.schema_org.connector  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
 from aggregator.pipeline import run_connector
 from aggregator.settings import Settings
@@ -367,7 +367,7 @@ def test_user_agent_and_body_size_come_from_the_deployment() -> None:
 def test_a_crawler_that_cannot_start_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, context: ReadContext
 ) -> None:
-    monkeypatch.setattr("connectors.schema_org_crawl.MODULE", "connectors.no_such_crawler")
+    monkeypatch.setattr("connectors.schema_org.crawl.MODULE", "connectors.no_such_crawler")
     with serve_routes(site_routes()) as base, pytest.raises(ConnectorError) as error:
         read(registration(f"{base}/sitemap.xml"), context)
     assert "the crawler stopped (exit 1)" in str(error.value)
@@ -378,7 +378,7 @@ def test_guard_components_refuse_other_schemes_and_rebound_addresses() -> None:
     from scrapy import Request
     from twisted.internet.error import DNSLookupError
 
-    from connectors.schema_org_crawl import AddressGuard, GuardedResolver, Refused
+    from connectors.schema_org.crawl import AddressGuard, GuardedResolver, Refused
 
     guard = AddressGuard(["127.0.0.1:*"])
     for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "http://localhost:1/", "http://[::1]/"):

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import connectors.merchant_feed  # noqa: F401  (registers the kind)
+import connectors.merchant_feed.connector  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, RecordType, Rejection, ShopRecord
 from aggregator.pipeline import run_connector
 from aggregator.settings import Settings
 from aggregator.store import Store
 from connectors.base import Checkpoint, Item, ReadContext
 from connectors.http import FeedClient
-from connectors.merchant_feed import MerchantFeedKind
+from connectors.merchant_feed.connector import MerchantFeedKind
 
 pytestmark = pytest.mark.real_data
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from loopback import serve_directory
 
-import connectors.schema_org  # noqa: F401  (registers the kind)
+import connectors.schema_org.connector  # noqa: F401  (registers the kind)
 from aggregator.models import ConnectorRegistration, OfferRecord, ShopRecord
 from connectors.base import Checkpoint, Item, ReadContext
 from connectors.http import FeedClient

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors.schema_org_extract import (
+from connectors.schema_org.extract import (
     extract_page,
     is_business,
     opening_hours,

@@ -27,7 +27,7 @@ from connectors.base import Checkpoint, CheckReport, ConnectorError, Emitted, It
 from connectors.http import AddressRefused, GuardedNetwork, local_path
 from connectors.mapping import DuplicateGuard, refusal
 from connectors.registry import check_by_reading, parse_options, register
-from connectors.schema_org_crawl import CrawlJob, run_crawl
+from connectors.schema_org.crawl import CrawlJob, run_crawl
 
 #: A run fails (keeping the last good data) when more than this share of its pages failed.
 MAX_FAILED_SHARE = 0.5

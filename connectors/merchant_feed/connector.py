@@ -19,8 +19,8 @@ from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, Sho
 from connectors.base import Checkpoint, CheckReport, Emitted, Item, ReadContext
 from connectors.http import fetch_if_changed, validators
 from connectors.mapping import DuplicateGuard, excerpt
-from connectors.merchant_feed_formats import Entry, read_feed
-from connectors.merchant_feed_shop import (
+from connectors.merchant_feed.formats import Entry, read_feed
+from connectors.merchant_feed.shop import (
     CLICK_AND_COLLECT,
     CatalogueOptions,
     offer_id,
@@ -28,7 +28,7 @@ from connectors.merchant_feed_shop import (
     refuse_mapping,
     shop_record,
 )
-from connectors.merchant_feed_values import (
+from connectors.merchant_feed.values import (
     Price,
     normalise_availability,
     parse_price,

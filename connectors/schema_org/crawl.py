@@ -41,9 +41,9 @@ from twisted.internet.error import DNSLookupError
 
 from connectors.base import ConnectorError
 from connectors.http import AddressRefused, GuardedNetwork, address_problem, allowed_names
-from connectors.schema_org_extract import PageExtraction, extract_page
+from connectors.schema_org.extract import PageExtraction, extract_page
 
-MODULE = "connectors.schema_org_crawl"  # not __name__: run with -m, this module is __main__
+MODULE = "connectors.schema_org.crawl"  # not __name__: run with -m, this module is __main__
 ALLOWED_HOSTS_SETTING = "SCHEMA_ORG_ALLOWED_HOSTS"
 STDERR_TAIL_CHARS = 2000
 #: Scrapy 2.19 renamed DNS_RESOLVER; an unknown name would silently drop the resolver's check.
@@ -81,7 +81,7 @@ class CrawlJob(BaseModel):
 
 def run_crawl(job: CrawlJob) -> Generator[dict[str, Any], None, None]:
     """The child's events as they arrive; closing the iterator early stops the child."""
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     )
@@ -387,6 +387,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":  # one copy of the classes: the importable module's, not __main__'s
-    from connectors.schema_org_crawl import main as run_child
+    from connectors.schema_org.crawl import main as run_child
 
     sys.exit(run_child())

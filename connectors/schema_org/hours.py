@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connectors.schema_org_values import SCHEMA_PREFIX as _SCHEMA_PREFIX
-from connectors.schema_org_values import as_list as _as_list
-from connectors.schema_org_values import get as _get
-from connectors.schema_org_values import text as _text
+from connectors.schema_org.values import SCHEMA_PREFIX as _SCHEMA_PREFIX
+from connectors.schema_org.values import as_list as _as_list
+from connectors.schema_org.values import get as _get
+from connectors.schema_org.values import text as _text
 
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

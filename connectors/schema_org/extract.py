@@ -21,17 +21,17 @@ from extruct.rdfa import RDFaExtractor
 from extruct.utils import parse_html, parse_xmldom_html
 from extruct.w3cmicrodata import MicrodataExtractor
 
-from connectors.schema_org_hours import opening_hours
-from connectors.schema_org_values import SCHEMA_PREFIX as _SCHEMA_PREFIX
-from connectors.schema_org_values import as_list as _as_list
-from connectors.schema_org_values import defrag as _defrag
-from connectors.schema_org_values import first as _first
-from connectors.schema_org_values import get as _get
-from connectors.schema_org_values import key as _key
-from connectors.schema_org_values import number as _number
-from connectors.schema_org_values import same_host as _same_host
-from connectors.schema_org_values import text as _text
-from connectors.schema_org_values import url as _url
+from connectors.schema_org.hours import opening_hours
+from connectors.schema_org.values import SCHEMA_PREFIX as _SCHEMA_PREFIX
+from connectors.schema_org.values import as_list as _as_list
+from connectors.schema_org.values import defrag as _defrag
+from connectors.schema_org.values import first as _first
+from connectors.schema_org.values import get as _get
+from connectors.schema_org.values import key as _key
+from connectors.schema_org.values import number as _number
+from connectors.schema_org.values import same_host as _same_host
+from connectors.schema_org.values import text as _text
+from connectors.schema_org.values import url as _url
 
 SYNTAXES = ("json-ld", "microdata", "rdfa")
 #: LocalBusiness subtypes (and farm-like types) whose names do not end in ``BUSINESS_SUFFIXES``.
