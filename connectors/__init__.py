@@ -1,4 +1,4 @@
-"""Connectors: one module per feed kind, the shared HTTP client and the registry of kinds."""
+"""Connectors: one module (or package) per feed kind, the shared HTTP client, the kind registry."""
 
 from __future__ import annotations
 

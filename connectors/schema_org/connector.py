@@ -2,7 +2,7 @@
 with Scrapy from its sitemap or from start pages; LocalBusiness types become shops, Product and
 Offer become offers.
 
-The crawl runs in a child process (``connectors.schema_org_crawl``): Scrapy's reactor cannot be
+The crawl runs in a child process (``connectors.schema_org.crawl``): Scrapy's reactor cannot be
 restarted, a fresh process per run can. Locators and source ids are page URLs (the canonical
 URL, ``#1``, ``#2``... when a page holds several shops or several offers).
 

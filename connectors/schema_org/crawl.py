@@ -2,7 +2,7 @@
 fresh Twisted reactor and the scheduler or the CLI can crawl again and again in one process.
 
 The parent (``run_crawl``) writes one ``CrawlJob`` as JSON on the child's stdin; the child
-(``python -m connectors.schema_org_crawl``) answers one JSON object per line on stdout:
+(``python -m connectors.schema_org.crawl``) answers one JSON object per line on stdout:
 
 - ``page``: a fetched page, its sitemap ``lastmod`` and the shops and offers it holds;
 - ``skipped``: a sitemap entry whose ``lastmod`` did not change since the last run;
