@@ -14,6 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from aggregator.runlock import RunInProgress
 from aggregator.runtime import Runtime
 from aggregator.store import StoreError
 
@@ -76,9 +77,13 @@ def run_scheduled(runtime: Runtime, connector_id: str) -> None:
         if not acquired:
             log.info("%s is already running elsewhere; skipping this turn", connector_id)
             return
-        run = runtime.run_connector(connector_id)
-        log.info("%s: %s %s", connector_id, run.status, run.counts.model_dump())
-        runtime.match_and_index()
+        try:
+            with runtime.exclusive():
+                run = runtime.run_connector(connector_id)
+                log.info("%s: %s %s", connector_id, run.status, run.counts.model_dump())
+                runtime.match_and_index()
+        except RunInProgress as error:
+            log.info("%s: skipping this turn: %s", connector_id, error)
 
 
 SYNC_JOB = "_sync-connectors"

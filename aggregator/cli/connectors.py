@@ -62,13 +62,16 @@ def connectors_check(connector_id: str, limit: int = 5) -> None:
 @connectors_app.command("run")
 def connectors_run(connector_id: str) -> None:
     """Run one connector, then matching and indexing."""
+    from aggregator.runlock import RunInProgress
+
     rt = runtime()
     try:
-        run_ = rt.run_connector(connector_id)
-    except StoreError as error:
+        with rt.exclusive():
+            run_ = rt.run_connector(connector_id)
+            print_runs([run_])
+            rt.match_and_index()
+    except (StoreError, RunInProgress) as error:
         raise fail(str(error)) from None
-    print_runs([run_])
-    rt.match_and_index()
     if run_.status == "failed":
         raise typer.Exit(code=1)
 

@@ -18,8 +18,14 @@ app = typer.Typer()
 @app.command()
 def run() -> None:
     """Run every enabled connector, then matching, then indexing."""
+    from aggregator.runlock import RunInProgress
+
     rt = runtime()
-    report = rt.run_all()
+    try:
+        report = rt.run_all()
+    except RunInProgress as error:
+        rt.close()
+        raise fail(str(error)) from None
     print_runs(report.runs)
     if report.matching:
         typer.echo(

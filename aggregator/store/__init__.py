@@ -6,13 +6,16 @@ from aggregator.store.base import StoreError, create_engine
 from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
+from aggregator.store.indexing import IndexingMixin, PendingChanges
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
 
-__all__ = ["IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
+__all__ = ["IngestBatch", "PendingChanges", "Store", "StoreError", "StoredRecord", "create_engine"]
 
 
-class Store(OperatorsMixin, ConnectorsMixin, RecordsMixin, EntitiesMixin, DecisionsMixin):
+class Store(
+    OperatorsMixin, ConnectorsMixin, RecordsMixin, EntitiesMixin, DecisionsMixin, IndexingMixin
+):
     """Every read and write of the service's state goes through here.
 
     Example::

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -13,9 +14,12 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from aggregator.consistency import index_state
 from aggregator.models import RecordType, ShopRecord
 from aggregator.runtime import Runtime
+from aggregator.web.limits import Deadline, RateLimit
 from aggregator.web.operator import router as operator_router
+from aggregator.web.operator.work import OperatorWork
 from search import SearchQuery
 
 HERE = Path(__file__).parent
@@ -41,6 +45,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(operator_router)
+
+    app.state.operator_work = OperatorWork(runtime.settings)
+    # Outermost first: a request over its rate is refused before anything else runs.
+    app.add_middleware(Deadline, settings=runtime.settings)  # type: ignore[arg-type]
+    app.add_middleware(RateLimit, settings=runtime.settings)  # type: ignore[arg-type]
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
@@ -74,11 +83,43 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
+        """Alive, with the schema revision and how far the search index is behind the store
+        (``index.lag_entities`` changes, the oldest ``index.lag_s`` seconds old)."""
+        state = index_state(runtime.store, runtime.backend, runtime.settings)
         return {
             "status": "ok",
             "schema": runtime.store.schema_revision(),
-            "indexed": runtime.backend.count(),
+            "indexed": state.indexed,
+            "index": state.as_dict(),
         }
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={503: {"description": "The store or search is unreachable, or search lags"}},
+    )
+    def readyz() -> Response:
+        """200 when the store and search answer and the index lags by no more than
+        ``ready_max_lag_s``; 503 with the reason otherwise (for a load balancer)."""
+        problems: list[str] = []
+        body: dict[str, Any] = {}
+        try:
+            state = index_state(runtime.store, runtime.backend, runtime.settings)
+            body["index"] = state.as_dict()
+            bound = runtime.settings.ready_max_lag_s
+            if state.applied is None and state.stored:
+                problems.append("the search index records no store state: it needs a rebuild")
+            elif state.lag_s > bound:
+                problems.append(
+                    f"the search index lags the store by {state.lag_s:.0f} s "
+                    f"({state.lag_entities} entities), more than {bound:g} s"
+                )
+        except Exception as error:  # unreachable store or index: say which, without a trace
+            problems.append(f"{type(error).__name__}: {str(error)[:200]}")
+        body.update(status="ready" if not problems else "not ready", problems=problems)
+        return Response(
+            json.dumps(body), status_code=503 if problems else 200, media_type="application/json"
+        )
 
     @app.get("/api/search", tags=["search"])
     async def api_search(
