@@ -138,7 +138,7 @@ class Runtime:
             try:
                 closed = self.store.close_interrupted_runs(INTERRUPTED)
                 if closed:
-                    log.warning("%d runs a crash left running are now marked interrupted", closed)
+                    log.warning("%d runs a crash left running are now marked failed", closed)
                 yield
             finally:
                 self._holding.depth = 0

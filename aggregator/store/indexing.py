@@ -73,7 +73,7 @@ class IndexingMixin(StoreBase):
 
     def close_interrupted_runs(self, reason: str) -> int:
         """Runs still marked running, when no run can be (the run lock is held): a crash cut
-        them. They become ``interrupted`` with the reason, so none stays running forever."""
+        them. They become ``failed`` with the reason, so none stays running forever."""
         now: datetime = utcnow()
         with self.engine.begin() as conn:
             rows = conn.execute(
@@ -84,7 +84,7 @@ class IndexingMixin(StoreBase):
                     t.runs.update()
                     .where(t.runs.c.id == row.id)
                     .values(
-                        status="interrupted",
+                        status="failed",
                         finished_at=now,
                         errors=[*(row.errors or []), reason],
                     )
