@@ -40,6 +40,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         title="Acheter local: buy-local catalogue aggregator",
         description="One search over the shops and products of every local marketplace.",
         version="0.1.0",
+        # Every route may be refused by the rate limit or cut by the deadline (web.limits).
+        responses={
+            429: {"description": "Too many requests: wait `Retry-After` seconds"},
+            504: {"description": "Not answered within the request's deadline"},
+        },
     )
     app.state.runtime = runtime
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
@@ -172,7 +177,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             answer = await run_in_threadpool(backend.search, query)
         return Response(answer.model_dump_json(), media_type="application/json")
 
-    @app.get("/api/shops/{entity_id}", tags=["search"])
+    @app.get(
+        "/api/shops/{entity_id}",
+        tags=["search"],
+        responses={404: {"description": "No shop with this id"}},
+    )
     def api_shop(entity_id: str) -> dict[str, Any]:
         return shop_payload(runtime, entity_id)
 
