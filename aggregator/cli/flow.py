@@ -63,7 +63,12 @@ def serve(
             _serve_workers(host, port, workers)
         else:
             uvicorn.run(
-                "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+                "aggregator.web.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                access_log=False,  # no log line with a client address or a search query
             )
     finally:
         if scheduler is not None:
@@ -83,7 +88,12 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     config = Config(
-        "aggregator.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        "aggregator.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
     )
     try:
         sock = _listening_socket(host, port)
