@@ -4,7 +4,6 @@ allows (or nearly allows) gets a server error, and every status answered is docu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
