@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import random
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -44,30 +45,29 @@ def percentile(values: list[float], share: float) -> float:
 
 async def client(
     n: int,
-    base: str,
+    http: httpx.AsyncClient,
     until: float,
     think_s: float,
     results: dict[str, list[float]],
     errors: list[str],
 ) -> None:
-    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.1.{n % 250 + 1}")
     rng = random.Random(n)
-    async with httpx.AsyncClient(base_url=base, transport=transport, timeout=30) as http:
-        while time.monotonic() < until:
-            word = rng.choice(WORDS)
-            path = f"/api/search?q={word}" if rng.random() < 0.5 else f"/?q={word}"
-            name = path.split("?")[0]
-            started = time.perf_counter()
-            try:
-                answer = await http.get(path)
-                if answer.status_code != 200:
-                    errors.append(f"{name} {answer.status_code}")
-            except httpx.HTTPError as error:
-                errors.append(f"{name} {type(error).__name__}")
-                continue
-            results.setdefault(name, []).append(time.perf_counter() - started)
-            # A person reads the answer before asking again (locust's ``between(a, b)``).
-            await asyncio.sleep(rng.uniform(0.5 * think_s, 1.5 * think_s))
+    await asyncio.sleep(rng.uniform(0, think_s))  # arrivals spread, not all at once
+    while time.monotonic() < until:
+        word = rng.choice(WORDS)
+        path = f"/api/search?q={word}" if rng.random() < 0.5 else f"/?q={word}"
+        name = path.split("?")[0]
+        started = time.perf_counter()
+        try:
+            answer = await http.get(path)
+            if answer.status_code != 200:
+                errors.append(f"{name} {answer.status_code}")
+        except httpx.HTTPError as error:
+            errors.append(f"{name} {type(error).__name__}")
+            continue
+        results.setdefault(name, []).append(time.perf_counter() - started)
+        # A person reads the answer before asking again (locust's ``between(a, b)``).
+        await asyncio.sleep(rng.uniform(0.5 * think_s, 1.5 * think_s))
 
 
 async def load(
@@ -75,10 +75,25 @@ async def load(
 ) -> tuple[dict[str, list[float]], list[str]]:
     results: dict[str, list[float]] = {}
     errors: list[str] = []
+    # Built before the clock starts, with one TLS context for all: making one per client costs
+    # tens of milliseconds each, which would be counted as the server's latency.
+    tls = ssl.create_default_context()
+    https = [
+        httpx.AsyncClient(
+            base_url=base,
+            timeout=30,
+            transport=httpx.AsyncHTTPTransport(local_address=f"127.0.1.{n % 250 + 1}", verify=tls),
+        )
+        for n in range(clients)
+    ]
     until = time.monotonic() + seconds
-    await asyncio.gather(
-        *(client(n, base, until, think_s, results, errors) for n in range(clients))
-    )
+    try:
+        await asyncio.gather(
+            *(client(n, http, until, think_s, results, errors) for n, http in enumerate(https))
+        )
+    finally:
+        for http in https:
+            await http.aclose()
     return results, errors
 
 
@@ -104,6 +119,9 @@ def main() -> None:
     parser.add_argument("--seed-records", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--no-ingest", action="store_true", help="the same load with no run going (a baseline)"
+    )
+    parser.add_argument(
         "--think", type=float, default=1.0, help="mean seconds a client waits between requests"
     )
     args = parser.parse_args()
@@ -125,7 +143,8 @@ def main() -> None:
                 feed.body()  # built before the clock starts
                 started = time.monotonic()
                 run = subprocess.Popen(
-                    [sys.executable, "-m", "aggregator.cli", "run"],
+                    [sys.executable, "-m", "aggregator.cli", "run"]
+                    + (["--help"] if args.no_ingest else []),
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
@@ -142,7 +161,7 @@ def main() -> None:
     figures: dict[str, Any] = {
         "clients": args.clients,
         "seconds": args.seconds,
-        "records": args.records,
+        "records": 0 if args.no_ingest else args.records,
         "workers": args.workers,
         "think_s": args.think,
         "cpus": os.cpu_count(),
