@@ -136,7 +136,8 @@ def main() -> None:
             command = [sys.executable, "-m", "aggregator.cli", "serve", "--no-schedule"]
             command += ["--port", str(port), "--workers", str(args.workers)]
             env = environment(root)
-            server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+            server_log = (root / "serve.log").open("w")
+            server = subprocess.Popen(command, env=env, stderr=server_log)
             try:
                 wait_ready(base, server)
                 feed.records, feed.version = args.records, feed.version + 1
@@ -158,6 +159,12 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+                server_log.close()
+                problems = [
+                    line
+                    for line in (root / "serve.log").read_text().splitlines()
+                    if "Error" in line or "error" in line or "Traceback" in line
+                ]
     figures: dict[str, Any] = {
         "clients": args.clients,
         "seconds": args.seconds,
@@ -183,6 +190,8 @@ def main() -> None:
         }
     if run.returncode != 0:
         figures["run_stderr"] = stderr[-500:]
+    if problems:
+        figures["server_problems"] = problems[:20]
     print(json.dumps(figures))
     sys.exit(1 if errors or run.returncode else 0)
 
