@@ -159,3 +159,33 @@ def test_an_index_from_before_the_numbers_is_rebuilt_once(tmp_path: Path) -> Non
             applied.unlink()  # as an index written before it recorded anything
         out = run_to_completion(tmp_path)
     assert "rebuilding the search index (the index records no store state)" in out.stderr
+
+
+def test_catching_up_on_both_stores(tmp_path: Path, database_url: str) -> None:
+    """Matching writes reach the store but not the index; the next sync applies exactly them."""
+    feed = Feed(120)
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        config_dir=tmp_path / "config",
+        database_url=database_url,
+        allow_hosts="127.0.0.1",
+    )
+    with serve_routes({"/shops.csv": feed.route}) as url:
+        configure(tmp_path, f"{url}/shops.csv")
+        runtime = Runtime(settings)
+        try:
+            runtime.run_all()
+            assert differences(runtime.store, runtime.backend) == {}
+            for _ in range(2):  # two writes the index misses
+                feed.version += 1
+                runtime.run_connector("killfeed-csv")
+                runtime.matching.run()
+            behind = index_state(runtime.store, runtime.backend, settings)
+            assert behind.store_seq == behind.applied + 2
+            assert differences(runtime.store, runtime.backend)
+            done = runtime.sync_index()
+            assert done["rebuilt"] == 0 and done["upserted"] == behind.lag_entities
+            assert differences(runtime.store, runtime.backend) == {}
+            assert index_state(runtime.store, runtime.backend, settings).lag_entities == 0
+        finally:
+            runtime.close()
