@@ -163,7 +163,8 @@ def main() -> None:
                 problems = [
                     line
                     for line in (root / "serve.log").read_text().splitlines()
-                    if "Error" in line or "error" in line or "Traceback" in line
+                    # Errors, and uvicorn's supervisor restarting a worker it found hung.
+                    if any(w in line for w in ("Error", "error", "Traceback", "Child process"))
                 ]
     figures: dict[str, Any] = {
         "clients": args.clients,

@@ -94,6 +94,10 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         access_log=False,
+        # The supervisor kills a worker whose ping is not answered in time, dropping every
+        # connection it holds; on a busy machine a worker that is merely starved of CPU answers
+        # late (uvicorn's default: 5 s). See docs/reliability.md.
+        timeout_worker_healthcheck=30,
     )
     try:
         sock = _listening_socket(host, port)
