@@ -192,3 +192,21 @@ def test_the_spec_documents_the_errors_the_api_returns(tmp_path: Path, path: str
     assert {"401", "403", "409", "422", "429"} <= set(register_)
     search = spec["paths"]["/api/search"]["get"]["responses"]
     assert {"422", "429"} <= set(search)
+
+
+def test_an_operator_run_while_another_run_holds_the_data_dir_is_409(tmp_path: Path) -> None:
+    from aggregator.runlock import run_lock
+
+    routes = {"/shops.csv": (200, {"Content-Type": "text/csv"}, SHOPS)}
+    with serve_routes(routes) as feed, service(tmp_path) as (runtime, base):
+        cid, headers = register(runtime, base, f"{feed}/shops.csv")
+        operator = f"{base}/api/operator/connectors/{cid}"
+        assert httpx.post(f"{operator}/check", headers=headers).json()["ok"]
+        assert httpx.post(f"{operator}/enable", headers=headers).status_code == 200
+        with run_lock(tmp_path / "var"):
+            busy = httpx.post(f"{operator}/run", headers=headers, timeout=30)
+        assert busy.status_code == 409
+        assert "a run is in progress since" in busy.json()["detail"]
+        assert runtime.store.list_runs(cid) == []  # nothing was started
+        done = httpx.post(f"{operator}/run", headers=headers, timeout=60)
+        assert done.status_code == 200 and done.json()["indexed"] is True
