@@ -20,7 +20,6 @@ from aggregator.locks import named_lock
 from aggregator.logs import log_context
 from aggregator.matching import MatchOutcome
 from aggregator.models import Run
-from aggregator.pipeline import index_entities
 from aggregator.progress import Progress
 from aggregator.runtime import Runtime
 from aggregator.store import StoreError
@@ -63,7 +62,9 @@ def run_connector(
             def on_batch(run: Run) -> None:
                 progress.count(label, run.counts.fetched, total)
 
-        run = runtime.run_connector(connector_id, on_batch)
+        with runtime.exclusive(wait=True):  # a worker waits for a command-line run to end
+            log.info("phase: ingest %s", connector_id)
+            run = runtime.run_connector(connector_id, on_batch)
         metrics.observe_run(run, time.perf_counter() - started)
         if progress is not None:
             progress.done(f"reading {connector_id}", f"{run.status}, {run.counts.fetched:,} read")
@@ -80,7 +81,9 @@ def match_after(
     share one matching, and no two matchings ever overlap."""
     store = runtime.store
     lock_dir = runtime.settings.data_dir / "locks"
-    with named_lock(store, lock_dir, MATCHING_LOCK, wait=True):
+    # The data dir's run lock first, then the deployment's matching lock, always in this order
+    # (a command-line run holds the first while it waits for the second).
+    with runtime.exclusive(wait=True), named_lock(store, lock_dir, MATCHING_LOCK, wait=True):
         last = store.last_matching_start()
         if last is not None and last > ended:
             log.info("the matching begun at %s has this run's changes already", last)
@@ -89,11 +92,13 @@ def match_after(
         matching_id = store.start_matching(worker)
         try:
             started = time.perf_counter()
+            log.info("phase: matching")
             with _stage(progress, "matching", before.matching_s if before else None):
                 outcome = runtime.matching.run()
             matched = time.perf_counter()
+            log.info("phase: indexing")
             with _stage(progress, "indexing", before.indexing_s if before else None):
-                indexing = index_entities(store, runtime.backend, outcome)
+                indexing = runtime.sync_index(outcome)  # records what it applied
             indexed = time.perf_counter()
         except BaseException:
             store.finish_matching(matching_id, "failed")

@@ -288,6 +288,7 @@ class Matching:
                 upserts.append((entity, digest))
                 outcome.changed.append(entity)
         outcome.removed = removed
+        log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))
         self.store.replace_entities(upserts, removed, result.candidates)
         return outcome
 

@@ -1,17 +1,16 @@
 """The flow: connectors → raw records → matching (:mod:`aggregator.matching`) → golden records
-→ search index."""
+→ search index (:mod:`aggregator.consistency`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from aggregator.matching import Matching, MatchOutcome, attach_offers
+from aggregator.matching import Matching, MatchOutcome
 from aggregator.models import (
     ConnectorRegistration,
-    Entity,
     OfferRecord,
     RecordType,
     Rejection,
@@ -22,7 +21,6 @@ from aggregator.settings import Settings
 from aggregator.store import IngestBatch, Store
 from connectors.base import Checkpoint, ConnectorError, Item, ReadContext
 from connectors.registry import get_kind
-from search import SearchBackend
 
 log = logging.getLogger(__name__)
 
@@ -195,25 +193,3 @@ def run_matching(store: Store, settings: Settings | None = None) -> MatchOutcome
     """Match every live shop record once (a process that matches again keeps a
     :class:`~aggregator.matching.Matching`, which then reads only what changed)."""
     return Matching(store, settings).run()
-
-
-def index_entities(store: Store, backend: SearchBackend, outcome: MatchOutcome) -> dict[str, int]:
-    """Bring the search index in line with the store: upserts and deletes, or a full rebuild
-    when the index does not hold what the store says it should."""
-    stored = store.count_entities()
-    if backend.count() == 0 and stored:
-        # A first matching wrote every entity: they are at hand, offers attached.
-        whole = len(outcome.changed) == stored and not outcome.removed
-        entities = outcome.changed if whole else list(load_entities(store))
-        return {"rebuilt": backend.rebuild(entities), "upserted": 0, "deleted": 0}
-    deleted = backend.delete(outcome.removed) if outcome.removed else 0
-    upserted = backend.upsert(outcome.changed) if outcome.changed else 0
-    return {"rebuilt": 0, "upserted": upserted, "deleted": deleted}
-
-
-def load_entities(store: Store) -> Iterable[Entity]:
-    """Every stored entity with its offers, for a full rebuild of the index."""
-    offers = [OfferRecord.model_validate(r.record) for r in store.iter_raw(RecordType.offer)]
-    entities = list(store.iter_entities())
-    attach_offers(entities, offers)
-    return entities

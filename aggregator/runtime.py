@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from aggregator.consistency import sync_index
 from aggregator.matching import Matching, MatchOutcome
 from aggregator.models import ConnectorRegistration, Run
-from aggregator.pipeline import index_entities, run_connector
+from aggregator.pipeline import run_connector
 from aggregator.registrations import (
     RegistrationError,
     config_registration_files,
     load_registration_file,
 )
+from aggregator.runlock import run_lock
 from aggregator.settings import Settings
 from aggregator.store import Store
 from connectors.base import CheckReport, ReadContext
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 #: Origins trusted to name local files: the machine's administrator.
 ADMIN_ORIGINS = frozenset({"cli", "config"})
+#: Given to runs a crash left "running", found when the next run takes the lock.
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Runtime:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.settings.ensure_dirs()
+        self._holding = threading.local()
 
     @cached_property
     def store(self) -> Store:
@@ -114,27 +120,64 @@ class Runtime:
         return kind.check(registration, context, limit)
 
     # -- the flow -----------------------------------------------------------------------------
+    @contextmanager
+    def exclusive(self, *, wait: bool = False) -> Iterator[None]:
+        """Hold the data dir's run lock for the block: :class:`~aggregator.runlock.RunInProgress`
+        at once when another run holds it, or, with ``wait`` (workers), once it is free. Nested
+        blocks of one thread share the hold. Taking it closes the runs a crash left "running":
+        no run can be, then."""
+        if getattr(self._holding, "depth", 0):
+            self._holding.depth += 1
+            try:
+                yield
+            finally:
+                self._holding.depth -= 1
+            return
+        with run_lock(self.settings.data_dir, wait=wait):
+            self._holding.depth = 1
+            try:
+                # Runs of a process that died (a live process of another instance is left alone).
+                closed = self.store.mark_interrupted_runs()
+                if closed:
+                    log.warning("%d runs a crash left running are now marked failed", closed)
+                yield
+            finally:
+                self._holding.depth = 0
+
     def run_connector(
         self, connector_id: str, on_batch: Callable[[Run], None] | None = None
     ) -> Run:
-        registration = self.store.get_connector(connector_id)
-        return run_connector(
-            self.store, registration, self.context_for(connector_id), self.settings, on_batch
-        )
+        with self.exclusive():
+            registration = self.store.get_connector(connector_id)
+            return run_connector(
+                self.store, registration, self.context_for(connector_id), self.settings, on_batch
+            )
 
     def match_and_index(self, *, full: bool = False) -> tuple[MatchOutcome, dict[str, int]]:
-        outcome = self.matching.run(full=full)
-        return outcome, index_entities(self.store, self.backend, outcome)
+        with self.exclusive():
+            log.info("phase: matching")
+            outcome = self.matching.run(full=full)
+            log.info("phase: indexing")
+            return outcome, self.sync_index(outcome)
+
+    def sync_index(self, outcome: MatchOutcome | None = None) -> dict[str, int]:
+        """Catch the index up with the store (see :mod:`aggregator.consistency`)."""
+        with self.exclusive():
+            return sync_index(self.store, self.backend, self.settings, outcome)
 
     def run_all(self) -> FlowReport:
-        """Every enabled connector, then matching, then indexing."""
-        self.import_config_registrations()
-        report = FlowReport()
-        for registration in self.store.list_connectors():
-            if registration.enabled:
-                report.runs.append(self.run_connector(registration.effective_id()))
-        report.matching, report.indexing = self.match_and_index()
-        return report
+        """Every enabled connector, then matching, then indexing; nothing is written before
+        the run lock is held."""
+        with self.exclusive():
+            self.import_config_registrations()
+            report = FlowReport()
+            for registration in self.store.list_connectors():
+                if registration.enabled:
+                    log.info("phase: ingest %s", registration.effective_id())
+                    report.runs.append(self.run_connector(registration.effective_id()))
+            report.matching, report.indexing = self.match_and_index()
+            log.info("phase: done")
+            return report
 
     def close(self) -> None:
         if "http" in self.__dict__:

@@ -125,6 +125,27 @@ entities = sa.Table(
     #: Hash of everything the search document is built from: unchanged means no re-index.
     sa.Column("doc_hash", sa.String(64), nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    #: The entity write (``entity_writes.seq``) that last wrote it: the index catches up by it.
+    sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Index("ix_entities_seq", "seq"),
+)
+
+#: Entities removed, by the write that removed them (a later write of the same id clears it).
+entity_removals = sa.Table(
+    "entity_removals",
+    metadata,
+    sa.Column("entity_id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, index=True),
+)
+
+#: One row per matching write: the sequence the search index records its progress in.
+entity_writes = sa.Table(
+    "entity_writes",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("written_at", TS, nullable=False),
+    sa.Column("upserted", sa.Integer, nullable=False),
+    sa.Column("removed", sa.Integer, nullable=False),
 )
 
 entity_members = sa.Table(

@@ -56,6 +56,21 @@ class Settings(BaseSettings):
     log_json: bool = False
     #: A fixed "now" for the public pages' opening hours (demos, tests); unset: the real clock.
     clock: datetime | None = None
+    #: ``/readyz`` fails while the oldest store change the index lacks is older than this.
+    ready_max_lag_s: float = 900.0
+    #: Total time a web request may take before it is answered 504 (operator checks and runs
+    #: have their own, longer deadline; the work they started still finishes in the background).
+    request_deadline_s: float = 30.0
+    operator_deadline_s: float = 300.0
+    #: Checks and runs asked through the operator API at once: per key, and in all.
+    operator_max_per_key: int = 2
+    operator_max_total: int = 4
+    #: Token buckets (requests per second, burst): public pages and API per client address,
+    #: operator API per key. 0 per second turns a limit off.
+    rate_public_per_s: float = 20.0
+    rate_public_burst: int = 60
+    rate_operator_per_s: float = 2.0
+    rate_operator_burst: int = 30
 
     @cached_property
     def resolved_database_url(self) -> str:

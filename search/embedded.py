@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 POINTER = "current"
 VERSION_FILE = "SCHEMA_VERSION"
+#: In a generation: the number of the last store entity write it holds (see
+#: ``aggregator.consistency``). A generation without it holds nothing known, and is rebuilt.
+APPLIED_FILE = "APPLIED"
 WRITER_HEAP_BYTES = 128_000_000
 #: A rebuild writes everything at once: a big heap makes few, large segments (fewer merges while
 #: indexing, fewer segments for every later search), split between tantivy's indexing threads
@@ -225,6 +228,26 @@ class EmbeddedBackend:
                     writer.add_document(to_tantivy(document))
                 written += 1
         return written
+
+    # -- what the index reflects -------------------------------------------------------------
+
+    def applied(self) -> int | None:
+        """The last store entity write the live generation holds, or None when unknown."""
+        try:
+            return int((self.path / self._current().name / APPLIED_FILE).read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def mark_applied(self, seq: int) -> None:
+        """Record, after a commit, that the live generation holds every write up to ``seq``."""
+        with self._write_lock:
+            directory = self.path / self._current().name
+            temporary = directory / f".{APPLIED_FILE}.{os.getpid()}"
+            with open(temporary, "w") as handle:
+                handle.write(f"{seq}\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, directory / APPLIED_FILE)
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import typer
 
 from aggregator.cli.common import fail, print_runs, runtime
 from aggregator.cli.connectors import connectors_app
+from aggregator.cli.doctor import doctor_app
 from aggregator.cli.export import export_app
 from aggregator.cli.flow import _listening_socket
 from aggregator.cli.flow import app as flow_app
@@ -18,6 +19,7 @@ from aggregator.cli.worker import worker_app
 
 app = typer.Typer(help="Buy-local catalogue aggregator.", no_args_is_help=True)
 app.registered_commands += flow_app.registered_commands
+app.registered_commands += doctor_app.registered_commands
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(export_app, name="export")
 app.add_typer(operators_app, name="operators")

@@ -62,17 +62,19 @@ def connectors_check(connector_id: str, limit: int = 5) -> None:
 @connectors_app.command("run")
 def connectors_run(connector_id: str) -> None:
     """Run one connector, then matching and indexing."""
+    from aggregator.jobs import match_after, worker_name
+    from aggregator.runlock import RunInProgress
+
     rt = runtime()
     try:
-        run_ = rt.run_connector(connector_id)
-    except StoreError as error:
+        with rt.exclusive():  # nothing is written before the data dir's run lock is held
+            run_ = rt.run_connector(connector_id)
+            print_runs([run_])
+            if run_.finished_at is not None:
+                # Under the deployment's matching lock, and recorded like a worker's matching.
+                match_after(rt, run_.finished_at, worker_name())
+    except (StoreError, RunInProgress) as error:
         raise fail(str(error)) from None
-    print_runs([run_])
-    if run_.finished_at is not None:
-        from aggregator.jobs import match_after, worker_name
-
-        # Under the deployment's matching lock, and recorded like a worker's matching.
-        match_after(rt, run_.finished_at, worker_name())
     if run_.status == "failed":
         raise typer.Exit(code=1)
 

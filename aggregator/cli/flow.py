@@ -22,18 +22,24 @@ def run() -> None:
     from aggregator.jobs import match_after, run_connector, worker_name
     from aggregator.models import utcnow
     from aggregator.progress import Progress
+    from aggregator.runlock import RunInProgress
 
     rt = runtime()
-    rt.import_config_registrations()
     progress, worker = Progress(), worker_name()
     runs = []
-    for registration in rt.store.list_connectors():
-        if registration.enabled:
-            run_ = run_connector(rt, registration.effective_id(), progress)
-            if run_ is not None:
-                runs.append(run_)
-    print_runs(runs)
-    matching = match_after(rt, utcnow(), worker, progress)
+    try:
+        with rt.exclusive():  # nothing is written before the data dir's run lock is held
+            rt.import_config_registrations()
+            for registration in rt.store.list_connectors():
+                if registration.enabled:
+                    run_ = run_connector(rt, registration.effective_id(), progress)
+                    if run_ is not None:
+                        runs.append(run_)
+            print_runs(runs)
+            matching = match_after(rt, utcnow(), worker, progress)
+    except RunInProgress as error:
+        rt.close()
+        raise fail(str(error)) from None
     if matching:
         typer.echo(
             f"matching: {matching.entities} shops, "
@@ -96,7 +102,7 @@ def serve(
                 factory=True,
                 host=host,
                 port=port,
-                access_log=False,
+                access_log=False,  # no log line with a client address or a search query
                 log_config=log_config,
             )
     finally:
@@ -124,6 +130,10 @@ def _serve_workers(host: str, port: int, workers: int, log_config: dict | None =
         workers=workers,
         access_log=False,
         log_config=log_config,
+        # The supervisor kills a worker whose ping is not answered in time, dropping every
+        # connection it holds; on a busy machine a worker that is merely starved of CPU answers
+        # late (uvicorn's default: 5 s). See docs/reliability.md.
+        timeout_worker_healthcheck=30,
     )
     try:
         sock = _listening_socket(host, port)

@@ -7,6 +7,7 @@ from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
 from aggregator.store.error_reports import ErrorReport, ErrorReportsMixin
+from aggregator.store.indexing import IndexingMixin, PendingChanges
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.queue import QueueMixin
 from aggregator.store.records import IngestBatch, RecordsMixin, StoredRecord
@@ -15,7 +16,15 @@ from aggregator.store.reviewers import ReviewersMixin
 from aggregator.store.sample import SampleMixin
 from aggregator.store.snapshots import SnapshotsMixin
 
-__all__ = ["ErrorReport", "IngestBatch", "Store", "StoreError", "StoredRecord", "create_engine"]
+__all__ = [
+    "ErrorReport",
+    "IngestBatch",
+    "PendingChanges",
+    "Store",
+    "StoreError",
+    "StoredRecord",
+    "create_engine",
+]
 
 
 class Store(
@@ -30,6 +39,7 @@ class Store(
     DecisionsMixin,
     ErrorReportsMixin,
     QueueMixin,
+    IndexingMixin,
 ):
     """Every read and write of the service's state goes through here.
 

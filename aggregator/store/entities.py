@@ -49,6 +49,25 @@ class EntitiesMixin(StoreBase):
         removed = list(removed)
         changed_ids = [entity.entity_id for entity, _ in upserts]
         with self.engine.begin() as conn:
+            # The write's number: the search index applies writes in this order and records the
+            # last one it applied (``aggregator.consistency``). Writers are serialised (the
+            # matching lock), and a clash on the primary key would fail loudly, not silently.
+            seq = int(conn.scalar(sa.select(sa.func.max(t.entity_writes.c.seq))) or 0) + 1
+            if changed_ids or removed:
+                conn.execute(
+                    t.entity_writes.insert().values(
+                        seq=seq, written_at=now, upserted=len(changed_ids), removed=len(removed)
+                    )
+                )
+            for part in chunks(changed_ids, 500):
+                conn.execute(
+                    t.entity_removals.delete().where(t.entity_removals.c.entity_id.in_(part))
+                )
+            for part in chunks(removed, 500):
+                conn.execute(
+                    t.entity_removals.delete().where(t.entity_removals.c.entity_id.in_(part))
+                )
+                conn.execute(t.entity_removals.insert(), [dict(entity_id=e, seq=seq) for e in part])
             for part in chunks(removed + changed_ids, 500):
                 conn.execute(t.entities.delete().where(t.entities.c.entity_id.in_(part)))
                 conn.execute(
@@ -65,6 +84,7 @@ class EntitiesMixin(StoreBase):
                         listings=[lst.model_dump(mode="json") for lst in entity.listings],
                         doc_hash=digest,
                         updated_at=now,
+                        seq=seq,
                     )
                 )
                 members.extend(

@@ -20,8 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from aggregator import metrics
 from aggregator.runtime import Runtime
 from aggregator.web.chambre import router as chambre_router
+from aggregator.web.health import router as health_router
+from aggregator.web.limits import Deadline, RateLimit
 from aggregator.web.operator import router as operator_router
 from aggregator.web.operator import status_router
+from aggregator.web.operator.work import OperatorWork
 from aggregator.web.public import STATIC_DIR, api_router, docs_router, pages_router
 from aggregator.web.public.pages import error_page
 
@@ -35,7 +38,7 @@ SECURITY_HEADERS = {
     "interest-cohort=()",
 }
 #: Paths answered in JSON whatever happens; every other path is a page and errs in French HTML.
-API_PREFIXES = ("/api/", "/healthz", "/openapi.json")
+API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        # Every route may be refused by the rate limit or cut by the deadline (web.limits).
+        responses={
+            429: {"description": "Too many requests: wait `Retry-After` seconds"},
+            504: {"description": "Not answered within the request's deadline"},
+        },
     )
     app.state.runtime = runtime
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(docs_router)
@@ -61,6 +70,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     # Pages hold no secret (no cookie, no token), so compressing what they echo gives nothing away.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+
+    app.state.operator_work = OperatorWork(runtime.settings)
+    # Outermost first: a request over its rate is refused before anything else runs.
+    app.add_middleware(Deadline, settings=runtime.settings)  # type: ignore[arg-type]
+    app.add_middleware(RateLimit, settings=runtime.settings)  # type: ignore[arg-type]
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:

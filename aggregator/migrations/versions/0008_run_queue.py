@@ -1,7 +1,7 @@
 """run requests queued for workers, and the matchings workers ran
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 21:00:00
 
 Hand-written. Two new tables, nothing else touched; each is skipped when it is already there.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,8 @@ from aggregator.runtime import Runtime, describe_run
 from aggregator.store import StoreError
 from aggregator.store.operators import CheckRequired, IdTaken
 from aggregator.store.queue import RunRequest
+from aggregator.web.limits import key_hash
+from aggregator.web.operator.work import OperatorWork
 from connectors.base import CheckReport, ConnectorError
 from connectors.http import LOCAL_FILES_REFUSED, local_path
 from connectors.registry import get_kind, kinds
@@ -32,7 +34,35 @@ ENV_REFUSED = (
 )
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/operator", tags=["operators"])
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
+            }
+        },
+    }
+
+
+#: What every operator route may answer besides its success (documented in the OpenAPI spec).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error("No key, or an unknown or revoked one (with `WWW-Authenticate: Bearer`)"),
+    404: _error("No such connector for this key's platform"),
+    422: _error("Invalid parameters or registration"),
+    429: _error("Too many requests for this key: wait `Retry-After` seconds"),
+    504: _error("Not answered within the request's deadline"),
+}
+#: Routes that may also find the connector in the wrong state (disabled, a run in progress...).
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _error("The connector is not in a state that allows it (see `detail`)"),
+}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: _error("The registration names another platform than the key's"),
+}
+router = APIRouter(prefix="/api/operator", tags=["operators"], responses=ERRORS)
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="OperatorKey",
@@ -174,7 +204,7 @@ def list_kinds(_: Platform) -> dict[str, Any]:
     return {name: get_kind(name).Config.model_json_schema() for name in kinds()}
 
 
-@router.post("/connectors", status_code=201)
+@router.post("/connectors", status_code=201, responses={**CONFLICT, **FORBIDDEN})
 def register_connector(
     runtime: RuntimeDep,
     platform: Platform,
@@ -203,27 +233,33 @@ def get_connector(cid: str, runtime: RuntimeDep, platform: Platform) -> dict[str
     return _view(runtime, _own(runtime, cid, platform))
 
 
-@router.post("/connectors/{cid}/check")
-def check_connector(
+@router.post("/connectors/{cid}/check", responses=CONFLICT)
+async def check_connector(
     cid: str,
+    request: Request,
     runtime: RuntimeDep,
     platform: Platform,
     limit: Annotated[int, Query(ge=1, le=1000, description="Records to read at most")] = 20,
 ) -> dict[str, Any]:
     """Dry run: the first ``limit`` records as they would be stored and every refusal with its
-    locator and reason. Nothing is stored but the outcome, which gates ``enable``."""
-    registration = _own(runtime, cid, platform)
-    try:
-        report = runtime.check(
-            registration, origin=runtime.store.connector_origin(cid), limit=limit
-        )
-    except Exception as error:  # a kind that crashes fails its check, with the reason
-        report = CheckReport(ok=False, problems=[f"{type(error).__name__}: {error}"])
-    runtime.store.record_check(cid, registration, report.ok)
-    return {**_check_payload(report, limit), "connector": _view(runtime, registration)}
+    locator and reason. Nothing is stored but the outcome, which gates ``enable``. A few at a
+    time per key (429 otherwise), within the operators' deadline (504 otherwise)."""
+
+    def work() -> dict[str, Any]:
+        registration = _own(runtime, cid, platform)
+        try:
+            report = runtime.check(
+                registration, origin=runtime.store.connector_origin(cid), limit=limit
+            )
+        except Exception as error:  # a kind that crashes fails its check, with the reason
+            report = CheckReport(ok=False, problems=[f"{type(error).__name__}: {error}"])
+        runtime.store.record_check(cid, registration, report.ok)
+        return {**_check_payload(report, limit), "connector": _view(runtime, registration)}
+
+    return await _work(request).run(_caller(request), work)
 
 
-@router.post("/connectors/{cid}/enable")
+@router.post("/connectors/{cid}/enable", responses=CONFLICT)
 def enable_connector(cid: str, runtime: RuntimeDep, platform: Platform) -> dict[str, Any]:
     """Put the connector live: 409 unless its last check passed and it has not changed since."""
     _own(runtime, cid, platform)
@@ -280,7 +316,7 @@ def run_quarantine(
     return {"run_id": run_id, "total": total, "offset": offset, "items": items}
 
 
-@router.post("/connectors/{cid}/run", status_code=202)
+@router.post("/connectors/{cid}/run", status_code=202, responses=CONFLICT)
 def run_now(
     cid: str, runtime: RuntimeDep, platform: Platform, response: Response
 ) -> dict[str, Any]:
@@ -318,3 +354,12 @@ def _request_payload(runtime: Runtime, request: RunRequest) -> dict[str, Any]:
         "detail": request.detail,
         "run": None if run is None else _run_payload(run),
     }
+
+
+def _work(request: Request) -> OperatorWork:
+    return request.app.state.operator_work
+
+
+def _caller(request: Request) -> str:
+    """The key's hash: slots are counted per key (the key itself is never kept)."""
+    return key_hash(request.headers.get("authorization")) or "anonymous"

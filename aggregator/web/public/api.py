@@ -47,16 +47,6 @@ def build_query(
         raise HTTPException(status_code=422, detail=detail) from None
 
 
-@router.get("/healthz", tags=["operations"])
-def healthz(request: Request) -> dict[str, Any]:
-    runtime = runtime_of(request)
-    return {
-        "status": "ok",
-        "schema": runtime.store.schema_revision(),
-        "indexed": runtime.backend.count(),
-    }
-
-
 @router.get("/api/search", tags=["search"])
 async def api_search(
     request: Request,
@@ -115,7 +105,11 @@ async def api_search(
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
-@router.get("/api/shops/{entity_id}", tags=["search"])
+@router.get(
+    "/api/shops/{entity_id}",
+    tags=["search"],
+    responses={404: {"description": "No shop with this id"}},
+)
 def api_shop(request: Request, entity_id: str) -> dict[str, Any]:
     return shop_payload(runtime_of(request), entity_id)
 
