@@ -95,7 +95,7 @@ def environment(root: Path) -> dict[str, str]:
         os.environ,
         AGGREGATOR_DATA_DIR=str(root / "var"),
         AGGREGATOR_CONFIG_DIR=str(root / "config"),
-        AGGREGATOR_ALLOW_HOSTS="127.0.0.1",
+        AGGREGATOR_ALLOW_HOSTS="127.0.0.1:*",
     )
     env.pop("AGGREGATOR_DATABASE_URL", None)
     return env

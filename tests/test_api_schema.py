@@ -27,7 +27,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     settings_ = Settings(
         data_dir=root / "var",
         config_dir=root / "config",
-        allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1:*",
         rate_public_per_s=0,  # the limits answer 429 long before the examples run out
         rate_operator_per_s=0,
     )

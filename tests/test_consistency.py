@@ -4,12 +4,14 @@ one run per data dir, and runs a crash left "running"."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
+from aggregator import schema as t
 from aggregator.consistency import differences, index_state
 from aggregator.runlock import RunInProgress, run_lock
 from aggregator.runtime import Runtime
@@ -71,7 +73,19 @@ def test_runs_left_running_by_a_crash_are_closed_by_the_next_run(tmp_path: Path)
         configure(tmp_path, f"{url}/shops.csv")
         run_to_completion(tmp_path)
         store = open_store(tmp_path)
-        crashed = store.start_run("killfeed")  # as a killed process leaves it
+        crashed = store.start_run("killfeed")  # as a killed process leaves it: its owner,
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )  # a pid now free
+        with store.engine.begin() as conn:
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.id == crashed.id)
+                .values(owner=f"{socket.gethostname()[:180]}:{dead.stdout.strip()}")
+            )
         run_to_completion(tmp_path)
         statuses = {run.id: run.status for run in store.list_runs()}
         store.dispose()
@@ -87,7 +101,7 @@ def test_lag_readyz_and_doctor_repair(tmp_path: Path) -> None:
         settings = Settings(
             data_dir=tmp_path / "var",
             config_dir=tmp_path / "config",
-            allow_hosts="127.0.0.1",
+            allow_hosts="127.0.0.1:*",
             ready_max_lag_s=0,
         )
         runtime = Runtime(settings)
@@ -168,7 +182,7 @@ def test_catching_up_on_both_stores(tmp_path: Path, database_url: str) -> None:
         data_dir=tmp_path / "var",
         config_dir=tmp_path / "config",
         database_url=database_url,
-        allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1:*",
     )
     with serve_routes({"/shops.csv": feed.route}) as url:
         configure(tmp_path, f"{url}/shops.csv")

@@ -47,7 +47,7 @@ def service(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Runtime, str]]:
     settings = Settings(
         data_dir=tmp_path / "var",
         config_dir=tmp_path / "config",
-        allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1:*",
         **overrides,
     )
     runtime = Runtime(settings)
@@ -194,7 +194,9 @@ def test_the_spec_documents_the_errors_the_api_returns(tmp_path: Path, path: str
     assert {"422", "429"} <= set(search)
 
 
-def test_an_operator_run_while_another_run_holds_the_data_dir_is_409(tmp_path: Path) -> None:
+def test_an_operator_run_while_another_run_holds_the_data_dir_is_queued(tmp_path: Path) -> None:
+    """The web never runs a connector: "run now" is queued (202) even while a command-line run
+    holds the data dir, and nothing starts until a worker takes the request."""
     from aggregator.runlock import run_lock
 
     routes = {"/shops.csv": (200, {"Content-Type": "text/csv"}, SHOPS)}
@@ -204,9 +206,7 @@ def test_an_operator_run_while_another_run_holds_the_data_dir_is_409(tmp_path: P
         assert httpx.post(f"{operator}/check", headers=headers).json()["ok"]
         assert httpx.post(f"{operator}/enable", headers=headers).status_code == 200
         with run_lock(tmp_path / "var"):
-            busy = httpx.post(f"{operator}/run", headers=headers, timeout=30)
-        assert busy.status_code == 409
-        assert "a run is in progress since" in busy.json()["detail"]
-        assert runtime.store.list_runs(cid) == []  # nothing was started
-        done = httpx.post(f"{operator}/run", headers=headers, timeout=60)
-        assert done.status_code == 200 and done.json()["indexed"] is True
+            queued = httpx.post(f"{operator}/run", headers=headers, timeout=30)
+        assert queued.status_code == 202
+        assert queued.json()["status"] == "queued"
+        assert runtime.store.list_runs(cid) == []  # nothing was started by the web

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request
 from aggregator.store.review import BANDS, ReviewError, model_label
 from aggregator.web.chambre.auth import ApiReviewer, runtime_of
 
-router = APIRouter(prefix="/api/review", tags=["review"])
+router = APIRouter(
+    prefix="/api/review",
+    tags=["review"],
+    responses={
+        401: {
+            "description": "No reviewer key, or an unknown or revoked one (an operator's key "
+            "is refused here)"
+        },
+    },
+)
 
 
 @router.get("/queue")
@@ -64,7 +73,7 @@ def decide(
     return entry.as_dict()
 
 
-@router.post("/undo")
+@router.post("/undo", responses={409: {"description": "No ruling of this reviewer left to undo"}})
 def undo(request: Request, reviewer: ApiReviewer) -> dict[str, Any]:
     """Undo the key's reviewer's latest ruling not undone yet."""
     entry = runtime_of(request).store.undo_last(reviewer.name, role=reviewer.role)
