@@ -33,7 +33,13 @@ class DemoDesk:
 
 def build_demo(root: Path, shops: int = DEMO_SHOPS, seed: int = 31) -> DemoDesk:
     runtime = Runtime(
-        Settings(data_dir=root / "var", config_dir=root / "config", allow_hosts="127.0.0.1:*")
+        Settings(
+            data_dir=root / "var",
+            config_dir=root / "config",
+            allow_hosts="127.0.0.1:*",
+            # The tests follow every link of a page in a burst from one address: no rate limit.
+            rate_public_per_s=0,
+        )
     )
     catalogue = generate_catalogue(n_shops=shops, seed=seed)
     with DemoPlatforms(catalogue, port=0) as platforms:
