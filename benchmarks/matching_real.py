@@ -147,7 +147,8 @@ def _peer(name: str, run: Any, labelled: LabelledSet) -> tuple[float | None, dic
     except Exception as error:  # a peer that fails is reported, not fatal
         return None, {f"{name}_error": repr(error)[:300]}
     seconds = round(time.perf_counter() - started, 1)
-    return round(figures["f1"], 4), {name: {k: round(v, 4) for k, v in figures.items()}, f"{name}_s": seconds}  # fmt: skip
+    rounded = {k: round(v, 4) for k, v in figures.items()}
+    return rounded["f1"], {name: rounded, f"{name}_s": seconds}
 
 
 def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> dict[str, Any]:

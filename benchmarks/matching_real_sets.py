@@ -113,7 +113,8 @@ def locu_foursquare(labelled: Path = LABELLED) -> LabelledSet:
             )
         platforms.append(platform)
     with (folder / "matches_train.csv").open(newline="", encoding="utf-8") as handle:
-        same = {pair(f"locu:{r['locu_id']}", f"foursquare:{r['foursquare_id']}") for r in csv.DictReader(handle)}  # fmt: skip
+        matches = list(csv.DictReader(handle))
+    same = {pair(f"locu:{r['locu_id']}", f"foursquare:{r['foursquare_id']}") for r in matches}
     return LabelledSet("locu_foursquare_nyc", platforms, same, set(), complete=True)
 
 
@@ -145,6 +146,9 @@ def overture_pairs(labelled: Path = LABELLED) -> LabelledSet:
     return LabelledSet("overture_places_3k_pairs", [left, right], same, different - same, False)
 
 
+GEOER_FIELDS = ("name", "lat", "lon", "address", "postcode")
+
+
 def geoer(source: str, labelled: Path = LABELLED, split: str = "test") -> LabelledSet:
     path = labelled / "geoer_edinburgh" / f"osm_{source}_pairs_parsed.csv"
     osm, other = Platform("osm", "GB"), Platform(source, "GB")
@@ -155,7 +159,7 @@ def geoer(source: str, labelled: Path = LABELLED, split: str = "test") -> Labell
                 continue
             keys = []
             for platform, side in ((osm, "l_"), (other, "r_")):
-                values = [_text(row[side + c]) for c in ("name", "lat", "lon", "address", "postcode")]  # fmt: skip
+                values = [_text(row[side + c]) for c in GEOER_FIELDS]
                 name, lat, lon, address, postcode = values
                 keys.append(
                     platform.add(
