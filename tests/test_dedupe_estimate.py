@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import dedupe.estimate as estimate
+import dedupe.score.estimate as estimate
 from aggregator.models import Decision, Verdict
 from benchmarks.dedupe_data import generate
 from dedupe import MatchConfig, MatchModel, ShopTable, evaluate, match_table
-from dedupe.probes import failed_probes
+from dedupe.score.probes import failed_probes
 
 N = 12_000
 

@@ -4,7 +4,7 @@ Name and address need rapidfuzz; they are :class:`TwoPhase` measures: a vectoris
 phase settles what it can (equal, missing, two different house numbers, two towns) and marks
 the rest *pending*; ``fuzz`` scores the pending pairs in bulk (``rapidfuzz.process.cpdist``).
 Scoring uses the split to skip the fuzzy work for pairs that cannot reach the review threshold
-whatever their names say (:meth:`dedupe.scoring.MatchModel.score`).
+whatever their names say (:meth:`dedupe.score.model.MatchModel.score`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from dedupe.columns import gather
+from dedupe.prepare.columns import gather
 
 #: Threads rapidfuzz may use for bulk scoring (it releases the GIL).
 WORKERS = 2

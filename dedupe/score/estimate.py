@@ -21,7 +21,7 @@ precision 0.23). An estimate is used only if it converges, its match share is pl
 agreement level weighs for a match and every disagreement against, and it classifies a set of
 probe pairs the way anyone would (same name and phone: match; same postcode and category and
 nothing else: not a match; a chain's branch: not a match...) and the chamber decisions at least
-as well as the a priori weights. Otherwise the a priori weights (:mod:`dedupe.defaults`) are
+as well as the a priori weights. Otherwise the a priori weights (:mod:`dedupe.score.defaults`) are
 used and the model says why.
 """
 
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.comparisons import MISSING
-from dedupe.probes import failed_probes
-from dedupe.scoring import MatchModel
+from dedupe.score.comparisons import MISSING
+from dedupe.score.model import MatchModel
+from dedupe.score.probes import failed_probes
 
 #: Below this many live records, estimates are too noisy: a priori weights ("auto").
 MIN_RECORDS = 5000
@@ -69,7 +69,7 @@ def choose_model(state: Any, batch: Any) -> MatchModel:
     live = int(state.alive.sum())
     if setting is False or (setting == "auto" and live < MIN_RECORDS) or not len(batch):
         return base
-    from dedupe import decisions as rulings
+    from dedupe.cluster import decisions as rulings
 
     must, cannot = rulings.as_rows(state.decided, state.row_of)
     return estimate_model(state.prepared, np.flatnonzero(state.alive), batch.a, batch.b,

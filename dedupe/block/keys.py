@@ -3,7 +3,7 @@
 A pair is a candidate when the two records share any blocking key:
 
 - ``siret``, ``phone`` (any of a record's numbers), ``email``, ``website`` domain (identifiers
-  shared too widely are already blanked, see :mod:`dedupe.shared`);
+  shared too widely are already blanked, see :mod:`dedupe.golden.shared_identifiers`);
 - ``name``: postcode + name word, and ``town``: town + name word, for each name word that is
   not too common across all records (a platform without postcodes still names the town; town
   blocks only pair a record without postcode with another);
@@ -30,8 +30,8 @@ from itertools import chain
 
 import numpy as np
 
-from dedupe.arrays import isin
-from dedupe.text import key_tokens
+from dedupe.prepare.arrays import isin
+from dedupe.prepare.text import key_tokens
 
 _METRES_PER_DEGREE = 111_320.0
 #: Longitude cells are sized for mainland France's middle latitude.
@@ -100,7 +100,7 @@ def _mix(*parts: np.ndarray | int, start: np.ndarray | None = None) -> np.ndarra
 @dataclass
 class Words:
     """Name words of some rows, flat: ``count[k]`` words for the k-th row, then each word's
-    hash and length (see :mod:`dedupe.normaliser`)."""
+    hash and length (see :mod:`dedupe.prepare.rows`)."""
 
     count: np.ndarray
     hash: np.ndarray
@@ -160,7 +160,7 @@ class _Keys:
 
 
 def row_keys(
-    prepared,  # noqa: ANN001 - dedupe.prepare.Prepared
+    prepared,  # noqa: ANN001 - dedupe.prepare.columns_of.Prepared
     rows: np.ndarray,
     words: Words,
     common: np.ndarray,
@@ -245,10 +245,3 @@ def _geo_keys(  # noqa: PLR0913
         # One number per cell of this grid (cells are far fewer than 2**24 a side).
         cell = (np.floor(y + oy).astype(np.int64) << 24) ^ np.floor(x + ox).astype(np.int64)
         out.add("geo", _mix(cell + (grid << 56), start=base), owners)
-
-
-def candidate_pairs(prepared, rules: BlockingRules | None = None):  # noqa: ANN001, ANN201
-    """Every pair of rows sharing an active blocking key (see :mod:`dedupe.blockindex`)."""
-    from dedupe.blockindex import candidate_pairs as pairs
-
-    return pairs(prepared, rules)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dedupe.text import STOPWORDS, fold
+from dedupe.prepare.text import STOPWORDS, fold
 
 #: French legal forms that are dropped wherever they stand in a name.
 LEGAL_FORMS: frozenset[str] = frozenset(
