@@ -41,9 +41,9 @@ from matching_real_sets import LABELLED, SETS, LabelledSet, Pair, pair  # noqa: 
 
 from dedupe import evaluate  # noqa: E402
 from dedupe.active_learning import informative_pairs  # noqa: E402
-from dedupe.pairstore import decode  # noqa: E402
-from dedupe.result import MatchResult  # noqa: E402
-from dedupe.scoring import probability  # noqa: E402
+from dedupe.score.model import probability  # noqa: E402
+from dedupe.state.pairstore import decode  # noqa: E402
+from dedupe.state.result import MatchResult  # noqa: E402
 
 #: Bands of match probability for the reliability table.
 BANDS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 1.0000001)

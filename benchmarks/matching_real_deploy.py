@@ -22,7 +22,7 @@ from matching_real_sets import FIELDS, LabelledSet
 from aggregator.models import RecordType, ShopRecord
 from aggregator.store import Store
 from dedupe import MatchConfig, MatchModel, ShopTable, load_taxonomy, match_table
-from dedupe.result import MatchResult
+from dedupe.state.result import MatchResult
 
 ROOT = Path(__file__).resolve().parents[1]
 

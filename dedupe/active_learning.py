@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedupe.pairstore import decode
-from dedupe.scoring import probability
+from dedupe.score.model import probability
+from dedupe.state.pairstore import decode
 
 if TYPE_CHECKING:
-    from dedupe.result import MatchResult
+    from dedupe.state.result import MatchResult
 
 
 @dataclass(frozen=True)

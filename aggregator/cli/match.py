@@ -291,7 +291,7 @@ def match_label(
 def _question_of(result: Any, pair: tuple[str, str]) -> Any:
     """The question for a pair taken back (its figures in the current result)."""
     from dedupe.active_learning import Question
-    from dedupe.scoring import probability
+    from dedupe.score.model import probability
 
     detail = result.explain(*pair)
     return Question(
