@@ -26,6 +26,7 @@ import json
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve
 sys.path.append(str(HERE))
 
 from matching_real_deploy import Deployment  # noqa: E402
-from matching_real_peers import rule_pairs, splink_pairs  # noqa: E402
+from matching_real_peers import has_coordinates, rule_pairs, splink_pairs  # noqa: E402
 from matching_real_sets import LABELLED, SETS, LabelledSet, Pair, pair  # noqa: E402
 
 from dedupe import evaluate  # noqa: E402
@@ -170,6 +171,12 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
     figures["blocking_recall"] = round(blocking_recall(labelled, result), 4)
     figures["splink_f1"], extra = _peer("splink", splink_pairs, labelled)
     details.update(extra)
+    if has_coordinates(labelled):
+        f1, extra = _peer("splink_distance", partial(splink_pairs, distance=True), labelled)
+        details.update(extra)
+        # The better of Splink's two models is the one to beat.
+        if f1 is not None and (figures["splink_f1"] is None or f1 > figures["splink_f1"]):
+            figures["splink_f1"] = f1
     figures["rule_f1"], extra = _peer("rule", rule_pairs, labelled)
     details.update(extra)
     asked: set[Pair] = set()

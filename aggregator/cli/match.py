@@ -242,7 +242,10 @@ def match_label(
             break
         _show_pair(rt, records, question, model)
         typer.echo("same shop? [y/n/u/back/q] ", nl=False)
-        line = sys.stdin.readline()
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:  # Ctrl-C ends the session like q: the last answer is kept
+            line = ""
         answer = line.strip().lower()
         if not line or answer in ("q", "quit"):
             break
