@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -67,13 +68,26 @@ def choose_model(state: Any, batch: Any) -> MatchModel:
     base = MatchModel()
     setting = state.config.estimate
     live = int(state.alive.sum())
-    if setting is False or (setting == "auto" and live < MIN_RECORDS) or not len(batch):
+    if setting is False or not len(batch):
         return base
     from dedupe.cluster import decisions as rulings
+    from dedupe.score.fit import fit_model
 
     must, cannot = rulings.as_rows(state.decided, state.row_of)
-    return estimate_model(state.prepared, np.flatnonzero(state.alive), batch.a, batch.b,
-                          must, cannot, base)  # fmt: skip
+    rows = np.flatnonzero(state.alive)
+    estimated = None
+    if setting is True or live >= MIN_RECORDS:
+        estimated = estimate_model(state.prepared, rows, batch.a, batch.b, must, cannot, base)
+        if estimated.source == "estimated":
+            return estimated
+    # Data unlike French listings (no shared identifiers, no postcodes) or few records.
+    fitted = fit_model(state.prepared, rows, batch.a, batch.b, must, cannot, base)
+    if fitted.source.startswith("fitted"):
+        if estimated is not None:  # say why the identifier sessions were not used
+            why = estimated.source.removeprefix("a priori (").removesuffix(")")
+            fitted = replace(fitted, source=f"{fitted.source} ({why})")
+        return fitted
+    return estimated or fitted
 
 
 def estimate_model(

@@ -74,6 +74,10 @@ class MatchModel:
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1.0 - self.prior))
 
+    def comparison(self, name: str) -> Comparison:
+        """The comparison called ``name``."""
+        return next(c for c in self.comparisons if c.name == name)
+
     def score(
         self,
         prepared: Any,
