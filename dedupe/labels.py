@@ -119,4 +119,3 @@ def _key(key: RecordKey | str) -> RecordKey:
     if not source_id:
         raise ValueError(f"record key {key!r}: expected 'platform:source_id'")
     return RecordKey(platform=platform, source_id=source_id)
-
