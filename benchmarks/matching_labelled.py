@@ -8,19 +8,22 @@ reliability table (labelled pairs by model probability: share that truly match).
 
     .venv/bin/python benchmarks/matching_labelled.py [--sets locu,overture,osm_yelp,osm_fsq]
 
-The last line is one JSON object ``{"sets": {NAME: {precision, recall, f1, blocking_recall,
-pairs, weights}}}``.
+With ``--labels 10,25,50`` each set is matched again with that many labels, taken in the
+order of :func:`dedupe.informative_pairs` and answered from the truth. The last line is one
+JSON object ``{"sets": {NAME: {precision, recall, f1, blocking_recall, pairs, weights,
+f1_labels_K...}}}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aggregator.models import ShopRecord  # noqa: E402
-from dedupe import MatchConfig, ShopTable, match_table  # noqa: E402
+from dedupe import (  # noqa: E402
+    MatchConfig,
+    ShopTable,
+    decisions_from_labels,
+    informative_pairs,
+    match_table,
+)
 from dedupe.score.model import probability  # noqa: E402
+from dedupe.state.pairstore import encode  # noqa: E402
 
 #: ``../shared/data/real/labelled`` beside the repository; ``MATCHING_LABELLED`` overrides it.
 ROOT = Path(
@@ -128,7 +138,7 @@ def load_geoer(other: str) -> tuple[list[ShopRecord], Labelled, bool]:
             keys = []
             for platform, p in (("osm", "l_"), (other, "r_")):
                 values = [row[f"{p}{f}"] for f in ("name", "lat", "lon", "address", "postcode")]
-                source_id = str(abs(hash("|".join(values))))
+                source_id = hashlib.sha1("|".join(values).encode()).hexdigest()[:16]
                 keys.append(f"{platform}:{source_id}")
                 records.setdefault(keys[-1], _record(
                     platform, source_id, name=values[0], lat=values[1], lon=values[2],
@@ -153,16 +163,48 @@ def _pairs_of(clusters: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
                 yield (a, b) if a < b else (b, a)
 
 
-def run_set(name: str, labelled_only: bool | None = None) -> dict[str, Any]:
-    """Match one set from scratch and score it."""
+def run_set(name: str, label_counts: Sequence[int] = ()) -> dict[str, Any]:
+    """Match one set from scratch and score it; then again with ``k`` labels (for each ``k``
+    of ``label_counts``) taken in the active-learning order and answered from the truth."""
     records, labelled, exhaustive = SETS[name]()
-    started = time.perf_counter()
     table = ShopTable.from_records(sorted(records, key=lambda r: (r.platform, r.source_id)))
+    truth = {(min(a, b), max(a, b)): same for a, b, same in labelled}
+    started = time.perf_counter()
     result = match_table(table, config=MatchConfig(keep_pairs=True, estimate=ESTIMATE))
-    seconds = time.perf_counter() - started
+    out = {"records": len(records), "seconds": round(time.perf_counter() - started, 2)}
+    out.update(score(result, truth, exhaustive, with_calibration=True))
+    for k in label_counts:
+        decisions = decisions_from_labels(_answers(result, truth, exhaustive, k))
+        again = match_table(
+            table, decisions, config=MatchConfig(keep_pairs=True, estimate=ESTIMATE)
+        )
+        out[f"f1_labels_{k}"] = score(again, truth, exhaustive)["f1"]
+    return out
+
+
+def _answers(result: Any, truth: dict[tuple[str, str], bool], exhaustive: bool, k: int):  # noqa: ANN202
+    """The first ``k`` pairs of the active-learning order that the truth can answer."""
+    out = []
+    for pair in informative_pairs(result, limit=None):
+        a, b = sorted((str(pair.a), str(pair.b)))
+        if (a, b) in truth:
+            out.append((a, b, truth[(a, b)]))
+        elif exhaustive:
+            out.append((a, b, False))
+        if len(out) == k:
+            break
+    return out
+
+
+def score(
+    result: Any,
+    truth: dict[tuple[str, str], bool],
+    exhaustive: bool,
+    with_calibration: bool = False,
+) -> dict[str, Any]:
+    """Pair precision, recall, F1 and blocking recall of ``result`` against the labels."""
     state = result.state
     entity = {str(k): e for k, e in result.assignments().items()}
-    truth = {(min(a, b), max(a, b)): same for a, b, same in labelled}
     if exhaustive:  # every cross-platform pair is judged: unlisted ones are non-matches
         clusters: dict[str, list[str]] = {}
         for key, e in entity.items():
@@ -177,14 +219,9 @@ def run_set(name: str, labelled_only: bool | None = None) -> dict[str, Any]:
     f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
     rows_a = np.array([state.row_of[a] for a, _ in truth])
     rows_b = np.array([state.row_of[b] for _, b in truth])
-    from dedupe.state.pairstore import encode
-
-    codes = encode(rows_a, rows_b)
     is_true = np.array(list(truth.values()))
-    blocked = np.isin(codes, state.last_pairs)
-    weights = state.model.score(state.prepared, rows_a, rows_b).weights
-    return {
-        "records": len(records),
+    blocked = np.isin(encode(rows_a, rows_b), state.last_pairs)
+    out: dict[str, Any] = {
         "pairs": len(truth),
         "matches": len(true),
         "precision": round(precision, 4),
@@ -192,10 +229,13 @@ def run_set(name: str, labelled_only: bool | None = None) -> dict[str, Any]:
         "f1": round(f1, 4),
         "blocking_recall": round(float(blocked[is_true].mean()), 4),
         "candidate_pairs": len(state.last_pairs),
-        "seconds": round(seconds, 2),
         "weights": state.model.source,
-        "reliability": reliability(np.array([probability(w) for w in weights]), is_true),
     }
+    if with_calibration:
+        weights = state.model.score(state.prepared, rows_a, rows_b).weights
+        p = np.array([probability(w) for w in weights])
+        out["reliability"] = reliability(p, is_true)
+    return out
 
 
 def reliability(p: np.ndarray, truth: np.ndarray) -> list[list[float]]:
@@ -213,13 +253,15 @@ def reliability(p: np.ndarray, truth: np.ndarray) -> list[list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
+    parser.add_argument("--labels", default="", help="label counts to rerun with, e.g. 10,25,50")
     args = parser.parse_args()
+    counts = [int(k) for k in args.labels.split(",") if k]
     if not ROOT.is_dir():
         print(json.dumps({"skipped": f"labelled data absent: {ROOT}"}))
         return
     figures = {}
     for name in args.sets.split(","):
-        out = run_set(name)
+        out = run_set(name, counts)
         figures[name] = out
         print(f"{name}: {out['records']} records, {out['pairs']} judged pairs "
               f"({out['matches']} matches); precision {out['precision']} recall {out['recall']} "
@@ -227,7 +269,10 @@ def main() -> None:
               f"({out['candidate_pairs']} candidates); {out['seconds']} s; weights: "
               f"{out['weights']}", flush=True)  # fmt: skip
         print("  reliability [band, pairs, mean p, share matching]:", out["reliability"])
+        if counts:
+            print("  with labels:", {k: out[f"f1_labels_{k}"] for k in counts})
     keep = ("precision", "recall", "f1", "blocking_recall", "pairs", "weights")
+    keep += tuple(f"f1_labels_{k}" for k in counts)
     print(json.dumps({"sets": {k: {f: v[f] for f in keep} for k, v in figures.items()}}))
 
 

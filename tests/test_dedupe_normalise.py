@@ -328,7 +328,7 @@ def test_names_fold_legal_forms_articles_chez_and_ampersands() -> None:
     assert normalise_name("EARL EPIDOR") == "epidor"
     assert name_and_words("L'Épicerie de Léa & Cie") == (
         "epicerie de lea et cie",
-        ["epicerie", "lea", "cie"],
+        ["epicerie", "lea", "cie", "~epic"],  # and the prefix of the words written together
     )
 
 

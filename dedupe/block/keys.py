@@ -13,6 +13,8 @@ A pair is a candidate when the two records share any blocking key:
   "Le Fournil" / "Boulangerie Léa" at one address by this);
 - ``geo``: a ~400 m cell + name word (up to two words per record), on four grids shifted by
   half a cell, so that any two points less than 200 m apart share a cell on one grid;
+- ``word``: a name word alone, pairing only a record that gives no place at all (no
+  postcode, town or coordinates) with any other;
 - ``whole``: the whole name without its spaces, anywhere, for a record without coordinates
   ("MakiMori" / "Maki Mori", "Va Va Vooom" / "VaVaVooom"; scripts written without spaces);
 - ``near``: a ~80 m cell alone, on four shifted grids: two points within 40 m meet whatever
@@ -43,7 +45,7 @@ _METRES_PER_DEGREE = 111_320.0
 _REFERENCE_LATITUDE = 46.0
 RULES: tuple[str, ...] = (
     "siret", "phone", "email", "website", "name", "town", "address", "street", "geo", "near",
-    "whole",
+    "whole", "word",
 )  # fmt: skip
 RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 
@@ -52,12 +54,14 @@ def pair_filters(prepared) -> dict[int, np.ndarray]:  # noqa: ANN001
     """Rules whose blocks pair only records of which at least one has the flag: ``town`` pairs
     need a record without postcode (with postcodes, ``name`` pairs them), ``street`` one with
     neither postcode nor town, ``whole`` one without coordinates (located records meet by
-    place)."""
+    place), ``word`` one that says nowhere where it is."""
     no_postcode = prepared.postcode < 0
+    nowhere = no_postcode & (prepared.city_hash == 0) & np.isnan(prepared.lat)
     return {
         RULE_CODE["town"]: no_postcode,
         RULE_CODE["street"]: no_postcode & (prepared.city_hash == 0),
         RULE_CODE["whole"]: np.isnan(prepared.lat),
+        RULE_CODE["word"]: nowhere,
     }
 
 
@@ -198,6 +202,7 @@ def row_keys(
     for rule, place, present in (
         ("name", postcode, kept & (postcode >= 0)),
         ("town", city, kept & (city != 0)),
+        ("word", np.zeros_like(postcode), kept),
     ):
         code = RULE_CODE[rule]
         out.add(rule, _mix(code, place[present], words.hash[present]), rows[owner[present]])

@@ -83,9 +83,25 @@ def tokens(text: str) -> list[str]:
 
 
 def key_tokens(folded: str) -> list[str]:
-    """Distinct words of folded text worth blocking on: no stopwords, no single letters."""
+    """Distinct words of folded text worth blocking on: no stopwords, no single letters; and
+    the name's prefix (see :func:`with_prefix`)."""
     seen: dict[str, None] = {}
     for token in folded.split():
         if len(token) > 1 and token not in STOPWORDS:
             seen.setdefault(token, None)
-    return list(seen)
+    return with_prefix(list(seen))
+
+
+#: Letters of a name's prefix key.
+PREFIX = 4
+
+
+def with_prefix(words: list[str]) -> list[str]:
+    """``words`` and, as one more key, the first letters of the words written together
+    (``"~danc"`` for "Dance Base" and "Dancebase", "~walm" for "Walmart" and "Walmart
+    Supercenter"): names spelled with or without spaces, or in scripts written without them,
+    still share a key. A prefix as common as a trade word is dropped like one."""
+    squashed = "".join(words)
+    if len(squashed) < PREFIX:
+        return words
+    return [*words, "~" + squashed[:PREFIX]]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dedupe.prepare.text import STOPWORDS, fold
+from dedupe.prepare.text import STOPWORDS, fold, with_prefix
 
 #: French legal forms that are dropped wherever they stand in a name.
 LEGAL_FORMS: frozenset[str] = frozenset(
@@ -168,7 +168,7 @@ def name_and_words(name: str | None) -> tuple[str, list[str]]:
     letters), in one pass."""
     words = _name_words(name)
     keys = [w for w in dict.fromkeys(words) if len(w) > 1 and w not in STOPWORDS]
-    return " ".join(words), keys
+    return " ".join(words), with_prefix(keys)
 
 
 def _name_words(name: str | None) -> list[str]:

@@ -63,8 +63,9 @@ PLAUSIBLE: dict[str, tuple[tuple[float, float], ...]] = {
 }
 
 
-def choose_model(state: Any, batch: Any) -> MatchModel:
-    """The model a first full run uses: estimated when allowed and sane, else a priori."""
+def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
+    """The model a first full run uses: estimated when allowed and sane, else a priori;
+    ``decided`` (pair -> decision, default the state's) are known answers."""
     base = MatchModel()
     setting = state.config.estimate
     live = int(state.alive.sum())
@@ -73,7 +74,7 @@ def choose_model(state: Any, batch: Any) -> MatchModel:
     from dedupe.cluster import decisions as rulings
     from dedupe.score.fit import fit_model
 
-    must, cannot = rulings.as_rows(state.decided, state.row_of)
+    must, cannot = rulings.as_rows(state.decided if decided is None else decided, state.row_of)
     rows = np.flatnonzero(state.alive)
     estimated = None
     if setting is True or live >= MIN_RECORDS:
@@ -289,7 +290,9 @@ def _sign_problems(model: MatchModel) -> list[str]:
     return out
 
 
-def _decisions_ok(model: MatchModel, base: MatchModel, known) -> bool:  # noqa: ANN001
+def _decisions_ok(model: MatchModel, base: MatchModel, known, slack: int = 0) -> bool:  # noqa: ANN001
+    """Whether ``model`` classifies the decided pairs at least as well as ``base`` (give or
+    take ``slack`` pairs)."""
     levels, truth = known
     if len(truth) < 5:
         return True
@@ -300,7 +303,7 @@ def _decisions_ok(model: MatchModel, base: MatchModel, known) -> bool:  # noqa: 
             total += comparison.tables()[0][levels[i]]
         return int(((total >= 0) == (truth > 0.5)).sum())
 
-    return right(model) >= right(base)
+    return right(model) + slack >= right(base)
 
 
 def _refused(base: MatchModel, why: str) -> MatchModel:

@@ -119,7 +119,10 @@ def fit_model(
         neutral = {n: [(lv.u, lv.u) for lv in model.comparison(n).levels] for n in useless}
         model = model.with_estimates(neutral, source=f"fitted (ignored: {', '.join(useless)})")
     problems = failed_probes(model)
-    if known is not None and not checks._decisions_ok(model, base, known):
+    # One pair in fifty of slack: a few labels far from any candidate (random non-matches)
+    # should not send a fit that learnt from thousands of pairs back to the a priori weights.
+    slack = 0 if known is None else len(known[1]) // 50
+    if known is not None and not checks._decisions_ok(model, base, known, slack):
         problems.append("classifies the labelled pairs worse than the a priori weights")
     if problems:
         return checks._refused(base, "; ".join(problems[:3]))
@@ -146,18 +149,22 @@ def _no_softer(
     m_u: dict[str, list[tuple[float, float]]], base: MatchModel
 ) -> dict[str, list[tuple[float, float]]]:
     """Fitted (m, u) with each disagreement weighing at least as much against a match as the
-    a priori weights say, and context agreement no more for one.
+    a priori weights say, context agreement no more for one, and no level more than the
+    closer agreement before it.
 
     EM on unlabelled pairs cannot tell a chain's branches from one shop listed twice: among
     pairs whose names agree it takes "same brand" for "same shop" and learns that another
     address or phone hardly matters. Those general facts are kept from the a priori model."""
     out = {}
     for comparison in base.comparisons:
-        levels = []
+        levels: list[tuple[float, float]] = []
+        previous = math.inf
         for level, (m, u) in zip(comparison.levels, m_u[comparison.name], strict=True):
             weight = math.log2(m / u)
             if level.weight < 0 or comparison.role == "context":
                 weight = min(weight, level.weight)
+            # Levels go from the closest agreement down: a weaker one never weighs more.
+            weight = previous = min(weight, previous)
             levels.append((u * 2.0**weight, u) if u * 2.0**weight <= 1 else (1.0, 2.0**-weight))
         out[comparison.name] = levels
     return out

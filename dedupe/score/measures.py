@@ -68,14 +68,18 @@ def _name_fuzz(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     by_set = process.cpdist(qa, qb, scorer=fuzz.token_set_ratio, workers=WORKERS).astype(float)
     total = by_set + process.cpdist(qa, qb, scorer=fuzz.token_sort_ratio, workers=WORKERS)
     out = np.minimum(total / 200.0, 0.99)
-    for k in np.flatnonzero((by_set >= 100.0) & (out < CONTAINED)):
-        if _contained_name(qa[k], qb[k]):
-            out[k] = CONTAINED
+    for k in np.flatnonzero(by_set >= 100.0):
+        found = _contained_name(qa[k], qb[k])
+        if found is True:
+            out[k] = max(out[k], CONTAINED)
+        elif found is False:
+            out[k] = min(out[k], TRADE_ONLY)
     return out
 
 
-#: The similarity of a name contained in the other (its distinctive words all there).
-CONTAINED = 0.9
+#: The similarity of a name contained in the other (its distinctive words all there), and at
+#: most that of a name of trade words only inside another ("Boulangerie" / "Boulangerie Ange").
+CONTAINED, TRADE_ONLY = 0.9, 0.8
 #: Words that say what a shop is, not which one: a name made of them alone is not contained.
 TRADE_WORDS: frozenset[str] = frozenset(
     [
@@ -112,8 +116,6 @@ TRADE_WORDS: frozenset[str] = frozenset(
         "club",
         "school",
         "bank",
-        "centre",
-        "center",
         "the",
         "and",
         "et",
@@ -127,10 +129,14 @@ TRADE_WORDS: frozenset[str] = frozenset(
 )
 
 
-def _contained_name(x: str | None, y: str | None) -> bool:
+def _contained_name(x: str | None, y: str | None) -> bool | None:
+    """Whether one name's words all stand in the other (``None``: neither contains the
+    other), ``False`` when the contained name is made of trade words only."""
     wa, wb = set((x or "").split()), set((y or "").split())
+    if not (wa <= wb or wb <= wa):
+        return None
     short = wa if len(wa) <= len(wb) else wb
-    return bool(short - TRADE_WORDS) and (wa <= wb or wb <= wa)
+    return bool(short - TRADE_WORDS)
 
 
 #: 1.0 for equal normalised names, else the mean of token-set and token-sort ratios (≤ 0.99).

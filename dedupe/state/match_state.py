@@ -177,7 +177,9 @@ class MatchState:
         if self.model is None:
             from dedupe.score.estimate import choose_model
 
-            self.model = choose_model(self, batch)
+            # The decisions of this very run are known answers for the fit (and constraints).
+            decided = rulings.latest(decisions) if decisions is not None else self.decided
+            self.model = choose_model(self, batch, decided)
         seeds = [fresh, dead]
         dropped = self.store.remove_rows(dead)
         dropped = np.concatenate([dropped, self.store.remove(unsupported(self, inactive))])
