@@ -12,8 +12,8 @@ and F1, B-cubed F1 where the labels cover the whole set, blocking recall (the sh
 the matcher's blocking proposes, from the same records matched in this process with
 ``keep_pairs``) and a reliability table (per band of match probability, the share of true
 matches). In the same run: Splink 5 and a simple rapidfuzz rule (``matching_real_peers.py``).
-Then labels in active-learning order (:mod:`dedupe.active_learning`): the pairs the current
-model is least sure of are answered from the truth, imported with ``aggregator match
+Then labels in active-learning order (:func:`dedupe.labels.informative_pairs`): the pairs the
+current model is least sure of are answered from the truth, imported with ``aggregator match
 import-labels``, and the run repeated, for 10, 25 and 50 labels in all. The last line is one
 JSON object: ``{"sets": {NAME: {"precision", "recall", "f1", "bcubed_f1", "blocking_recall",
 "splink_f1", "rule_f1", "f1_labels_10", "f1_labels_25", "f1_labels_50"}}}``.
@@ -41,7 +41,7 @@ from matching_real_peers import has_coordinates, rule_pairs, splink_pairs  # noq
 from matching_real_sets import LABELLED, SETS, LabelledSet, Pair, pair  # noqa: E402
 
 from dedupe import evaluate  # noqa: E402
-from dedupe.active_learning import informative_pairs  # noqa: E402
+from dedupe.labels import informative_pairs  # noqa: E402
 from dedupe.score.model import probability  # noqa: E402
 from dedupe.state.pairstore import decode  # noqa: E402
 from dedupe.state.result import MatchResult  # noqa: E402
@@ -129,13 +129,16 @@ def next_labels(
     """The next ``budget`` pairs in active-learning order, answered from the truth; pairs
     nobody labelled are passed over as a person would answer "unsure"."""
     out: list[tuple[str, str, bool]] = []
-    for question in informative_pairs(result, skip=asked):
+    for question in informative_pairs(result, limit=None):
         if len(out) >= budget:
             break
-        asked.add((question.a, question.b))
-        verdict = labelled.truth(question.a, question.b)
+        a, b = str(question.a), str(question.b)
+        if (a, b) in asked:
+            continue
+        asked.add((a, b))
+        verdict = labelled.truth(a, b)
         if verdict is not None:
-            out.append((question.a, question.b, verdict))
+            out.append((a, b, verdict))
     return out
 
 

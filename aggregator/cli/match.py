@@ -186,12 +186,12 @@ HELP = (
 def _show_pair(rt: Runtime, records: dict[str, ShopRecord], question: Any, model: Any) -> None:
     from dedupe import explain
 
-    a, b = records[question.a], records[question.b]
+    a, b = records[str(question.a)], records[str(question.b)]
     typer.echo("")
-    state = "now together" if question.together else "now apart"
+    state = "now together" if question.same_entity else "now apart"
     typer.echo(
         f"{question.a}  vs  {question.b}   probability {question.probability:.3f} "
-        f"({state}; the answer moves {question.effect} record pair(s))"
+        f"({state}; a verdict moves {question.effect} record(s))"
     )
     for name in SHOWN:
         left, right = getattr(a, name), getattr(b, name)
@@ -214,9 +214,8 @@ def match_label(
     Answers: y / n / u / back / q. Each answer is stored as a decision when the next one is
     given (or at the end), so `back` can take the last one back without a trace in the
     store; the next `aggregator run` obeys them."""
-    from aggregator.models import Decision, RecordKey, RecordType, ShopRecord, Verdict
+    from aggregator.models import Decision, RecordType, ShopRecord, Verdict
     from dedupe import match_shops, update
-    from dedupe.active_learning import informative_pairs
 
     rt = runtime()
     shops = [ShopRecord.model_validate(r.record) for r in rt.store.iter_raw(RecordType.shop)]
@@ -230,13 +229,13 @@ def match_label(
     )
     model = result.state.model
     pending: Decision | None = None
-    unsure: list[tuple[str, str]] = []
+    unsure: list[tuple[str, str]] = []  # pairs answered "unsure": not asked again
     again: Any = None  # a pair taken back: asked again first
     last: str | None = None  # "answer" or "unsure": what `back` undoes
     answered = saved = 0
     typer.echo(HELP)
     while not limit or answered < limit:
-        question = again or next(iter(informative_pairs(result, 1, skip=unsure)), None)
+        question = again or _next_pair(result, unsure)
         if question is None:
             typer.echo("no more pairs to ask")
             break
@@ -262,7 +261,7 @@ def match_label(
             last = None
             continue
         if answer in ("u", "unsure", "s", "skip"):
-            unsure.append((question.a, question.b))
+            unsure.append((str(question.a), str(question.b)))
             again, last = None, "unsure"
             continue
         if answer not in ("y", "yes", "n", "no"):
@@ -275,8 +274,8 @@ def match_label(
             saved += 1
         verdict = Verdict.must_link if answer.startswith("y") else Verdict.cannot_link
         pending = Decision(
-            a=RecordKey.parse(question.a),
-            b=RecordKey.parse(question.b),
+            a=question.a,
+            b=question.b,
             verdict=verdict,
             reviewer=reviewer,
             note="aggregator match label",
@@ -291,13 +290,30 @@ def match_label(
     typer.echo(f"\nstored {saved} decisions; the next `aggregator run` applies them")
 
 
+def _next_pair(result: Any, unsure: list[tuple[str, str]]) -> Any:
+    """The most informative pair (:func:`dedupe.labels.informative_pairs`) not answered
+    "unsure" in this session, or None when none is left."""
+    from dedupe.labels import informative_pairs
+
+    # The pairs passed over come first in the order: one more than them is enough.
+    for candidate in informative_pairs(result, limit=len(unsure) + 1):
+        if (str(candidate.a), str(candidate.b)) not in unsure:
+            return candidate
+    return None
+
+
 def _question_of(result: Any, pair: tuple[str, str]) -> Any:
     """The question for a pair taken back (its figures in the current result)."""
-    from dedupe.active_learning import Question
+    from aggregator.models import RecordKey
+    from dedupe.labels import InformativePair
     from dedupe.score.model import probability
 
     detail = result.explain(*pair)
-    return Question(
-        pair[0], pair[1], probability(detail["match_weight"]),
-        abs(detail["match_weight"] - result.state.upper), 1, bool(detail["same_entity"]),
-    )  # fmt: skip
+    return InformativePair(
+        a=RecordKey.parse(pair[0]),
+        b=RecordKey.parse(pair[1]),
+        probability=probability(detail["match_weight"]),
+        effect=1,
+        value=0.0,
+        same_entity=bool(detail["same_entity"]),
+    )
