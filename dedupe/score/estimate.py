@@ -88,7 +88,10 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
             why = estimated.source.removeprefix("a priori (").removesuffix(")")
             fitted = replace(fitted, source=f"{fitted.source} ({why})")
         return fitted
-    return estimated or fitted
+    if estimated is None:
+        return fitted
+    why = fitted.source.removeprefix("a priori (estimate refused: ").removesuffix(")")
+    return replace(estimated, source=f"{estimated.source.removesuffix(')')}; fit refused: {why})")
 
 
 def estimate_model(
