@@ -99,6 +99,11 @@ def fit_model(
     coverage = max(float(m[name][0] + m[name][1]), 0.05)
     total = len(rows) * (len(rows) - 1) / 2
     prior = min(max(matches / coverage / total, 1e-12), 0.5)
+    # Random pairs include the matches: in a small set they are a fair share of the pairs that
+    # agree. u is what non-matches show: P(level) less the matches' part, λ·m.
+    for i in range(len(names)):
+        corrected = (u[i] - prior * m[i]) / (1.0 - prior)
+        u[i] = np.maximum(corrected, u[i] * 0.5)
     # Random-pair u treats fields as independent; they are not (two shops of one postcode or
     # one website are also alike in other ways): each level's weight stays within the
     # plausible range of its kind of evidence.
