@@ -38,6 +38,8 @@ MIN_SESSION = 20
 LABELS_FOR_U = 30
 U_PAIRS = 200_000
 EM_PAIRS = 300_000
+#: EM steps allowed: labelled pairs held fixed can slow convergence down.
+FIT_ITERATIONS = 400
 #: Comparisons a chain's branches agree on: learnt from place-agreeing pairs only.
 BRAND = ("name", "website")
 
@@ -81,7 +83,7 @@ def fit_model(
         free = sorted(free_set)
         if chosen.sum() < MIN_SESSION or not free:
             continue
-        result = checks._em(levels[:, chosen], known, free, base, u)
+        result = checks._em(levels[:, chosen], known, free, base, u, FIT_ITERATIONS)
         if result is None:
             return checks._refused(base, "EM did not converge")
         estimated, share = result
