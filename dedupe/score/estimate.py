@@ -240,7 +240,14 @@ def _decided_levels(model: MatchModel, prepared: Any, must, cannot):  # noqa: AN
     return model.score(prepared, a, b).levels, truth
 
 
-def _em(levels: np.ndarray, known, free: list[int], base: MatchModel, u: list[np.ndarray]):  # noqa: ANN001, ANN202
+def _em(  # noqa: ANN202
+    levels: np.ndarray,
+    known,  # noqa: ANN001
+    free: list[int],
+    base: MatchModel,
+    u: list[np.ndarray],
+    iterations: int = MAX_ITERATIONS,
+):
     """EM over the distinct level patterns of ``levels`` (comparisons x pairs) for the
     ``free`` comparisons; returns ``(m per comparison, match share)`` or ``None``."""
     patterns, counts = np.unique(levels[free].T, axis=0, return_counts=True)
@@ -249,7 +256,7 @@ def _em(levels: np.ndarray, known, free: list[int], base: MatchModel, u: list[np
         fixed_patterns, fixed_truth = known[0][free].T, known[1]
     m = {i: _m_of(base, i).copy() for i in free}
     share = 0.1
-    for _ in range(MAX_ITERATIONS):
+    for _ in range(iterations):
         match = np.full(len(patterns), math.log(share))
         other = np.full(len(patterns), math.log(1 - share))
         for col, i in enumerate(free):

@@ -38,6 +38,8 @@ MIN_SESSION = 20
 LABELS_FOR_U = 30
 U_PAIRS = 200_000
 EM_PAIRS = 300_000
+#: EM steps allowed: labelled pairs held fixed can slow convergence down.
+FIT_ITERATIONS = 400
 #: Comparisons a chain's branches agree on: learnt from place-agreeing pairs only.
 BRAND = ("name", "website")
 
@@ -81,7 +83,7 @@ def fit_model(
         free = sorted(free_set)
         if chosen.sum() < MIN_SESSION or not free:
             continue
-        result = checks._em(levels[:, chosen], known, free, base, u)
+        result = checks._em(levels[:, chosen], known, free, base, u, FIT_ITERATIONS)
         if result is None:
             return checks._refused(base, "EM did not converge")
         estimated, share = result
@@ -99,6 +101,11 @@ def fit_model(
     coverage = max(float(m[name][0] + m[name][1]), 0.05)
     total = len(rows) * (len(rows) - 1) / 2
     prior = min(max(matches / coverage / total, 1e-12), 0.5)
+    # Random pairs include the matches: in a small set they are a fair share of the pairs that
+    # agree. u is what non-matches show: P(level) less the matches' part, λ·m.
+    for i in range(len(names)):
+        corrected = (u[i] - prior * m[i]) / (1.0 - prior)
+        u[i] = np.maximum(corrected, u[i] * 0.5)
     # Random-pair u treats fields as independent; they are not (two shops of one postcode or
     # one website are also alike in other ways): each level's weight stays within the
     # plausible range of its kind of evidence.
