@@ -209,7 +209,8 @@ def match_label(
     limit: Annotated[int, typer.Option(help="Stop after this many answers (0: no limit)")] = 0,
 ) -> None:
     """Ask, one pair at a time, the pair whose answer teaches the matcher most (closest to the
-    merge threshold, largest cluster effect), with its fields and evidence side by side.
+    merge threshold, times the records a verdict would move), with its fields and evidence
+    side by side.
 
     Answers: y / n / u / back / q. Each answer is stored as a decision when the next one is
     given (or at the end), so `back` can take the last one back without a trace in the
