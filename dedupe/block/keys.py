@@ -15,8 +15,9 @@ A pair is a candidate when the two records share any blocking key:
   half a cell, so that any two points less than 200 m apart share a cell on one grid;
 - ``word``: a name word alone, pairing only a record that gives no place at all (no
   postcode, town or coordinates) with any other;
-- ``whole``: the whole name without its spaces, anywhere, for a record without coordinates
-  ("MakiMori" / "Maki Mori", "Va Va Vooom" / "VaVaVooom"; scripts written without spaces);
+- ``whole``: the whole name without its spaces, anywhere, for a record without coordinates,
+  when at most ``max_whole_block_size`` records hold it ("MakiMori" / "Maki Mori", "Va Va
+  Vooom" / "VaVaVooom"; scripts written without spaces);
 - ``near``: a ~80 m cell alone, on four shifted grids: two points within 40 m meet whatever
   their names ("Dance Base" / "Dancebase", "Sambuca" / "Sambucca").
 
@@ -72,6 +73,8 @@ class BlockingRules:
     max_block_size: int = 100
     #: Geographic blocks are denser (every shop of a street): a smaller limit.
     max_geo_block_size: int = 40
+    #: A whole name held anywhere by more records than this is a chain's or a common one.
+    max_whole_block_size: int = 6
     #: A name word in more than this share of records (and more than ``common_token_min``)
     #: is too common to pair records on.
     common_token_share: float = 0.002
@@ -92,6 +95,8 @@ class BlockingRules:
         return replace(self, common_limit=limit)
 
     def limit(self, rule_code: int) -> int:
+        if rule_code == RULE_CODE["whole"]:
+            return self.max_whole_block_size
         dense = rule_code in (RULE_CODE["geo"], RULE_CODE["near"])
         return self.max_geo_block_size if dense else self.max_block_size
 
