@@ -58,25 +58,30 @@ def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 
 def pair_scores(labelled: LabelledSet, predicted: set[Pair]) -> dict[str, float]:
-    """Pairwise figures of a set of pairs called the same: over every pair when the labels are
-    complete, else over the labelled pairs only (the others are unknown)."""
+    """Pairwise figures of a set of pairs called the same, over the pairs the labels judge
+    (:meth:`LabelledSet.truth`): the others are unknown and count neither way."""
     tp = len(predicted & labelled.same)
-    wrong = predicted - labelled.same if labelled.complete else predicted & labelled.different
-    return _f1(tp, len(wrong), len(labelled.same) - tp)
+    wrong = sum(1 for p in predicted - labelled.same if labelled.truth(*p) is False)
+    return _f1(tp, wrong, len(labelled.same) - tp)
 
 
 def entity_scores(labelled: LabelledSet, entity_of: dict[str, str]) -> dict[str, Any]:
-    """Pairwise (and B-cubed, on complete sets) figures of the exported entities."""
+    """Pairwise figures of the exported entities, and B-cubed on complete sets (where two
+    records of one platform merged count against it: the labels' clusters keep them apart)."""
     if labelled.complete:
-        figures = evaluate(entity_of, labelled.clusters())
-        return {k: figures[k] for k in ("precision", "recall", "f1", "bcubed_f1")}
+        members: dict[str, list[str]] = {}
+        for key, entity in entity_of.items():
+            members.setdefault(entity, []).append(key)
+        together = {pair(a, b) for keys in members.values() for a in keys for b in keys if a < b}
+        bcubed = evaluate(entity_of, labelled.clusters())["bcubed_f1"]
+        return {**pair_scores(labelled, together), "bcubed_f1": bcubed}
 
-    def together(p: Pair) -> bool:
+    def same_entity(p: Pair) -> bool:
         a, b = entity_of.get(p[0]), entity_of.get(p[1])
         return a is not None and a == b
 
     judged = labelled.same | labelled.different
-    return {**pair_scores(labelled, {p for p in judged if together(p)}), "bcubed_f1": None}
+    return {**pair_scores(labelled, {p for p in judged if same_entity(p)}), "bcubed_f1": None}
 
 
 def blocking_recall(labelled: LabelledSet, result: MatchResult) -> float:
@@ -109,7 +114,7 @@ def reliability(labelled: LabelledSet, result: MatchResult) -> list[dict[str, An
         inside = [
             (probability(w), labelled.truth(*p))
             for p, w in zip(pairs, scored.weights.tolist(), strict=True)
-            if low <= probability(w) < high
+            if low <= probability(w) < high and labelled.truth(*p) is not None
         ]
         if inside:
             table.append(

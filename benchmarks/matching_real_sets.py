@@ -48,9 +48,10 @@ class Platform:
 class LabelledSet:
     """Records of two platforms and their labels.
 
-    ``complete``: every pair not labelled the same is different (the labels cover the whole
-    set, so clusters exist and B-cubed applies); otherwise only ``same`` and ``different``
-    pairs are judged and every other pair is unknown."""
+    ``complete``: every pair across the two platforms not labelled the same is different (the
+    labels cover every cross pair, so clusters exist and B-cubed applies); otherwise only
+    ``same`` and ``different`` pairs are judged. Any other pair, two records of one platform
+    included, is unknown: the labels do not say."""
 
     name: str
     platforms: list[Platform]
@@ -63,7 +64,9 @@ class LabelledSet:
         key = pair(a, b)
         if key in self.same:
             return True
-        if key in self.different or self.complete:
+        if key in self.different:
+            return False
+        if self.complete and a.partition(":")[0] != b.partition(":")[0]:
             return False
         return None
 
