@@ -13,11 +13,11 @@ A pair is a candidate when the two records share any blocking key:
   "Le Fournil" / "Boulangerie Léa" at one address by this);
 - ``geo``: a ~400 m cell + name word (up to two words per record), on four grids shifted by
   half a cell, so that any two points less than 200 m apart share a cell on one grid;
-- ``word``: a name word alone, pairing only a record that gives no place at all (no
-  postcode, town or coordinates) with any other;
-- ``whole``: the whole name without its spaces, anywhere, for a record without coordinates,
-  when at most ``max_whole_block_size`` records hold it ("MakiMori" / "Maki Mori", "Va Va
-  Vooom" / "VaVaVooom"; scripts written without spaces);
+- ``word``: a name word alone, pairing a record that gives no place at all (no postcode,
+  town or coordinates) with another without postcode or coordinates;
+- ``whole``: the whole name without its spaces, anywhere, between records without
+  coordinates, when at most ``max_whole_block_size`` records hold it ("MakiMori" / "Maki
+  Mori", "Va Va Vooom" / "VaVaVooom"; scripts written without spaces);
 - ``near``: a ~80 m cell alone, on four shifted grids: two points within 40 m meet whatever
   their names ("Dance Base" / "Dancebase", "Sambuca" / "Sambucca").
 
@@ -54,14 +54,12 @@ RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 def pair_filters(prepared) -> dict[int, np.ndarray]:  # noqa: ANN001
     """Rules whose blocks pair only records of which at least one has the flag: ``town`` pairs
     need a record without postcode (with postcodes, ``name`` pairs them), ``street`` one with
-    neither postcode nor town, ``whole`` one without coordinates (located records meet by
-    place), ``word`` one that says nowhere where it is."""
+    neither postcode nor town, ``word`` one that says nowhere where it is."""
     no_postcode = prepared.postcode < 0
     nowhere = no_postcode & (prepared.city_hash == 0) & np.isnan(prepared.lat)
     return {
         RULE_CODE["town"]: no_postcode,
         RULE_CODE["street"]: no_postcode & (prepared.city_hash == 0),
-        RULE_CODE["whole"]: np.isnan(prepared.lat),
         RULE_CODE["word"]: nowhere,
     }
 
@@ -204,17 +202,21 @@ def row_keys(
     kept = ~isin(words.hash, common)
     postcode = prepared.postcode[rows][owner]
     city = prepared.city_hash[rows][owner]
+    unlocated = np.isnan(prepared.lat[rows])
+    # Only records without postcode or coordinates hold word keys: the many that have them
+    # meet by place, and a million records' every word would double the index.
+    vague = kept & (postcode < 0) & unlocated[owner]
     for rule, place, present in (
         ("name", postcode, kept & (postcode >= 0)),
         ("town", city, kept & (city != 0)),
-        ("word", np.zeros_like(postcode), kept),
+        ("word", np.zeros_like(postcode), vague),
     ):
         code = RULE_CODE[rule]
         out.add(rule, _mix(code, place[present], words.hash[present]), rows[owner[present]])
 
     squashed = [name.replace(" ", "") if name else "" for name in gather(prepared.names, rows)]
     whole = np.fromiter((hash(x) if len(x) > 3 else 0 for x in squashed), np.int64, len(rows))
-    named = whole != 0
+    named = (whole != 0) & unlocated  # located records meet by place
     out.add("whole", _mix(RULE_CODE["whole"], whole[named]), rows[named])
     _address_keys(prepared, rows, out)
     _geo_keys(prepared, rows, owner, words.hash, words.length.astype(np.int64), kept, rules, out)

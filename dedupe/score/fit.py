@@ -15,7 +15,8 @@ for what every record has. As in Splink:
 
 Labelled pairs (chamber decisions, imported labels) are known answers in every EM step, and
 when there are enough of them (:data:`LABELS_FOR_U`) the u of each level mixes in what the
-known non-matches show. The result is checked like any estimate: probe pairs, signs.
+known non-matches show. The result is checked like any estimate, by the probe pairs; a field
+whose agreement does not point to a match in these data is left out.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from dedupe.score import estimate as checks
 from dedupe.score.comparisons import MISSING
 from dedupe.score.model import MatchModel
 from dedupe.score.probes import failed_probes
@@ -56,8 +58,6 @@ def fit_model(
 ) -> MatchModel:
     """m, u and λ for ``base`` 's comparisons from the records ``rows`` and their candidate
     pairs; ``base`` itself, its ``source`` saying why, when the fit fails its checks."""
-    from dedupe.score import estimate as checks
-
     base = base or MatchModel()
     names = [c.name for c in base.comparisons]
     if len(rows) < MIN_RECORDS or not len(pair_a):
@@ -142,8 +142,6 @@ BRAND_BOUNDS = {
 
 
 def _bounds(name: str, n_levels: int) -> Sequence[tuple[float, float] | None]:
-    from dedupe.score import estimate as checks
-
     return BRAND_BOUNDS.get(name) or checks.PLAUSIBLE.get(name) or [None] * n_levels
 
 
@@ -175,8 +173,6 @@ def _no_softer(
 def _random_pair_u(
     base: MatchModel, prepared: Any, rows: np.ndarray, rng: np.random.Generator
 ) -> list[np.ndarray]:
-    from dedupe.score import estimate as checks
-
     k = min(U_PAIRS, len(rows) * (len(rows) - 1))
     ra, rb = rows[rng.integers(0, len(rows), k)], rows[rng.integers(0, len(rows), k)]
     keep = ra != rb
@@ -208,15 +204,14 @@ def _with_labelled_u(u: list[np.ndarray], known: Any, base: MatchModel) -> list[
         return u
     out = []
     for i, c in enumerate(base.comparisons):
-        seen = apart[i][apart[i] != 255]
+        seen = apart[i][apart[i] != MISSING]
         if len(seen) < LABELS_FOR_U:
             out.append(u[i])
             continue
         counts = np.bincount(seen, minlength=len(c.levels))[: len(c.levels)] + 0.5
         hard = counts / counts.sum()
         # The labelled pairs were candidates, not random pairs: a light mix, never lower.
-        mixed = np.maximum(u[i], 0.8 * u[i] + 0.2 * hard)
-        out.append(mixed / mixed.sum())
+        out.append(np.maximum(u[i], 0.8 * u[i] + 0.2 * hard))
     return out
 
 
