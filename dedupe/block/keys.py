@@ -38,7 +38,6 @@ from itertools import chain
 import numpy as np
 
 from dedupe.prepare.arrays import isin
-from dedupe.prepare.columns import gather
 from dedupe.prepare.text import key_tokens
 
 _METRES_PER_DEGREE = 111_320.0
@@ -214,8 +213,7 @@ def row_keys(
         code = RULE_CODE[rule]
         out.add(rule, _mix(code, place[present], words.hash[present]), rows[owner[present]])
 
-    squashed = [name.replace(" ", "") if name else "" for name in gather(prepared.names, rows)]
-    whole = np.fromiter((hash(x) if len(x) > 3 else 0 for x in squashed), np.int64, len(rows))
+    whole = prepared.whole_hash[rows]
     named = (whole != 0) & unlocated  # located records meet by place
     out.add("whole", _mix(RULE_CODE["whole"], whole[named]), rows[named])
     _address_keys(prepared, rows, out)

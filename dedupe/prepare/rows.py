@@ -43,6 +43,7 @@ ARRAYS: dict[str, Any] = {
     "street_word": np.int64, "postcode": np.int32, "city_hash": np.int64, "phone1": np.int64,
     "phone2": np.int64, "email": np.int64, "domain": np.int64, "siret": np.int64,
     "category": np.int16, "group": np.int16, "lat": np.float64, "lon": np.float64,
+    "whole_hash": np.int64,
 }  # fmt: skip
 #: Text columns (packed).
 TEXTS = ("names", "streets", "cities")
@@ -147,6 +148,9 @@ class Normaliser:
         words = [w for _, w in both]
         out: dict[str, Any] = {"names": names}
         out["name_hash"] = array((hash(x) if x else 0 for x in names), np.int64)
+        # The name written without spaces (a blocking key): "maki mori" = "makimori".
+        squashed = (x.replace(" ", "") for x in names)
+        out["whole_hash"] = array((hash(x) if len(x) > 3 else 0 for x in squashed), np.int64)
         flat = list(chain.from_iterable(words))
         out["word_count"] = array(map(len, words), np.int16)
         out["word_hash"] = np.fromiter(map(hash, flat), np.int64, count=len(flat))

@@ -184,6 +184,9 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     # The same number and street is never "different": a town spelled otherwise or a district
     # named instead of the city leaves it similar; in one town it is exact.
     values[same] = np.where(other_town[same], SAME_STREET_OTHER_TOWN, 1.0)
+    # A street or square without house number is where many shops stand (a market square's
+    # stalls): the same one is close, not the same address.
+    values[same & (na == 0)] = np.minimum(values[same & (na == 0)], STREET_ONLY)
     # Two towns named and two postcodes given, all different: "5 avenue de Toulouse" in Balma
     # and in Colomiers; a bare street name in another town.
     pa, pb = prepared.postcode[a], prepared.postcode[b]
@@ -192,8 +195,8 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return values, present & ~apart & ~same
 
 
-#: The same number and street written with another town.
-SAME_STREET_OTHER_TOWN = 0.9
+#: The same number and street written with another town; the same street, no number.
+SAME_STREET_OTHER_TOWN, STREET_ONLY = 0.9, 0.85
 
 
 def _address_fuzz(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
