@@ -33,8 +33,16 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+## Benchmarks (installs the `bench` extra: Splink and DuckDB, the peers they compare with)
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/dedupe.py --records 100000
+	$(BIN)/python benchmarks/matching_real.py
 
 run: $(STAMP)
 	$(BIN)/aggregator run

@@ -1,0 +1,110 @@
+"""What a matching update does to the blocking index: statuses, keys, pairs that lose support.
+
+The keys of a row depend on two things beyond the row itself: whether its name words are
+*common* (too many records hold them to block on) and whether its identifiers are *shared* too
+widely (see :mod:`dedupe.golden.shared_identifiers`). When an update flips either status, the
+rows concerned re-enter (their old row dies, a copy comes in), so that their keys are what a
+full run would give them. Blocks that stop being active (they grew past their size limit) may
+leave pairs that no other key supports: those pairs leave the store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dedupe.block.index import tag
+from dedupe.block.keys import Words, pair_filters, row_keys, word_counts
+from dedupe.golden.shared_identifiers import GROUPS, refresh_shared
+from dedupe.prepare.arrays import isin, unique
+from dedupe.state.pairstore import decode
+
+if TYPE_CHECKING:
+    from dedupe.state.match_state import MatchState
+
+
+def refresh_statuses(
+    state: MatchState, killed: np.ndarray, fresh: np.ndarray, words: Words, start: int
+) -> tuple[np.ndarray, Words]:
+    """Shared identifiers and common words whose status flipped re-enter their holders.
+
+    Returns the fresh rows (with the re-entered copies) and their name words."""
+    p = state.prepared
+    assert p is not None
+    gone = Words.of([name or "" for name in p.names.take(killed.tolist())])
+    state.counts.subtract(word_counts(gone))
+    state.counts.update(word_counts(words))
+    limit = state.rules.common_limit or 0
+    touched = set(gone.hash.tolist()) | set(words.hash.tolist())
+    now_common = {h for h in touched if state.counts[h] > limit}
+    flipped = (now_common - state.common) | ((touched & state.common) - now_common)
+    state.common = (state.common - touched) | now_common
+    dirty: set[int] = set()
+    if flipped and start:
+        for row in np.flatnonzero(state.alive[:start]).tolist():
+            if not flipped.isdisjoint(map(hash, (p.names[row] or "").split())):
+                dirty.add(row)
+    if start:
+        both = np.concatenate([killed, fresh])
+        values = {
+            group: {int(v) for c in columns for v in p.raw[c][both]}
+            for group, columns in GROUPS.items()
+        }
+        changed = refresh_shared(p, state.alive, values)
+        dirty.update(r for r in changed.tolist() if r < start and state.alive[r])
+    if not dirty:
+        return fresh, words
+    copies, copied = state.copy_rows(np.array(sorted(dirty)))
+    return np.concatenate([fresh, copies]), Words.concat([words, copied])
+
+
+def index_rows(state: MatchState, fresh: np.ndarray, words: Words, dead: np.ndarray) -> np.ndarray:
+    """Index the fresh rows' keys; returns every key their blocks and the dead rows' touch."""
+    common = np.array(sorted(state.common), np.int64)
+    keys, rows, codes = row_keys(state.prepared, fresh, words, common, state.rules)
+    keys = tag(keys, codes)
+    if not len(state.index.keys):
+        # A first run: the index sorts the keys, its distinct keys are all touched.
+        state.index.insert(keys, rows)
+        ordered = state.index.keys
+        return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+    old = state.index.keys[isin(state.index.rows, dead)] if len(dead) else keys[:0]
+    state.index.insert(keys, rows)
+    return unique(np.concatenate([keys, old]))
+
+
+def unsupported(state: MatchState, inactive: np.ndarray) -> np.ndarray:
+    """Stored pairs of blocks that stopped being active and share no other active key."""
+    if not len(inactive):
+        return np.zeros(0, np.int64)
+    group, rows = state.index.members(inactive)
+    rows = unique(rows[state.alive[rows]])
+    a, b = decode(state.store.codes)
+    stored = isin(a, rows) & isin(b, rows)
+    if not stored.any():
+        return np.zeros(0, np.int64)
+    keys_of: dict[int, set[int]] = {}
+    for key, row in zip(*_keys_of(state, rows), strict=True):
+        keys_of.setdefault(row, set()).add(key)
+    p = state.prepared
+    filters = pair_filters(p)
+    gone = []
+    pairs = zip(
+        state.store.codes[stored].tolist(), a[stored].tolist(), b[stored].tolist(), strict=False
+    )
+    for code, x, y in pairs:
+        common = keys_of.get(x, set()) & keys_of.get(y, set())
+        common = {k for k in common if k & 0xF not in filters or filters[k & 0xF][[x, y]].any()}
+        shared = np.array(sorted(common), np.int64)
+        if not len(shared) or not state.index.active(shared, state.alive, state.rules).any():
+            gone.append(code)
+    return np.array(gone, np.int64)
+
+
+def _keys_of(state: MatchState, rows: np.ndarray) -> tuple[list[int], list[int]]:
+    hit = isin(state.index.rows, rows)
+    return state.index.keys[hit].tolist(), state.index.rows[hit].tolist()
+
+
+# -- clusters and ids ----------------------------------------------------------------------

@@ -1,0 +1,226 @@
+"""Fellegi–Sunter scoring: per-field level weights summed with a prior into a match probability.
+
+Every comparison level carries m = P(level | same shop) and u = P(level | different shops); its
+weight is log2(m/u) bits, a missing value weighs 0. The match weight of a pair is
+``log2(prior / (1 - prior)) + Σ weights`` and its probability ``1 / (1 + 2**-weight)``.
+
+Default comparisons and their a priori m/u values: :mod:`dedupe.score.defaults`; estimated ones:
+:mod:`dedupe.score.estimate`.
+
+**Conflict evidence** (used by clustering to refuse merges that would chain): the sum of the
+weights of the comparisons that identify a *place* (``role="identifying"``: address, distance,
+phone, email, siret) plus the name weight when negative (``role="against"``). Brand attributes
+(website, category) and postcode are context only: a chain's branches share name and website.
+"Boulangerie Ange" rue A / phone 1 vs "Boulangerie Ange" rue B / phone 2 sums to -4.8 bits:
+clearly two shops, whatever their names and website say.
+
+**Pruning**: scoring a million records' candidate pairs, most pairs are plainly different
+shops. The cheap comparisons are scored first; a pair whose best possible total (its fuzzy
+comparisons at their highest reachable level) stays below ``prune_below`` is dropped before
+any fuzzy matching. Dropped pairs are exactly those that would score below it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from dedupe.score.comparisons import MISSING, Comparison
+from dedupe.score.defaults import DEFAULT_COMPARISONS
+from dedupe.score.measures import TwoPhase
+
+
+def probability(weight: float) -> float:
+    """Match probability of a match weight in bits."""
+    if weight < -60:
+        return 0.0
+    return 1.0 / (1.0 + 2.0 ** (-weight))
+
+
+@dataclass
+class ScoredPairs:
+    """Scored candidate pairs as parallel arrays: rows, per-comparison levels, weights."""
+
+    a: np.ndarray
+    b: np.ndarray
+    levels: np.ndarray  # (comparisons, pairs) uint8
+    weights: np.ndarray
+    conflicts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def take(self, keep: np.ndarray) -> ScoredPairs:
+        return ScoredPairs(
+            self.a[keep], self.b[keep], self.levels[:, keep], self.weights[keep],
+            self.conflicts[keep],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """The comparisons and the prior (probability that two candidate records match)."""
+
+    comparisons: tuple[Comparison, ...] = DEFAULT_COMPARISONS
+    prior: float = 1e-3
+    #: Where the weights come from: "a priori", "estimated" (EM), or why the estimate was refused.
+    source: str = "a priori"
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1.0 - self.prior))
+
+    def comparison(self, name: str) -> Comparison:
+        """The comparison called ``name``."""
+        return next(c for c in self.comparisons if c.name == name)
+
+    def score(
+        self,
+        prepared: Any,
+        rows_a: Sequence[int] | np.ndarray,
+        rows_b: Sequence[int] | np.ndarray,
+        prune_below: float | None = None,
+        chunk: int = 1 << 19,
+    ) -> ScoredPairs:
+        """Score the pairs ``(rows_a[k], rows_b[k])``; with ``prune_below`` (bits), pairs that
+        cannot reach it are left out of the result. Big batches go ``chunk`` pairs at a time."""
+        a = np.asarray(rows_a, dtype=np.int64)
+        b = np.asarray(rows_b, dtype=np.int64)
+        if len(a) > chunk:
+            parts = [
+                self._score(prepared, a[i : i + chunk], b[i : i + chunk], prune_below)
+                for i in range(0, len(a), chunk)
+            ]
+            return ScoredPairs(
+                np.concatenate([p.a for p in parts]),
+                np.concatenate([p.b for p in parts]),
+                np.concatenate([p.levels for p in parts], axis=1),
+                np.concatenate([p.weights for p in parts]),
+                np.concatenate([p.conflicts for p in parts]),
+            )
+        return self._score(prepared, a, b, prune_below)
+
+    def _score(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, prune_below: float | None
+    ) -> ScoredPairs:
+        n_comp = len(self.comparisons)
+        levels = np.full((n_comp, len(a)), MISSING, dtype=np.uint8)
+        totals = np.full(len(a), self.prior_weight)
+        tables = [c.tables() for c in self.comparisons]
+        staged: list[tuple[int, np.ndarray, np.ndarray]] = []
+        for k, comparison in enumerate(self.comparisons):
+            measure = comparison.measure
+            if isinstance(measure, TwoPhase):
+                values, pending = measure.quick(prepared, a, b)
+                staged.append((k, values, pending))
+            else:
+                values = measure(prepared, a, b)
+            levels[k] = comparison.levels_of(values)
+            totals += tables[k][0][levels[k]]
+        for index in range(len(staged)):
+            # Settled levels are counted; pending ones are still MISSING (weight 0).
+            if prune_below is not None:
+                bound = totals.copy()
+                for k2, _, pend2 in staged[index:]:
+                    bound += np.where(pend2, self.comparisons[k2].best_below(1.0), 0.0)
+                ok = bound >= prune_below
+                if not ok.all():
+                    a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
+                    staged = [(k2, v2[ok], p2[ok]) for k2, v2, p2 in staged]
+            k, values, pending = staged[index]
+            if pending.any():
+                values = values.copy()
+                values[pending] = self.comparisons[k].measure.fuzz(  # type: ignore[attr-defined]
+                    prepared, a[pending], b[pending]
+                )
+                levels[k] = self.comparisons[k].levels_of(values)
+                totals += np.where(pending, tables[k][0][levels[k]], 0.0)
+        if prune_below is not None:
+            ok = totals >= prune_below
+            a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
+        conflicts = np.zeros(len(a))
+        for k in range(n_comp):
+            conflicts += tables[k][1][levels[k]]
+        return ScoredPairs(a.astype(np.int32), b.astype(np.int32), levels, totals, conflicts)
+
+    def score_one(self, prepared: Any, i: int, j: int) -> tuple[float, float]:
+        """(match weight, conflict evidence) of one pair."""
+        scored = self.score(prepared, [i], [j])
+        return float(scored.weights[0]), float(scored.conflicts[0])
+
+    def explain(self, prepared: Any, i: int, j: int) -> dict[str, Any]:
+        """Per comparison: level, values compared, measure, weight; then the totals."""
+        fields: dict[str, Any] = {}
+        total = self.prior_weight
+        conflict = 0.0
+        a, b = np.array([i]), np.array([j])
+        for comparison in self.comparisons:
+            value = float(comparison.measure(prepared, a, b)[0])
+            index = comparison.level_index(value)
+            level = None if index == MISSING else comparison.levels[index]
+            weight = level.weight if level else 0.0
+            total += weight
+            conflict += comparison.conflict_weight(index)
+            fields[comparison.name] = {
+                "level": level.label if level else "missing",
+                "values": [
+                    _jsonable(comparison.values(prepared, i)),
+                    _jsonable(comparison.values(prepared, j)),
+                ],
+                "measure": None if value != value else round(value, 3),
+                "weight": round(weight, 3),
+            }
+        return {
+            "fields": fields,
+            "prior_weight": round(self.prior_weight, 3),
+            "match_weight": round(total, 3),
+            "conflict_weight": round(conflict, 3),
+            "probability": probability(total),
+            "weights": self.source,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The weights as JSON-able data (``from_dict`` reads them back)."""
+        return {
+            "prior": self.prior,
+            "source": self.source,
+            "levels": {c.name: [[lv.m, lv.u] for lv in c.levels] for c in self.comparisons},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatchModel:
+        """The default comparisons with the weights of ``to_dict`` 's output."""
+        levels = {name: [tuple(mu) for mu in pairs] for name, pairs in data["levels"].items()}
+        return cls().with_estimates(levels, prior=data["prior"], source=data["source"])
+
+    def with_estimates(
+        self,
+        m_u: Mapping[str, Sequence[tuple[float, float]]],
+        prior: float | None = None,
+        source: str = "estimated",
+    ) -> MatchModel:
+        """A model whose named comparisons use estimated (m, u) per level (EM, labelled pairs)."""
+        unknown = set(m_u) - {c.name for c in self.comparisons}
+        if unknown:
+            raise ValueError(f"unknown comparison(s): {', '.join(sorted(unknown))}")
+        comparisons = tuple(
+            c.with_estimates(m_u[c.name]) if c.name in m_u else c for c in self.comparisons
+        )
+        return replace(
+            self,
+            comparisons=comparisons,
+            prior=self.prior if prior is None else prior,
+            source=source,
+        )
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
