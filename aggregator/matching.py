@@ -5,8 +5,8 @@ long-running process (``aggregator serve``, its scheduler and the operators' "ru
 the matching state between runs and afterwards reads only what changed since the last one: shop
 records changed, new, back or gone, offers changed or gone, and the chamber decisions. Those go
 through :func:`dedupe.update`, which gives the same entities as a full recompute (a tested
-property of :mod:`dedupe.state`). Either way only the entities whose search document changed
-are written and re-indexed.
+property of :mod:`dedupe.state.match_state`). Either way only the entities whose search
+document changed are written and re-indexed.
 
 A full matching runs again when the taxonomy file changes, every ``match_full_every_h`` hours
 (new weights for a grown store) and whenever the state and the store disagree on the number of
@@ -45,8 +45,8 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.store import Store
 from dedupe import MatchResult, load_taxonomy, match_shops, update
-from dedupe.arrays import gc_paused
-from dedupe.taxonomy import Taxonomy
+from dedupe.prepare.arrays import gc_paused
+from dedupe.prepare.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ class Matching:
         return shops
 
     def _new_decisions(self, decisions: list[Decision]) -> bool:
-        from dedupe import decisions as rulings
+        from dedupe.cluster import decisions as rulings
 
         assert self.result is not None
         decided = self.result.state.decided

@@ -50,7 +50,7 @@ def save(n: int, seed: int, path: Path) -> dict[str, Any]:
     """Generate and save the records packed (a child loads them without Python overhead)."""
     from dedupe_data import generate
 
-    from dedupe.columns import TextColumn
+    from dedupe.prepare.columns import TextColumn
 
     started = time.perf_counter()
     data = generate(n, seed)

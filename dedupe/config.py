@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dedupe.blocking import BlockingRules
-from dedupe.scoring import MatchModel
-from dedupe.taxonomy import Taxonomy
+from dedupe.block.keys import BlockingRules
+from dedupe.prepare.taxonomy import Taxonomy
+from dedupe.score.model import MatchModel
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Thresholds:
     """Match probabilities: ``upper`` and above merge, ``lower`` to ``upper`` go to review.
 
     ``conflict_bits``: a merge is refused when two records it would join show conflict
-    evidence (see :mod:`dedupe.scoring`) at or below minus this many bits.
+    evidence (see :mod:`dedupe.score.model`) at or below minus this many bits.
     """
 
     upper: float = 0.9
@@ -45,8 +45,8 @@ class MatchConfig:
     """Everything a run needs besides the records and decisions.
 
     ``model=None`` lets the first full run estimate weights from the data (``estimate``:
-    ``"auto"`` does so when there are enough records, see :mod:`dedupe.estimate`), falling back
-    to the a priori defaults when the estimate fails its sanity checks.
+    ``"auto"`` does so when there are enough records, see :mod:`dedupe.score.estimate`), falling
+    back to the a priori defaults when the estimate fails its sanity checks.
     """
 
     thresholds: Thresholds = field(default_factory=Thresholds)

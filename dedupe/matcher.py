@@ -1,9 +1,10 @@
 """The matching stage: shop records in, entities with golden records and stable ids out.
 
-normalise (:mod:`dedupe.prepare`) → block (:mod:`dedupe.blocking`) → score
-(:mod:`dedupe.scoring`, weights from :mod:`dedupe.estimate`) → cluster (:mod:`dedupe.clustering`)
-→ stable ids (:mod:`dedupe.ids`) → golden records (:mod:`dedupe.golden`), all kept in a
-:class:`~dedupe.state.MatchState` that later runs update incrementally.
+normalise (:mod:`dedupe.prepare.columns_of`) → block (:mod:`dedupe.block.keys`) → score
+(:mod:`dedupe.score.model`, weights from :mod:`dedupe.score.estimate`) → cluster
+(:mod:`dedupe.cluster.clustering`) → stable ids (:mod:`dedupe.cluster.entity_ids`) → golden
+records (:mod:`dedupe.golden.records`), all kept in a
+:class:`~dedupe.state.match_state.MatchState` that later runs update incrementally.
 
 >>> from aggregator.models import ShopRecord
 >>> a = ShopRecord(platform="toutoulouse", source_id="1", name="SARL Boulangerie Ange",
@@ -22,14 +23,14 @@ from datetime import datetime
 from typing import Any
 
 from aggregator.models import Decision, RecordKey, ShopRecord
-from dedupe.blocking import BlockingRules
+from dedupe.block.keys import BlockingRules
 from dedupe.config import MatchConfig, Thresholds
-from dedupe.prepare import prepare
-from dedupe.result import MatchResult
-from dedupe.scoring import MatchModel
-from dedupe.state import MatchState
-from dedupe.table import ShopTable
-from dedupe.taxonomy import Taxonomy
+from dedupe.prepare.columns_of import prepare
+from dedupe.prepare.table import ShopTable
+from dedupe.prepare.taxonomy import Taxonomy
+from dedupe.score.model import MatchModel
+from dedupe.state.match_state import MatchState
+from dedupe.state.result import MatchResult
 
 __all__ = ["MatchResult", "Thresholds", "explain", "match_shops", "match_table", "update"]
 
@@ -76,7 +77,7 @@ def match_table(
     previous_ids: Mapping[RecordKey, str] | Mapping[str, str] | None = None,
     config: MatchConfig | None = None,
 ) -> MatchResult:
-    """Match a table of records (see :mod:`dedupe.table`) from scratch."""
+    """Match a table of records (see :mod:`dedupe.prepare.table`) from scratch."""
     started = time.perf_counter()
     state = MatchState(config)
     previous = {str(k): v for k, v in (previous_ids or {}).items()}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 from aggregator.models import ShopRecord
-from dedupe.blocking import BlockingRules, candidate_pairs
-from dedupe.prepare import prepare
+from dedupe.block.index import candidate_pairs
+from dedupe.block.keys import BlockingRules
+from dedupe.prepare.columns_of import prepare
 
 POSTCODES = ["31000", "31100", "31200", "31300", "31400", "31500", "31670", "31130", "31770"]
 KINDS = ["Boulangerie", "Boucherie", "Fromagerie", "Épicerie", "Pharmacie", "Fleuriste", "Bar"]

@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-import dedupe.estimate as estimate
+import dedupe.score.estimate as estimate
+import dedupe.score.fit as fit
 from aggregator.models import Decision, Verdict
 from benchmarks.dedupe_data import generate
 from dedupe import MatchConfig, MatchModel, ShopTable, evaluate, match_table
-from dedupe.probes import failed_probes
+from dedupe.score.probes import failed_probes
 
 N = 12_000
 
@@ -45,17 +46,30 @@ def test_weights_are_estimated_from_the_data(data: Any) -> None:
     assert result.explain(*sorted(result.state.table.keys[:2]))["weights"] == "estimated"
 
 
-def test_a_drifted_estimate_is_refused_and_the_defaults_used(
+def test_a_drifted_estimate_is_refused_and_the_general_fit_used(
     data: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the plausible bounds, random-pair u counts "same postcode", "same kind" and
     # "near" as independent evidence: EM's model merges neighbours of a kind (the drift the
-    # Splink note measured). The probes catch it.
+    # Splink note measured). The probes catch it; the general fit, which keeps disagreement
+    # and context within the a priori weights, serves instead.
     monkeypatch.setattr(estimate, "PLAUSIBLE", {})
     result, scores = run(data, estimate=True)
     source = result.state.model.source
-    assert source.startswith("a priori (estimate refused"), source
+    assert source.startswith("fitted (estimate refused"), source
     assert "postcode exact, category exact" in source
+    assert not failed_probes(result.state.model)
+    assert scores["f1"] >= 0.98, scores
+
+
+def test_when_nothing_can_be_learnt_the_defaults_serve(
+    data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(estimate, "PLAUSIBLE", {})
+    monkeypatch.setattr(fit, "MIN_RECORDS", 10**9)
+    result, scores = run(data, estimate=True)
+    source = result.state.model.source
+    assert source.startswith("a priori (estimate refused"), source
     assert result.state.model.comparisons == MatchModel().comparisons
     assert scores["f1"] >= 0.98, scores
 
@@ -69,10 +83,25 @@ def test_probes_reject_a_model_that_merges_same_postcode_same_kind() -> None:
     assert not failed_probes(MatchModel())
 
 
-def test_small_runs_keep_the_a_priori_weights(data: Any) -> None:
+def test_small_runs_fit_their_own_weights(data: Any) -> None:
+    # 2,000 records: too few for the identifier sessions, enough for the general fit; its
+    # prior is that of 2,000 records, not of a million.
     columns = {k: v[:2000] for k, v in data.columns.items()}
     result = match_table(ShopTable(columns))  # estimate="auto"
-    assert result.state.model.source == "a priori"
+    model = result.state.model
+    assert model.source.startswith("fitted"), model.source
+    assert 1e-5 < model.prior < 1e-2
+    assert not failed_probes(model)
+    state = result.state
+    predicted = {state.table.keys[r]: state.entity_of[r] for r in range(len(state.table))}
+    truth = {state.table.keys[r]: data.truth[r] for r in range(len(state.table))}
+    assert evaluate(predicted, truth)["f1"] >= 0.98
+
+
+def test_tiny_runs_keep_the_a_priori_weights(data: Any) -> None:
+    columns = {k: v[:200] for k, v in data.columns.items()}
+    result = match_table(ShopTable(columns))
+    assert result.state.model.source.startswith("a priori"), result.state.model.source
 
 
 def test_decisions_refine_the_estimate(data: Any) -> None:

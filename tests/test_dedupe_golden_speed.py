@@ -25,12 +25,12 @@ from aggregator.models import (
 )
 from benchmarks.dedupe_data import generate
 from dedupe import MatchConfig, ShopTable, match_shops, match_table
-from dedupe.casing import casing_rank, display_city, tidy
-from dedupe.golden import GoldenBuilder, _median, construct
-from dedupe.identifiers import normalise_email
-from dedupe.normalise import display_name, street_display
-from dedupe.prepare import prepare
-from dedupe.table import TABLE_FIELDS
+from dedupe.golden.casing import casing_rank, display_city, tidy
+from dedupe.golden.records import GoldenBuilder, _median, construct
+from dedupe.prepare.columns_of import prepare
+from dedupe.prepare.identifiers import normalise_email
+from dedupe.prepare.table import TABLE_FIELDS
+from dedupe.prepare.values import display_name, street_display
 
 T, C, G, A = "toutoulouse", "clicknco", "geolocal31", "autre"
 _TOWN = re.compile(r"\b\d{2}\s?\d{3}\s+(\D.*)$")
@@ -87,7 +87,7 @@ TEXT_FIELDS = ("name", "address", "postcode", "city", "phone", "email", "website
 
 
 class Reference:
-    """The survivorship rules as ``dedupe.golden`` states them, done plainly: every member's
+    """The survivorship rules as ``dedupe.golden.records`` states them, done plainly: every member's
     value shown, grouped, the biggest group's best spelling (numpy's median for the point)."""
 
     def __init__(self, builder: GoldenBuilder) -> None:

@@ -7,7 +7,7 @@ import random
 
 from aggregator.models import Decision, RecordKey, ShopRecord, Verdict
 from dedupe import match_shops
-from dedupe.ids import assign_entity_ids, derived_id
+from dedupe.cluster.entity_ids import assign_entity_ids, derived_id
 
 T, C = "toutoulouse", "clicknco"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dedupe import load_taxonomy, normalise_category
-from dedupe.casing import casing_rank, display_city, tidy
-from dedupe.identifiers import (
+from dedupe.golden.casing import casing_rank, display_city, tidy
+from dedupe.prepare.identifiers import (
     _parse_text,
     luhn_ok,
     normalise_email,
@@ -21,7 +21,9 @@ from dedupe.identifiers import (
     siret_is_valid,
     website_domain,
 )
-from dedupe.normalise import (
+from dedupe.prepare.taxonomy import Taxonomy
+from dedupe.prepare.text import fold
+from dedupe.prepare.values import (
     display_name,
     name_and_words,
     normalise_city,
@@ -30,8 +32,6 @@ from dedupe.normalise import (
     parse_address,
     street_display,
 )
-from dedupe.taxonomy import Taxonomy
-from dedupe.text import fold
 
 
 @pytest.mark.parametrize(
@@ -328,7 +328,7 @@ def test_names_fold_legal_forms_articles_chez_and_ampersands() -> None:
     assert normalise_name("EARL EPIDOR") == "epidor"
     assert name_and_words("L'Épicerie de Léa & Cie") == (
         "epicerie de lea et cie",
-        ["epicerie", "lea", "cie"],
+        ["epicerie", "lea", "cie", "~epic"],  # and the prefix of the words written together
     )
 
 

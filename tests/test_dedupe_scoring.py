@@ -17,10 +17,10 @@ from dedupe import (
     explain,
     match_shops,
 )
-from dedupe.comparisons import MISSING
-from dedupe.measures import haversine_m
-from dedupe.prepare import prepare
-from dedupe.scoring import probability
+from dedupe.prepare.columns_of import prepare
+from dedupe.score.comparisons import MISSING
+from dedupe.score.measures import haversine_m
+from dedupe.score.model import probability
 
 
 def shop(source_id: str, name: str, platform: str = "toutoulouse", **fields: object) -> ShopRecord:

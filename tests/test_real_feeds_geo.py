@@ -27,7 +27,7 @@ from connectors.base import Emitted, Item, ReadContext
 from connectors.http import FeedClient
 from connectors.registry import get_kind
 from dedupe import load_taxonomy
-from dedupe.identifiers import normalise_phone, siret_is_valid
+from dedupe.prepare.identifiers import normalise_phone, siret_is_valid
 
 pytestmark = pytest.mark.real_data
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aggregator.models import CandidatePair, Entity, Listing, RecordKey
-from dedupe.arrays import gc_paused, isin, unique
-from dedupe.golden import GoldenBuilder, construct
-from dedupe.pairstore import decode, encode
-from dedupe.scoring import probability
+from dedupe.golden.records import GoldenBuilder, construct
+from dedupe.prepare.arrays import gc_paused, isin, unique
+from dedupe.score.model import probability
+from dedupe.state.pairstore import decode, encode
 
 if TYPE_CHECKING:
-    from dedupe.state import MatchState
+    from dedupe.state.match_state import MatchState
 
 
 def _key(text: str) -> RecordKey:

@@ -3,8 +3,8 @@
 Values that repeat (streets, towns, postcodes, categories, websites) are normalised once per
 distinct raw text; a French phone number takes a regex, not phonenumbers. A chunk of rows comes
 out as numpy columns, the texts scoring compares (names, streets, towns) packed, and the name
-words blocking uses as flat hash arrays. Chunks are independent: :mod:`dedupe.prepare` may
-normalise them in worker processes.
+words blocking uses as flat hash arrays. Chunks are independent:
+:mod:`dedupe.prepare.columns_of` may normalise them in worker processes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.identifiers import normalise_email, normalise_siret, phone_digits, website_domain
-from dedupe.normalise import (
+from dedupe.prepare.identifiers import (
+    normalise_email,
+    normalise_siret,
+    phone_digits,
+    website_domain,
+)
+from dedupe.prepare.table import ShopTable
+from dedupe.prepare.taxonomy import Taxonomy, load_taxonomy
+from dedupe.prepare.text import fold
+from dedupe.prepare.values import (
     STREET_TYPE_WORDS,
     name_and_words,
     normalise_city,
@@ -24,9 +32,6 @@ from dedupe.normalise import (
     parse_street_part,
     split_number,
 )
-from dedupe.table import ShopTable
-from dedupe.taxonomy import Taxonomy, load_taxonomy
-from dedupe.text import fold
 
 #: House-number suffixes as codes (0: none).
 SUFFIX_CODES = {"bis": 1, "ter": 2, "quater": 3, "quinquies": 4, "a": 5, "b": 6, "c": 7, "d": 8}
@@ -38,6 +43,7 @@ ARRAYS: dict[str, Any] = {
     "street_word": np.int64, "postcode": np.int32, "city_hash": np.int64, "phone1": np.int64,
     "phone2": np.int64, "email": np.int64, "domain": np.int64, "siret": np.int64,
     "category": np.int16, "group": np.int16, "lat": np.float64, "lon": np.float64,
+    "whole_hash": np.int64,
 }  # fmt: skip
 #: Text columns (packed).
 TEXTS = ("names", "streets", "cities")
@@ -142,6 +148,9 @@ class Normaliser:
         words = [w for _, w in both]
         out: dict[str, Any] = {"names": names}
         out["name_hash"] = array((hash(x) if x else 0 for x in names), np.int64)
+        # The name written without spaces (a blocking key): "maki mori" = "makimori".
+        squashed = (x.replace(" ", "") for x in names)
+        out["whole_hash"] = array((hash(x) if len(x) > 3 else 0 for x in squashed), np.int64)
         flat = list(chain.from_iterable(words))
         out["word_count"] = array(map(len, words), np.int16)
         out["word_hash"] = np.fromiter(map(hash, flat), np.int64, count=len(flat))

@@ -4,7 +4,7 @@ Name and address need rapidfuzz; they are :class:`TwoPhase` measures: a vectoris
 phase settles what it can (equal, missing, two different house numbers, two towns) and marks
 the rest *pending*; ``fuzz`` scores the pending pairs in bulk (``rapidfuzz.process.cpdist``).
 Scoring uses the split to skip the fuzzy work for pairs that cannot reach the review threshold
-whatever their names say (:meth:`dedupe.scoring.MatchModel.score`).
+whatever their names say (:meth:`dedupe.score.model.MatchModel.score`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from dedupe.columns import gather
+from dedupe.prepare.columns import gather
 
 #: Threads rapidfuzz may use for bulk scoring (it releases the GIL).
 WORKERS = 2
@@ -55,15 +55,88 @@ def _name_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray
 
 
 def _name_fuzz(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean of token-set and token-sort ratios, at most 0.99 (1.0 is for equal names).
+    """Mean of token-set and token-sort ratios, at most 0.99 (1.0 is for equal names); a name
+    whose distinctive words all stand in the other scores :data:`CONTAINED`.
 
     Token-set alone scores a name contained in another as identical ("boulangerie" vs
     "boulangerie ange"); averaging with token-sort keeps word order free but length honest.
+    Containment counts only when the shorter name keeps a word that is not a trade word:
+    "Rosa Mexicano" in "Rosa Mexicano - Union Square", "Ange" in "Boulangerie Pâtisserie
+    Ange", not "Boulangerie" in "Boulangerie Ange".
     """
     qa, qb = _texts(prepared.names, a), _texts(prepared.names, b)
-    total = process.cpdist(qa, qb, scorer=fuzz.token_set_ratio, workers=WORKERS).astype(float)
-    total += process.cpdist(qa, qb, scorer=fuzz.token_sort_ratio, workers=WORKERS)
-    return np.minimum(total / 200.0, 0.99)
+    by_set = process.cpdist(qa, qb, scorer=fuzz.token_set_ratio, workers=WORKERS).astype(float)
+    total = by_set + process.cpdist(qa, qb, scorer=fuzz.token_sort_ratio, workers=WORKERS)
+    out = np.minimum(total / 200.0, 0.99)
+    for k in np.flatnonzero(by_set >= 100.0):
+        found = _contained_name(qa[k], qb[k])
+        if found is True:
+            out[k] = max(out[k], CONTAINED)
+        elif found is False:
+            out[k] = min(out[k], TRADE_ONLY)
+    return out
+
+
+#: The similarity of a name contained in the other (its distinctive words all there), and at
+#: most that of a name of trade words only inside another ("Boulangerie" / "Boulangerie Ange").
+CONTAINED, TRADE_ONLY = 0.9, 0.8
+#: Words that say what a shop is, not which one: a name made of them alone is not contained.
+TRADE_WORDS: frozenset[str] = frozenset(
+    [
+        "boulangerie",
+        "patisserie",
+        "pharmacie",
+        "restaurant",
+        "cafe",
+        "bar",
+        "brasserie",
+        "hotel",
+        "boucherie",
+        "epicerie",
+        "coiffure",
+        "coiffeur",
+        "salon",
+        "tabac",
+        "presse",
+        "fleuriste",
+        "librairie",
+        "garage",
+        "pizzeria",
+        "bistro",
+        "bistrot",
+        "shop",
+        "store",
+        "market",
+        "supermarket",
+        "bakery",
+        "pharmacy",
+        "restaurants",
+        "grill",
+        "pub",
+        "club",
+        "school",
+        "bank",
+        "the",
+        "and",
+        "et",
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+    ]  # fmt: skip
+)
+
+
+def _contained_name(x: str | None, y: str | None) -> bool | None:
+    """Whether one name's words all stand in the other (``None``: neither contains the
+    other), ``False`` when the contained name is made of trade words only."""
+    wa, wb = set((x or "").split()), set((y or "").split())
+    if not (wa <= wb or wb <= wa):
+        return None
+    short = wa if len(wa) <= len(wb) else wb
+    return bool(short - TRADE_WORDS)
 
 
 #: 1.0 for equal normalised names, else the mean of token-set and token-sort ratios (≤ 0.99).
@@ -104,12 +177,26 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     na, nb = prepared.number[a], prepared.number[b]
     values = np.full(len(a), np.nan)
     present = (sa != 0) & (sb != 0)
-    apart = present & (((na > 0) & (nb > 0) & (na != nb)) | ~same_town(prepared, a, b))
+    same = present & (sa == sb) & (na == nb) & (prepared.suffix[a] == prepared.suffix[b])
+    other_town = ~same_town(prepared, a, b)
+    apart = present & ~same & (((na > 0) & (nb > 0) & (na != nb)) | other_town)
     values[apart] = 0.0
-    exact = present & ~apart & (sa == sb) & (na == nb)
-    exact &= prepared.suffix[a] == prepared.suffix[b]
-    values[exact] = 1.0
-    return values, present & ~apart & ~exact
+    # The same number and street is never "different": a town spelled otherwise or a district
+    # named instead of the city leaves it similar; in one town it is exact.
+    values[same] = np.where(other_town[same], SAME_STREET_OTHER_TOWN, 1.0)
+    # A street or square without house number is where many shops stand (a market square's
+    # stalls): the same one is close, not the same address.
+    values[same & (na == 0)] = np.minimum(values[same & (na == 0)], STREET_ONLY)
+    # Two towns named and two postcodes given, all different: "5 avenue de Toulouse" in Balma
+    # and in Colomiers; a bare street name in another town.
+    pa, pb = prepared.postcode[a], prepared.postcode[b]
+    elsewhere = same & other_town & ((na == 0) | ((pa >= 0) & (pb >= 0) & (pa != pb)))
+    values[elsewhere] = 0.0
+    return values, present & ~apart & ~same
+
+
+#: The same number and street written with another town; the same street, no number.
+SAME_STREET_OTHER_TOWN, STREET_ONLY = 0.9, 0.85
 
 
 def _address_fuzz(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:

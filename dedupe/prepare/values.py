@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dedupe.text import STOPWORDS, fold
+from dedupe.prepare.text import STOPWORDS, fold, with_prefix
 
 #: French legal forms that are dropped wherever they stand in a name.
 LEGAL_FORMS: frozenset[str] = frozenset(
@@ -37,6 +37,15 @@ LEGAL_FORMS: frozenset[str] = frozenset(
         "gie",
         "sel",
         "selurl",
+        # Elsewhere: "Enrico Ferezi Inc" is "Enrico Ferezi".
+        "inc",
+        "llc",
+        "ltd",
+        "plc",
+        "gmbh",
+        "corp",
+        "incorporated",
+        "limited",
     ]  # noqa: SIM905
 )
 #: Legal forms that are also ordinary words or initials: dropped only at either end of a name.
@@ -66,6 +75,19 @@ STREET_WORDS: dict[str, str] = {
     "allees": "allee", "dr": "docteur", "prof": "professeur", "cdt": "commandant",
     "lt": "lieutenant", "cpt": "capitaine", "n": "notre", "nd": "notre dame",
 }  # fmt: skip
+#: Street types written after the name (English and most countries using Latin script),
+#: expanded when they end the street: "W. 47th St." -> "west 47th street".
+TRAILING_TYPES: dict[str, str] = {
+    "st": "street", "str": "street", "ave": "avenue", "av": "avenue", "rd": "road",
+    "dr": "drive", "ln": "lane", "pl": "place", "sq": "square", "ter": "terrace",
+    "terr": "terrace", "blvd": "boulevard", "bd": "boulevard", "ct": "court", "cres": "crescent",
+    "pkwy": "parkway", "hwy": "highway", "cir": "circle", "wy": "way", "gdns": "gardens",
+}  # fmt: skip
+#: Compass directions, expanded when they start or end the street ("358 W 47th St").
+DIRECTIONS: dict[str, str] = {
+    "n": "north", "s": "south", "e": "east", "w": "west",
+    "nw": "northwest", "ne": "northeast", "sw": "southwest", "se": "southeast",
+}  # fmt: skip
 #: Street words too generic to tell streets apart (skipped for blocking keys).
 STREET_TYPE_WORDS: frozenset[str] = frozenset(
     [
@@ -92,6 +114,18 @@ STREET_TYPE_WORDS: frozenset[str] = frozenset(
         "grande",
         "grand",
         "zone",
+        "street",
+        "road",
+        "lane",
+        "drive",
+        "terrace",
+        "court",
+        "crescent",
+        "way",
+        "north",
+        "south",
+        "east",
+        "west",
     ]  # noqa: SIM905
 )
 #: Number suffixes: "12 bis", "12bis", "12 B", "12-14" (a range keeps its first number).
@@ -103,6 +137,7 @@ _NUMBER = re.compile(
     r"\s*"
 )
 _SUFFIXES = {"b": "bis", "t": "ter", "q": "quater", "a": "a", "c": "c", "d": "d"}
+_ZIP_PLUS = re.compile(r"\d{5}[\s\-]\d{3,4}$")
 _CEDEX = re.compile(r"\bcedex\b(\s*\d{1,2}\b)?")
 #: A postcode after the street part, what follows is the town: "… 31000 Toulouse (Cedex 6)".
 _POSTCODE_IN_TEXT = re.compile(r"\s(?:f\s)?(\d{5})(?:\s+(.*))?$")
@@ -133,7 +168,7 @@ def name_and_words(name: str | None) -> tuple[str, list[str]]:
     letters), in one pass."""
     words = _name_words(name)
     keys = [w for w in dict.fromkeys(words) if len(w) > 1 and w not in STOPWORDS]
-    return " ".join(words), keys
+    return " ".join(words), with_prefix(keys)
 
 
 def _name_words(name: str | None) -> list[str]:
@@ -212,7 +247,7 @@ def split_number(folded: str) -> tuple[str | None, str]:
     head, _, rest = folded.partition(" ")
     if not head.isdigit() or len(head) > 5 or not rest:
         if not head[:1].isdigit():
-            return None, folded
+            return _trailing_number(folded)
         return _split_number_slowly(folded)
     # "12 rue x" (most addresses): no suffix, no range.
     second = rest.partition(" ")[0]
@@ -221,6 +256,22 @@ def split_number(folded: str) -> tuple[str | None, str]:
     return head.lstrip("0") or "0", rest
 
 
+def _trailing_number(folded: str) -> tuple[str | None, str]:
+    """``"easter road 139"`` -> ``("139", "easter road")``: the number written after the
+    street (OpenStreetMap, much of Europe); "58 59" keeps its first number, and five digits
+    are a postcode, not a house number."""
+    words = folded.split()
+    if len(words) < 2 or not words[-1].isdigit() or len(words[-1]) > 4:
+        return None, folded
+    if words[-2] in _BOX_WORDS:  # "BP 1234": a post-office box, not a house
+        return None, folded
+    end = len(words) - 1
+    if end >= 2 and words[end - 1].isdigit() and len(words[end - 1]) <= 4:
+        end -= 1
+    return words[end].lstrip("0") or "0", " ".join(words[:end])
+
+
+_BOX_WORDS = frozenset(["bp", "cs", "tsa", "cp", "cedex", "po", "box"])
 _SUFFIX_WORDS = frozenset(["bis", "ter", "quater", "quinquies", "b", "c", "d"])
 
 
@@ -261,8 +312,17 @@ def normalise_street(text: str) -> str:
     words = text.split()
     if not words:
         return ""
-    if words[0] in STREET_TYPES:
+    if words[0] in STREET_TYPES and not (len(words) == 2 and words[1] in TRAILING_TYPES):
         words[0] = STREET_TYPES[words[0]]
+    elif words[0] in DIRECTIONS and len(words) > 1:
+        words[0] = DIRECTIONS[words[0]]
+    last = words[-1] if len(words) > 1 else ""
+    tail = TRAILING_TYPES.get(last) or DIRECTIONS.get(last)
+    body = [words[0], *(STREET_WORDS.get(w, w) for w in words[1:-1])] if tail else None
+    if body is not None and tail is not None:
+        if tail in DIRECTIONS.values() and len(words) > 2 and words[-2] in TRAILING_TYPES:
+            body[-1] = TRAILING_TYPES[words[-2]]  # "broadway st w"
+        return " ".join([*body, tail])
     return " ".join([words[0], *(STREET_WORDS.get(w, w) for w in words[1:])])
 
 
@@ -281,6 +341,8 @@ def normalise_postcode(postcode: str | None) -> str | None:
     if not postcode:
         return None
     digits = postcode if postcode.isdigit() else re.sub(r"\D", "", postcode)
+    if len(digits) > 5 and _ZIP_PLUS.match(postcode.strip()):
+        digits = digits[:5]  # "32547-3002" (ZIP+4), "57140-000" (CEP): the first five
     if len(digits) == 4:
         digits = "0" + digits
     return digits if len(digits) == 5 else None

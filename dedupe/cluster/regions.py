@@ -3,7 +3,8 @@
 The region is every row reachable, through edges at or above the upper threshold (and
 must-links), from a row whose edges changed; old clusters never straddle its border, so
 clustering it alone gives what clustering everything would. Ids: an entity inherits, by record
-key, the id its members held (see :mod:`dedupe.ids`); entities outside the region keep theirs.
+key, the id its members held (see :mod:`dedupe.cluster.entity_ids`); entities outside the
+region keep theirs.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedupe import decisions as rulings
-from dedupe.arrays import isin, unique
-from dedupe.clustering import Edges, cluster
-from dedupe.columns import gather
-from dedupe.ids import Taken, assign_entity_ids, derived_codes
+from dedupe.cluster import decisions as rulings
+from dedupe.cluster.clustering import Edges, cluster
+from dedupe.cluster.entity_ids import Taken, assign_entity_ids, derived_codes
+from dedupe.prepare.arrays import isin, unique
+from dedupe.prepare.columns import gather
 from dedupe.trace import stage
 
 if TYPE_CHECKING:
-    from dedupe.state import MatchState
+    from dedupe.state.match_state import MatchState
 
 
 def recluster(
@@ -32,7 +33,7 @@ def recluster(
     previous_ids: Mapping[str, str] | None,
 ) -> tuple[np.ndarray, set[str]]:
     """Re-cluster the components of ``seeds``; returns the codes of the ids of the clusters
-    made (see :class:`~dedupe.ids.EntityIds`) and the ids that no longer exist."""
+    made (see :class:`~dedupe.cluster.entity_ids.EntityIds`) and the ids that no longer exist."""
     must, cannot = rulings.as_rows(state.decided, state.row_of)
     links: dict[int, set[int]] = {}
     for x, y in must:

@@ -25,20 +25,20 @@ from typing import Any
 import numpy as np
 
 from aggregator.models import Decision
-from dedupe import decisions as rulings
-from dedupe.arrays import gc_paused, unique
-from dedupe.blockindex import BlockIndex
-from dedupe.blocking import Words, pair_filters
-from dedupe.columns import KeyIndex
+from dedupe.block.index import BlockIndex
+from dedupe.block.keys import Words, pair_filters
+from dedupe.block.updates import index_rows, refresh_statuses, unsupported
+from dedupe.cluster import decisions as rulings
+from dedupe.cluster.entity_ids import EntityIds
+from dedupe.cluster.regions import recluster
 from dedupe.config import MatchConfig, Thresholds
-from dedupe.ids import EntityIds
-from dedupe.keying import index_rows, refresh_statuses, unsupported
-from dedupe.pairstore import PairStore, decode, encode
-from dedupe.prepare import Normaliser, Prepared, normalise
-from dedupe.regions import recluster
-from dedupe.scoring import MatchModel
-from dedupe.shared import GROUPS, blank_shared
-from dedupe.table import ShopTable
+from dedupe.golden.shared_identifiers import GROUPS, blank_shared
+from dedupe.prepare.arrays import gc_paused, unique
+from dedupe.prepare.columns import KeyIndex
+from dedupe.prepare.columns_of import Normaliser, Prepared, normalise
+from dedupe.prepare.table import ShopTable
+from dedupe.score.model import MatchModel
+from dedupe.state.pairstore import PairStore, decode, encode
 from dedupe.trace import stage
 
 
@@ -121,8 +121,9 @@ class MatchState:
     ) -> tuple[np.ndarray, set[str]]:
         """Apply new/changed records, removals and (when given) the full set of decisions.
 
-        Returns the codes of the entities made or changed (see :class:`~dedupe.ids.EntityIds`)
-        and the ids of the entities that no longer exist."""
+        Returns the codes of the entities made or changed (see
+        :class:`~dedupe.cluster.entity_ids.EntityIds`) and the ids of the entities that no longer
+        exist."""
         with gc_paused():
             return self._update(upserts, removed, decisions, previous_ids)
 
@@ -174,9 +175,11 @@ class MatchState:
             self.last_pairs = encode(batch.a, batch.b)
         stage("blocked")
         if self.model is None:
-            from dedupe.estimate import choose_model
+            from dedupe.score.estimate import choose_model
 
-            self.model = choose_model(self, batch)
+            # The decisions of this very run are known answers for the fit (and constraints).
+            decided = rulings.latest(decisions) if decisions is not None else self.decided
+            self.model = choose_model(self, batch, decided)
         seeds = [fresh, dead]
         dropped = self.store.remove_rows(dead)
         dropped = np.concatenate([dropped, self.store.remove(unsupported(self, inactive))])

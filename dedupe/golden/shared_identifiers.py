@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.arrays import isin
+from dedupe.prepare.arrays import isin
 
 MAX_SHARED_RECORDS = 20
 MAX_SHARED_NAMES = 8

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedupe.arrays import unique
-from dedupe.blocking import RULES, BlockingRules, pair_filters
+from dedupe.block.keys import RULES, BlockingRules, Words, pair_filters, row_keys, word_counts
+from dedupe.prepare.arrays import unique
 
 _RULE_BITS = np.int64(0xF)
 
@@ -81,8 +81,8 @@ class BlockIndex:
         Returns the pairs of live records in active blocks (2 to the rule's limit live
         members) that involve a ``fresh`` row, plus every pair of blocks that became active;
         and the keys of blocks that stopped being active (their pairs may have lost their
-        only key: see :func:`dedupe.state` ``_unsupported``). Blocks are read ``chunk`` keys
-        at a time, so that a full run's memory stays bounded.
+        only key: see :func:`dedupe.state.match_state` ``_unsupported``). Blocks are read
+        ``chunk`` keys at a time, so that a full run's memory stays bounded.
         """
         stats: Counter[str] = Counter()
         codes: list[np.ndarray] = []
@@ -171,8 +171,6 @@ def _pairs_within(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]
 
 def candidate_pairs(prepared, rules: BlockingRules | None = None) -> PairBatch:  # noqa: ANN001
     """Every pair of live rows of ``prepared`` sharing an active blocking key, each once."""
-    from dedupe.blocking import Words, row_keys, word_counts
-
     rules = (rules or BlockingRules()).resolve(len(prepared))
     words = Words.of(prepared.names.slice(0, len(prepared)))
     limit = rules.common_limit or 0

@@ -37,7 +37,7 @@ def as_rows(
     decided: Mapping[tuple[str, str], Decision], row_of: Any
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """``(must-links newest first, cannot-links)`` between live rows (``row_of.get(key)``:
-    a mapping or a :class:`~dedupe.columns.KeyIndex`)."""
+    a mapping or a :class:`~dedupe.prepare.columns.KeyIndex`)."""
     musts: list[tuple[float, tuple[str, str], tuple[int, int]]] = []
     cannots: list[tuple[int, int]] = []
     for pair, decision in decided.items():

@@ -21,7 +21,7 @@ precision 0.23). An estimate is used only if it converges, its match share is pl
 agreement level weighs for a match and every disagreement against, and it classifies a set of
 probe pairs the way anyone would (same name and phone: match; same postcode and category and
 nothing else: not a match; a chain's branch: not a match...) and the chamber decisions at least
-as well as the a priori weights. Otherwise the a priori weights (:mod:`dedupe.defaults`) are
+as well as the a priori weights. Otherwise the a priori weights (:mod:`dedupe.score.defaults`) are
 used and the model says why.
 """
 
@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from dedupe.comparisons import MISSING
-from dedupe.probes import failed_probes
-from dedupe.scoring import MatchModel
+from dedupe.score.comparisons import MISSING
+from dedupe.score.model import MatchModel
+from dedupe.score.probes import failed_probes
 
 #: Below this many live records, estimates are too noisy: a priori weights ("auto").
 MIN_RECORDS = 5000
@@ -62,18 +63,35 @@ PLAUSIBLE: dict[str, tuple[tuple[float, float], ...]] = {
 }
 
 
-def choose_model(state: Any, batch: Any) -> MatchModel:
-    """The model a first full run uses: estimated when allowed and sane, else a priori."""
+def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
+    """The model a first full run uses: estimated when allowed and sane, else a priori;
+    ``decided`` (pair -> decision, default the state's) are known answers."""
     base = MatchModel()
     setting = state.config.estimate
     live = int(state.alive.sum())
-    if setting is False or (setting == "auto" and live < MIN_RECORDS) or not len(batch):
+    if setting is False or not len(batch):
         return base
-    from dedupe import decisions as rulings
+    from dedupe.cluster import decisions as rulings
+    from dedupe.score.fit import fit_model
 
-    must, cannot = rulings.as_rows(state.decided, state.row_of)
-    return estimate_model(state.prepared, np.flatnonzero(state.alive), batch.a, batch.b,
-                          must, cannot, base)  # fmt: skip
+    must, cannot = rulings.as_rows(state.decided if decided is None else decided, state.row_of)
+    rows = np.flatnonzero(state.alive)
+    estimated = None
+    if setting is True or live >= MIN_RECORDS:
+        estimated = estimate_model(state.prepared, rows, batch.a, batch.b, must, cannot, base)
+        if estimated.source == "estimated":
+            return estimated
+    # Data unlike French listings (no shared identifiers, no postcodes) or few records.
+    fitted = fit_model(state.prepared, rows, batch.a, batch.b, must, cannot, base)
+    if fitted.source.startswith("fitted"):
+        if estimated is not None:  # say why the identifier sessions were not used
+            why = estimated.source.removeprefix("a priori (").removesuffix(")")
+            fitted = replace(fitted, source=f"{fitted.source} ({why})")
+        return fitted
+    if estimated is None:
+        return fitted
+    why = fitted.source.removeprefix("a priori (estimate refused: ").removesuffix(")")
+    return replace(estimated, source=f"{estimated.source.removesuffix(')')}; fit refused: {why})")
 
 
 def estimate_model(
@@ -222,7 +240,14 @@ def _decided_levels(model: MatchModel, prepared: Any, must, cannot):  # noqa: AN
     return model.score(prepared, a, b).levels, truth
 
 
-def _em(levels: np.ndarray, known, free: list[int], base: MatchModel, u: list[np.ndarray]):  # noqa: ANN001, ANN202
+def _em(  # noqa: ANN202
+    levels: np.ndarray,
+    known,  # noqa: ANN001
+    free: list[int],
+    base: MatchModel,
+    u: list[np.ndarray],
+    iterations: int = MAX_ITERATIONS,
+):
     """EM over the distinct level patterns of ``levels`` (comparisons x pairs) for the
     ``free`` comparisons; returns ``(m per comparison, match share)`` or ``None``."""
     patterns, counts = np.unique(levels[free].T, axis=0, return_counts=True)
@@ -231,7 +256,7 @@ def _em(levels: np.ndarray, known, free: list[int], base: MatchModel, u: list[np
         fixed_patterns, fixed_truth = known[0][free].T, known[1]
     m = {i: _m_of(base, i).copy() for i in free}
     share = 0.1
-    for _ in range(MAX_ITERATIONS):
+    for _ in range(iterations):
         match = np.full(len(patterns), math.log(share))
         other = np.full(len(patterns), math.log(1 - share))
         for col, i in enumerate(free):
@@ -275,7 +300,9 @@ def _sign_problems(model: MatchModel) -> list[str]:
     return out
 
 
-def _decisions_ok(model: MatchModel, base: MatchModel, known) -> bool:  # noqa: ANN001
+def _decisions_ok(model: MatchModel, base: MatchModel, known, slack: int = 0) -> bool:  # noqa: ANN001
+    """Whether ``model`` classifies the decided pairs at least as well as ``base`` (give or
+    take ``slack`` pairs)."""
     levels, truth = known
     if len(truth) < 5:
         return True
@@ -286,7 +313,7 @@ def _decisions_ok(model: MatchModel, base: MatchModel, known) -> bool:  # noqa: 
             total += comparison.tables()[0][levels[i]]
         return int(((total >= 0) == (truth > 0.5)).sum())
 
-    return right(model) >= right(base)
+    return right(model) + slack >= right(base)
 
 
 def _refused(base: MatchModel, why: str) -> MatchModel:

@@ -3,14 +3,14 @@
 Each probe names the level of some comparisons (the others missing) and the verdict expected
 with the default thresholds: a match (probability ≥ 0.9), not a match (< 0.5), or at least not
 an automatic merge (< 0.9: a chain's branch may go to review). A model that gets any probe
-wrong is not used (see :mod:`dedupe.estimate`).
+wrong is not used (see :mod:`dedupe.score.estimate`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dedupe.scoring import probability
+from dedupe.score.model import probability
 
 #: Expected verdicts as (lowest, highest) probability.
 MATCH, APART, NOT_MERGED = (0.9, 1.0), (0.0, 0.5), (0.0, 0.9)

@@ -8,7 +8,7 @@ component of the edges at or above the upper threshold (and the must-links):
 2. edges merge in descending match weight (ties: by record keys), but a merge is refused when
    any record of one cluster and any record of the other have a cannot-link decision, or their
    own comparison shows conflict evidence at or below ``-conflict_bits`` (see
-   :mod:`dedupe.scoring`: e.g. different phones *and* different addresses).
+   :mod:`dedupe.score.model`: e.g. different phones *and* different addresses).
 
 Merges only follow edges, so no cluster spans two components: clustering component by
 component gives the global result, and an incremental run re-clusters only the components its
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.arrays import isin, unique
+from dedupe.prepare.arrays import isin, unique
 
 #: Components up to this size get every cross pair's conflict scored in one batch.
 BATCH_COMPONENT = 64

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from dedupe.text import fold
+from dedupe.prepare.text import fold
 
-DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parents[1] / "config" / "taxonomy.yaml"
+DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "config" / "taxonomy.yaml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedupe.arrays import isin
+from dedupe.prepare.arrays import isin
 
 
 def encode(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ import unicodedata
 _LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o"}
 #: "S.A.R.L." and "E.U.R.L" become "sarl" and "eurl" before dots turn into spaces.
 _DOTTED_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}[^\W\d_]?\.?")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def _fold_table() -> dict[int, str]:
@@ -58,6 +57,8 @@ def fold(text: str | None) -> str:
     'l epicerie de lea et cie'
     >>> fold("S.A.R.L. Œuvre")
     'sarl oeuvre'
+    >>> fold("玉川高校前 バス停")
+    '玉川高校前 バス停'
     """
     if not text:
         return ""
@@ -67,8 +68,12 @@ def fold(text: str | None) -> str:
         text = text.replace("&", " et ")
     folded = text.translate(_FOLD)
     if not folded.isascii():
-        # A character outside Latin-1/Extended (rare): the general path.
-        folded = _NON_ALNUM.sub(" ", strip_accents(text).lower().replace("&", " et "))
+        # A character outside Latin-1/Extended: the general path. Letters of other scripts
+        # (Thai, Japanese, Greek...) and their vowel marks stay: they are the name.
+        folded = "".join(
+            c if c.isalnum() or unicodedata.category(c)[0] == "M" else " "
+            for c in strip_accents(text).lower().replace("&", " et ")
+        )
     return " ".join(folded.split())
 
 
@@ -78,9 +83,25 @@ def tokens(text: str) -> list[str]:
 
 
 def key_tokens(folded: str) -> list[str]:
-    """Distinct words of folded text worth blocking on: no stopwords, no single letters."""
+    """Distinct words of folded text worth blocking on: no stopwords, no single letters; and
+    the name's prefix (see :func:`with_prefix`)."""
     seen: dict[str, None] = {}
     for token in folded.split():
         if len(token) > 1 and token not in STOPWORDS:
             seen.setdefault(token, None)
-    return list(seen)
+    return with_prefix(list(seen))
+
+
+#: Letters of a name's prefix key.
+PREFIX = 4
+
+
+def with_prefix(words: list[str]) -> list[str]:
+    """``words`` and, as one more key, the first letters of the words written together
+    (``"~danc"`` for "Dance Base" and "Dancebase", "~walm" for "Walmart" and "Walmart
+    Supercenter"): names spelled with or without spaces, or in scripts written without them,
+    still share a key. A prefix as common as a trade word is dropped like one."""
+    squashed = "".join(words)
+    if len(squashed) < PREFIX:
+        return words
+    return [*words, "~" + squashed[:PREFIX]]

@@ -6,9 +6,9 @@ with its own m and u probabilities. The first level whose condition holds is the
 a pair where either value is missing gets the neutral ``missing`` level (weight 0).
 
 Measures take whole columns of pairs (numpy arrays of rows) and return one float per pair, NaN
-where a value is missing; the text measures live in :mod:`dedupe.measures`.
+where a value is missing; the text measures live in :mod:`dedupe.score.measures`.
 
->>> from dedupe.measures import same_any
+>>> from dedupe.score.measures import same_any
 >>> phone = Comparison("phone", ("phones",), same_any,
 ...                    (Level("exact", 0.7, 1e-4, at_least=1.0), Level("different", 0.3, 0.9999)))
 >>> phone.level_of(1.0).label

@@ -16,7 +16,7 @@ Shown values: the name without its legal form; the address without the postcode 
 platform wrote after it in one field; the town without "Cedex" or postcode; phone in E.164;
 postcode in five digits; category as a taxonomy slug. ``lat``/``lon`` come together from the
 member nearest the members' middle (median point); ``services`` is the union of the members'.
-Identifiers shared too widely (:mod:`dedupe.shared`) are not shown.
+Identifiers shared too widely (:mod:`dedupe.golden.shared_identifiers`) are not shown.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from aggregator.models import GoldenRecord, Provenanced
-from dedupe.casing import casing_rank, display_city, tidy
-from dedupe.identifiers import normalise_email
-from dedupe.normalise import display_name, street_display
-from dedupe.prepare import SUFFIX_NAMES
+from dedupe.golden.casing import casing_rank, display_city, tidy
+from dedupe.prepare.columns_of import SUFFIX_NAMES
+from dedupe.prepare.identifiers import normalise_email
+from dedupe.prepare.values import display_name, street_display
 
 GOLDEN_FIELDS: tuple[str, ...] = (
     "name", "address", "postcode", "city", "phone", "email", "website", "siret", "category",

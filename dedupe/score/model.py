@@ -4,8 +4,8 @@ Every comparison level carries m = P(level | same shop) and u = P(level | differ
 weight is log2(m/u) bits, a missing value weighs 0. The match weight of a pair is
 ``log2(prior / (1 - prior)) + Σ weights`` and its probability ``1 / (1 + 2**-weight)``.
 
-Default comparisons and their a priori m/u values: :mod:`dedupe.defaults`; estimated ones:
-:mod:`dedupe.estimate`.
+Default comparisons and their a priori m/u values: :mod:`dedupe.score.defaults`; estimated ones:
+:mod:`dedupe.score.estimate`.
 
 **Conflict evidence** (used by clustering to refuse merges that would chain): the sum of the
 weights of the comparisons that identify a *place* (``role="identifying"``: address, distance,
@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.comparisons import MISSING, Comparison
-from dedupe.defaults import DEFAULT_COMPARISONS
-from dedupe.measures import TwoPhase
+from dedupe.score.comparisons import MISSING, Comparison
+from dedupe.score.defaults import DEFAULT_COMPARISONS
+from dedupe.score.measures import TwoPhase
 
 
 def probability(weight: float) -> float:
@@ -73,6 +73,10 @@ class MatchModel:
     @property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1.0 - self.prior))
+
+    def comparison(self, name: str) -> Comparison:
+        """The comparison called ``name``."""
+        return next(c for c in self.comparisons if c.name == name)
 
     def score(
         self,

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.columns import TextColumn
-from dedupe.normaliser import ARRAYS, SUFFIX_CODES, SUFFIX_NAMES, TEXTS, WORDS, Normaliser
-from dedupe.table import ShopTable
-from dedupe.taxonomy import Taxonomy
+from dedupe.prepare.columns import TextColumn
+from dedupe.prepare.rows import ARRAYS, SUFFIX_CODES, SUFFIX_NAMES, TEXTS, WORDS, Normaliser
+from dedupe.prepare.table import ShopTable
+from dedupe.prepare.taxonomy import Taxonomy
 
 __all__ = ["SUFFIX_CODES", "SUFFIX_NAMES", "Normaliser", "Prepared", "normalise", "prepare"]
 
-#: Identifier columns blanked when shared too widely (see :mod:`dedupe.shared`).
+#: Identifier columns blanked when shared too widely (see :mod:`dedupe.golden.shared_identifiers`).
 IDENTIFIERS = ("phone1", "phone2", "email", "domain", "siret")
 CHUNK = 32768
 #: Below this many rows, worker processes cost more than they save.
@@ -42,7 +42,8 @@ def _chunk(normaliser: Normaliser, table: ShopTable, bounds: tuple[int, int]) ->
 
 def _work(bounds: tuple[int, int]) -> dict[str, Any]:
     assert _WORK is not None
-    gc.disable()  # as in the parent (see dedupe.state): no cycles, millions of allocations
+    # As in the parent (see dedupe.state.match_state): no cycles, millions of allocations.
+    gc.disable()
     return _chunk(*_WORK, bounds)
 
 
@@ -79,7 +80,7 @@ class Prepared:
     """Normalised columns for ``n`` records; row ``i`` is row ``i`` of the table.
 
     ``raw`` keeps the identifier columns as read; the attributes of the same name hold them
-    once identifiers shared too widely are blanked (:mod:`dedupe.shared`).
+    once identifiers shared too widely are blanked (:mod:`dedupe.golden.shared_identifiers`).
     """
 
     def __init__(
@@ -120,7 +121,7 @@ def prepare(
     normaliser: Normaliser | None = None,
 ) -> Prepared:
     """Normalise every record once. ``platform_domains`` are never read as a shop's website."""
-    from dedupe.shared import blank_shared
+    from dedupe.golden.shared_identifiers import blank_shared
 
     table = records if isinstance(records, ShopTable) else ShopTable.from_records(records)
     normaliser = normaliser or Normaliser(taxonomy, platform_domains)

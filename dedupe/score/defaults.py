@@ -1,4 +1,4 @@
-"""The default comparisons of :class:`dedupe.scoring.MatchModel`, with a priori m and u.
+"""The default comparisons of :class:`dedupe.score.model.MatchModel`, with a priori m and u.
 
 Default m/u values are set a priori (no training data yet), to reflect French shop listings:
 
@@ -39,7 +39,7 @@ Prior: 1 in 1,000 (-10 bits). Different phones or e-mails weigh little because s
 landline on one platform and a mobile on another; one same-SIREN level weighs *against* a merge
 because it means two establishments of one company (chain branches).
 
-Estimated values replace these with :meth:`dedupe.scoring.MatchModel.with_estimates`.
+Estimated values replace these with :meth:`dedupe.score.model.MatchModel.with_estimates`.
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.comparisons import Comparison, Level
-from dedupe.identifiers import normalise_email, website_domain
-from dedupe.measures import (
+from dedupe.prepare.columns_of import SUFFIX_NAMES
+from dedupe.prepare.identifiers import normalise_email, website_domain
+from dedupe.score.comparisons import Comparison, Level
+from dedupe.score.measures import (
     address_similarity,
     category_similarity,
     distance_m,
@@ -59,7 +60,6 @@ from dedupe.measures import (
     prefix_match,
     same_any,
 )
-from dedupe.prepare import SUFFIX_NAMES
 
 # What each comparison shows of one record in explanations: the normalised values compared.
 

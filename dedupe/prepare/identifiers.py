@@ -103,6 +103,8 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
 _HOST_END = re.compile(r"[/?#:\\]")
 _HOST = re.compile(r"[a-z0-9\-_.]+")
 _EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}")
+#: Groups of at most five digits joined by slashes (and the usual punctuation): one number.
+_SLASHED = re.compile(r"[+(]?[\d\s.()\-]{1,8}(?:/[\d\s.()\-]{1,8})+")
 _PHONE_SPLIT = re.compile(r"\s*(?:/|;|,|\bou\b|\bor\b|\|)\s*")
 #: SIREN of La Poste, whose establishments' SIRETs are checked by digit sum, not by Luhn.
 LA_POSTE_SIREN = "356000000"
@@ -115,10 +117,15 @@ def normalise_phones(phone: str | None, country: str = "FR") -> tuple[str, ...]:
 
     >>> normalise_phones("05 61 22 33 44 / 06.12.34.56.78")
     ('+33561223344', '+33612345678')
+    >>> normalise_phones("212/757-9813", "US")
+    ('+12127579813',)
     """
     if not phone:
         return ()
     country = (country or "FR").upper()
+    if "/" in phone and _SLASHED.fullmatch(phone.strip()):
+        # "212/757-9813", "05/61/22/33/44": slashes between groups of one number, not a list.
+        phone = phone.replace("/", " ")
     compact = phone.translate(_PUNCTUATION)
     if country == "FR" and len(compact) <= 13:
         # Fast path: one French number written in any of the usual ways.

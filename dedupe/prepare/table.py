@@ -1,11 +1,11 @@
 """Shop records as columns: the matcher's input, built from ``ShopRecord`` s or given directly.
 
 A million pydantic records weigh over a gigabyte; a million rows of packed columns (see
-:mod:`dedupe.columns`) a fifth of that. ``match_shops`` turns its records into a table; bulk
+:mod:`dedupe.prepare.columns`) a fifth of that. ``match_shops`` turns its records into a table; bulk
 callers (the benchmark, a store export) hand the matcher a table and never build the records at
 all. Fields a table may hold: :data:`TABLE_FIELDS` (``platform``, ``source_id`` and ``name``
-are required); columns are lists or :class:`~dedupe.columns.TextColumn` s, ``lat``/``lon`` lists
-or float arrays (NaN for missing).
+are required); columns are lists or :class:`~dedupe.prepare.columns.TextColumn` s,
+``lat``/``lon`` lists or float arrays (NaN for missing).
 
 >>> table = ShopTable.from_columns({"platform": ["a"], "source_id": ["1"], "name": ["Chez Léa"]})
 >>> table.keys[0], table.value("city", 0)
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from aggregator.models import ShopRecord
-from dedupe.columns import TextColumn, column_slice
+from dedupe.prepare.columns import TextColumn, column_slice
 
 #: The fields matching reads; other record fields (description, hours...) come from records.
 TABLE_FIELDS: tuple[str, ...] = (

@@ -3,7 +3,7 @@
 A pair is a candidate when the two records share any blocking key:
 
 - ``siret``, ``phone`` (any of a record's numbers), ``email``, ``website`` domain (identifiers
-  shared too widely are already blanked, see :mod:`dedupe.shared`);
+  shared too widely are already blanked, see :mod:`dedupe.golden.shared_identifiers`);
 - ``name``: postcode + name word, and ``town``: town + name word, for each name word that is
   not too common across all records (a platform without postcodes still names the town; town
   blocks only pair a record without postcode with another);
@@ -12,7 +12,14 @@ A pair is a candidate when the two records share any blocking key:
   records whose names differ ("Chez Paul" / "Restaurant Chez Paul" are caught by ``name``,
   "Le Fournil" / "Boulangerie Léa" at one address by this);
 - ``geo``: a ~400 m cell + name word (up to two words per record), on four grids shifted by
-  half a cell, so that any two points less than 200 m apart share a cell on one grid.
+  half a cell, so that any two points less than 200 m apart share a cell on one grid;
+- ``word``: a name word alone, pairing a record that gives no place at all (no postcode,
+  town or coordinates) with another without postcode or coordinates;
+- ``whole``: the whole name without its spaces, anywhere, between records without
+  coordinates, when at most ``max_whole_block_size`` records hold it ("MakiMori" / "Maki
+  Mori", "Va Va Vooom" / "VaVaVooom"; scripts written without spaces);
+- ``near``: a ~80 m cell alone, on four shifted grids: two points within 40 m meet whatever
+  their names ("Dance Base" / "Dancebase", "Sambuca" / "Sambucca").
 
 Blocks larger than the rule's limit are skipped and counted: a key many records share does not
 identify anything and would make the pair count quadratic. Every key depends only on its own
@@ -30,14 +37,15 @@ from itertools import chain
 
 import numpy as np
 
-from dedupe.arrays import isin
-from dedupe.text import key_tokens
+from dedupe.prepare.arrays import isin
+from dedupe.prepare.text import key_tokens
 
 _METRES_PER_DEGREE = 111_320.0
 #: Longitude cells are sized for mainland France's middle latitude.
 _REFERENCE_LATITUDE = 46.0
 RULES: tuple[str, ...] = (
-    "siret", "phone", "email", "website", "name", "town", "address", "street", "geo",
+    "siret", "phone", "email", "website", "name", "town", "address", "street", "geo", "near",
+    "whole", "word",
 )  # fmt: skip
 RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 
@@ -45,11 +53,13 @@ RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 def pair_filters(prepared) -> dict[int, np.ndarray]:  # noqa: ANN001
     """Rules whose blocks pair only records of which at least one has the flag: ``town`` pairs
     need a record without postcode (with postcodes, ``name`` pairs them), ``street`` one with
-    neither postcode nor town."""
+    neither postcode nor town, ``word`` one that says nowhere where it is."""
     no_postcode = prepared.postcode < 0
+    nowhere = no_postcode & (prepared.city_hash == 0) & np.isnan(prepared.lat)
     return {
         RULE_CODE["town"]: no_postcode,
         RULE_CODE["street"]: no_postcode & (prepared.city_hash == 0),
+        RULE_CODE["word"]: nowhere,
     }
 
 
@@ -60,6 +70,8 @@ class BlockingRules:
     max_block_size: int = 100
     #: Geographic blocks are denser (every shop of a street): a smaller limit.
     max_geo_block_size: int = 40
+    #: A whole name held anywhere by more records than this is a chain's or a common one.
+    max_whole_block_size: int = 6
     #: A name word in more than this share of records (and more than ``common_token_min``)
     #: is too common to pair records on.
     common_token_share: float = 0.002
@@ -68,6 +80,8 @@ class BlockingRules:
     #: incremental runs so that their keys stay those of a full run with the same rules.
     common_limit: int | None = None
     cell_m: float = 400.0
+    #: Cell of the ``near`` rule (no name word): small, its blocks are every shop around.
+    near_m: float = 80.0
     #: Rules switched off (for measuring what each one adds).
     disabled: frozenset[str] = frozenset()
 
@@ -78,7 +92,10 @@ class BlockingRules:
         return replace(self, common_limit=limit)
 
     def limit(self, rule_code: int) -> int:
-        return self.max_geo_block_size if rule_code == RULE_CODE["geo"] else self.max_block_size
+        if rule_code == RULE_CODE["whole"]:
+            return self.max_whole_block_size
+        dense = rule_code in (RULE_CODE["geo"], RULE_CODE["near"])
+        return self.max_geo_block_size if dense else self.max_block_size
 
 
 _MASK = (1 << 64) - 1
@@ -100,7 +117,7 @@ def _mix(*parts: np.ndarray | int, start: np.ndarray | None = None) -> np.ndarra
 @dataclass
 class Words:
     """Name words of some rows, flat: ``count[k]`` words for the k-th row, then each word's
-    hash and length (see :mod:`dedupe.normaliser`)."""
+    hash and length (see :mod:`dedupe.prepare.rows`)."""
 
     count: np.ndarray
     hash: np.ndarray
@@ -160,7 +177,7 @@ class _Keys:
 
 
 def row_keys(
-    prepared,  # noqa: ANN001 - dedupe.prepare.Prepared
+    prepared,  # noqa: ANN001 - dedupe.prepare.columns_of.Prepared
     rows: np.ndarray,
     words: Words,
     common: np.ndarray,
@@ -184,13 +201,21 @@ def row_keys(
     kept = ~isin(words.hash, common)
     postcode = prepared.postcode[rows][owner]
     city = prepared.city_hash[rows][owner]
+    unlocated = np.isnan(prepared.lat[rows])
+    # Only records without postcode or coordinates hold word keys: the many that have them
+    # meet by place, and a million records' every word would double the index.
+    vague = kept & (postcode < 0) & unlocated[owner]
     for rule, place, present in (
         ("name", postcode, kept & (postcode >= 0)),
         ("town", city, kept & (city != 0)),
+        ("word", np.zeros_like(postcode), vague),
     ):
         code = RULE_CODE[rule]
         out.add(rule, _mix(code, place[present], words.hash[present]), rows[owner[present]])
 
+    whole = prepared.whole_hash[rows]
+    named = (whole != 0) & unlocated  # located records meet by place
+    out.add("whole", _mix(RULE_CODE["whole"], whole[named]), rows[named])
     _address_keys(prepared, rows, out)
     _geo_keys(prepared, rows, owner, words.hash, words.length.astype(np.int64), kept, rules, out)
     return out.arrays()
@@ -223,7 +248,11 @@ def _geo_keys(  # noqa: PLR0913
     longest words) on four grids of ``cell_m`` cells shifted by half a cell."""
     lat, lon = prepared.lat[rows], prepared.lon[rows]
     located = ~np.isnan(lat)
-    if not located.any() or not len(owner):
+    if not located.any():
+        return
+    _cells(lat[located], lon[located], rules.near_m, _mix(RULE_CODE["near"]), rows[located],
+           "near", out)  # fmt: skip
+    if not len(owner):
         return
     has_kept = np.zeros(len(rows), bool)
     has_kept[owner[kept]] = True
@@ -236,19 +265,24 @@ def _geo_keys(  # noqa: PLR0913
     rank = np.arange(len(order)) - np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
     chosen = order[rank < 2]
     who, words = owner[chosen], word_hash[chosen]
-    dlat = rules.cell_m / _METRES_PER_DEGREE
+    _cells(lat[who], lon[who], rules.cell_m, _mix(RULE_CODE["geo"], words), rows[who], "geo", out)
+
+
+def _cells(  # noqa: PLR0913
+    lat: np.ndarray,
+    lon: np.ndarray,
+    size_m: float,
+    base: np.ndarray,
+    owners: np.ndarray,
+    rule: str,
+    out: _Keys,
+) -> None:
+    """Keys ``base`` + the cell of each point, on four grids of ``size_m`` cells shifted by
+    half a cell: two points closer than half a cell share a cell on one of them."""
+    dlat = size_m / _METRES_PER_DEGREE
     dlon = dlat / math.cos(math.radians(_REFERENCE_LATITUDE))
-    y, x = lat[who] / dlat, lon[who] / dlon
-    base = _mix(RULE_CODE["geo"], words)
-    owners = rows[who]
+    y, x = lat / dlat, lon / dlon
     for grid, (oy, ox) in enumerate(((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))):
         # One number per cell of this grid (cells are far fewer than 2**24 a side).
         cell = (np.floor(y + oy).astype(np.int64) << 24) ^ np.floor(x + ox).astype(np.int64)
-        out.add("geo", _mix(cell + (grid << 56), start=base), owners)
-
-
-def candidate_pairs(prepared, rules: BlockingRules | None = None):  # noqa: ANN001, ANN201
-    """Every pair of rows sharing an active blocking key (see :mod:`dedupe.blockindex`)."""
-    from dedupe.blockindex import candidate_pairs as pairs
-
-    return pairs(prepared, rules)
+        out.add(rule, _mix(cell + (grid << 56), start=base), owners)

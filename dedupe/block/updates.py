@@ -2,10 +2,10 @@
 
 The keys of a row depend on two things beyond the row itself: whether its name words are
 *common* (too many records hold them to block on) and whether its identifiers are *shared* too
-widely (see :mod:`dedupe.shared`). When an update flips either status, the rows concerned
-re-enter (their old row dies, a copy comes in), so that their keys are what a full run would
-give them. Blocks that stop being active (they grew past their size limit) may leave pairs
-that no other key supports: those pairs leave the store.
+widely (see :mod:`dedupe.golden.shared_identifiers`). When an update flips either status, the
+rows concerned re-enter (their old row dies, a copy comes in), so that their keys are what a
+full run would give them. Blocks that stop being active (they grew past their size limit) may
+leave pairs that no other key supports: those pairs leave the store.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedupe.arrays import isin, unique
-from dedupe.blockindex import tag
-from dedupe.blocking import Words, pair_filters, row_keys, word_counts
-from dedupe.pairstore import decode
-from dedupe.shared import GROUPS, refresh_shared
+from dedupe.block.index import tag
+from dedupe.block.keys import Words, pair_filters, row_keys, word_counts
+from dedupe.golden.shared_identifiers import GROUPS, refresh_shared
+from dedupe.prepare.arrays import isin, unique
+from dedupe.state.pairstore import decode
 
 if TYPE_CHECKING:
-    from dedupe.state import MatchState
+    from dedupe.state.match_state import MatchState
 
 
 def refresh_statuses(

@@ -1,0 +1,1 @@
+"""Blocking: keys of each record, the kept index of candidate pairs, its updates."""

@@ -1,0 +1,1 @@
+"""Clustering: scored pairs to entities, regions of change, stable entity ids, decisions."""

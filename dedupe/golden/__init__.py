@@ -1,0 +1,1 @@
+"""Golden records: one display value per field from an entity's listings."""

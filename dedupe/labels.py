@@ -1,0 +1,121 @@
+"""Labelled pairs: decisions made from labels, and which pair a reviewer should label next.
+
+Every labelled pair is a :class:`~aggregator.models.Decision`: a hard constraint on clustering
+(must-link, cannot-link) *and* a training label — the next full matching fits its weights with
+the decided pairs as known answers (:mod:`dedupe.score.fit`, :mod:`dedupe.score.estimate`).
+
+>>> from aggregator.models import Verdict
+>>> [d.verdict for d in decisions_from_labels([("a:1", "b:1", True), ("a:2", "b:9", False)])]
+[<Verdict.must_link: 'must_link'>, <Verdict.cannot_link: 'cannot_link'>]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from aggregator.models import Decision, RecordKey, Verdict
+from dedupe.score.model import probability
+from dedupe.state.pairstore import decode
+from dedupe.state.result import MatchResult
+
+#: How fast a pair's value falls with its distance (bits) from the merge threshold.
+SPREAD_BITS = 3.0
+
+
+def decisions_from_labels(
+    labels: Iterable[tuple[RecordKey | str, RecordKey | str, bool]],
+    reviewer: str = "labels",
+    note: str | None = None,
+    decided_at: datetime | None = None,
+) -> list[Decision]:
+    """``(a, b, same)`` labels as decisions (must-link when ``same``, else cannot-link); keys
+    are :class:`RecordKey` s or ``"platform:source_id"`` strings."""
+    out = []
+    for a, b, same in labels:
+        extra = {"decided_at": decided_at} if decided_at is not None else {}
+        out.append(
+            Decision(
+                a=_key(a),
+                b=_key(b),
+                verdict=Verdict.must_link if same else Verdict.cannot_link,
+                reviewer=reviewer,
+                note=note,
+                **extra,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class InformativePair:
+    """A candidate pair worth a label: its keys, probability and what a label would settle."""
+
+    a: RecordKey
+    b: RecordKey
+    probability: float
+    #: Records whose entity a verdict against the current one would change.
+    effect: int
+    #: Closeness to the merge threshold times the cluster effect (higher: ask first).
+    value: float
+    same_entity: bool
+
+
+def informative_pairs(
+    result: MatchResult, limit: int | None = 50, spread_bits: float = SPREAD_BITS
+) -> list[InformativePair]:
+    """The scored pairs of ``result`` not decided yet, most informative first: closest to the
+    merge threshold (``exp(-|weight - threshold| / spread_bits)``) times the cluster effect
+    (``log2(1 + records that would change entity)``).
+
+    Pairs scored below the review threshold are not kept by a run and are not offered."""
+    s = result.state
+    codes, weights = s.store.codes, s.store.weights
+    a, b = decode(codes)
+    live = s.alive[a] & s.alive[b]
+    a, b, weights = a[live], b[live], weights[live]
+    if not len(a):
+        return []
+    labels = np.asarray(s.labels)
+    found, counts = np.unique(labels[np.flatnonzero(s.alive)], return_counts=True)
+    size_of = dict(zip(found.tolist(), counts.tolist(), strict=True))
+    same = labels[a] == labels[b]
+    size_a = np.array([size_of[x] for x in labels[a].tolist()])
+    size_b = np.array([size_of[x] for x in labels[b].tolist()])
+    # A merge of two entities moves the smaller into the larger; a split of one entity moves
+    # at least one record (and, by a cannot-link, its side of the cluster).
+    effect = np.where(same, np.maximum(size_a // 2, 1), np.minimum(size_a, size_b))
+    closeness = np.exp(-np.abs(weights - s.upper) / spread_bits)
+    value = closeness * np.log2(1.0 + effect)
+    keys = s.table.keys
+    order = np.argsort(-value, kind="stable")
+    out: list[InformativePair] = []
+    for k in order.tolist():
+        ka, kb = sorted((keys[int(a[k])], keys[int(b[k])]))
+        if (ka, kb) in s.decided:
+            continue
+        out.append(
+            InformativePair(
+                a=_key(ka),
+                b=_key(kb),
+                probability=probability(float(weights[k])),
+                effect=int(effect[k]),
+                value=round(float(value[k]), 6),
+                same_entity=bool(same[k]),
+            )
+        )
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def _key(key: RecordKey | str) -> RecordKey:
+    if isinstance(key, RecordKey):
+        return key
+    platform, _, source_id = str(key).partition(":")
+    if not source_id:
+        raise ValueError(f"record key {key!r}: expected 'platform:source_id'")
+    return RecordKey(platform=platform, source_id=source_id)

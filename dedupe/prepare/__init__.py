@@ -1,0 +1,1 @@
+"""Preparing shop tables: fields folded, identifiers read, columns built once per distinct value."""

@@ -1,0 +1,1 @@
+"""Scoring: comparisons, their measures, the Fellegi-Sunter model and its estimation."""

@@ -1,0 +1,122 @@
+"""Comparisons and blocking that hold outside French synthetic habits (issue: real directories)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.models import ShopRecord
+from dedupe import explain, match_shops
+from dedupe.block.index import candidate_pairs
+from dedupe.prepare.columns_of import prepare
+from dedupe.prepare.identifiers import normalise_phones
+from dedupe.prepare.text import fold
+from dedupe.prepare.values import normalise_name, normalise_postcode, parse_address
+
+
+def rec(platform: str, source_id: str, name: str, **fields: object) -> ShopRecord:
+    return ShopRecord(platform=platform, source_id=source_id, name=name, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        ("212/757-9813", "US", ("+12127579813",)),
+        ("(212) 757-9813", "US", ("+12127579813",)),
+        ("05/61/22/33/44", "FR", ("+33561223344",)),
+        ("05.61.22.33.44", "FR", ("+33561223344",)),
+        ("(0)5 61 22 33 44", "FR", ("+33561223344",)),
+        ("+33 (0)5 61 22 33 44", "FR", ("+33561223344",)),
+        ("0561223344/0612345678", "FR", ("+33561223344", "+33612345678")),
+        ("+44 (0)131 556 1234", "GB", ("+441315561234",)),
+    ],
+)
+def test_phones_in_any_separator_format(text: str, country: str, expected: tuple[str]) -> None:
+    assert normalise_phones(text, country) == expected
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Easter Road, 139", "139 Easter Road"),
+        ("358 W. 47th St.", "358 West 47th Street"),
+        ("Cockburn Street 41", "41 Cockburn St"),
+        ("609 W Maple Ave", "609 West Maple Avenue"),
+        ("12 bis av. Jean Jaurès", "12 B avenue Jean-Jaures"),
+    ],
+)
+def test_addresses_fold_number_position_street_types_and_directions(one: str, other: str) -> None:
+    assert parse_address(one) == parse_address(other)
+
+
+def test_french_streets_keep_their_saints_and_post_boxes_are_no_houses() -> None:
+    assert parse_address("Rue St Rome").street == "rue saint rome"  # type: ignore[union-attr]
+    assert parse_address("12 rue du Dr Roux").street == "rue du docteur roux"  # type: ignore[union-attr]
+    assert parse_address("BP 1234") is None
+
+
+def test_postcodes_with_extensions_and_names_in_other_scripts() -> None:
+    assert normalise_postcode("32547-3002") == "32547"
+    assert normalise_postcode("57140-000") == "57140"
+    assert normalise_postcode("31000") == "31000"
+    assert fold("玉川高校前 バス停") == "玉川高校前 ハス停"
+    assert fold("ร้านตัดผม") != ""
+    assert normalise_name("Enrico Ferezi Inc") == normalise_name("Enrico Ferezi")
+
+
+def test_the_same_number_and_street_is_never_different() -> None:
+    # A district named instead of the city: the address still agrees.
+    a = rec("osm", "1", "Al Dente", address="Easter Road, 139", city="Leith", country="GB")
+    b = rec("yelp", "1", "Al Dente", address="139 Easter Road", city="Edinburgh", country="GB")
+    level = explain(a, b)["fields"]["address"]["level"]
+    assert level != "different", level
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "contained"),
+    [
+        ("Rosa Mexicano - Union Square", "Rosa Mexicano", True),
+        ("Boulangerie Pâtisserie Ange", "Ange", True),
+        ("Pharmacie du Centre-Ville", "Pharmacie du Centre", True),
+        ("Boulangerie Ange", "Boulangerie", False),
+    ],
+)
+def test_a_name_inside_the_other_is_similar_unless_only_trade_words(
+    one: str, other: str, contained: bool
+) -> None:
+    name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
+    assert (name["measure"] >= 0.9) is contained, name
+
+
+def test_blocking_meets_records_by_place_or_whole_name_whatever_fields_they_have() -> None:
+    records = [
+        # No postcode, no shared name word: within a few metres.
+        rec("osm", "1", "Dance Base", lat=55.94697, lon=-3.19400, country="GB"),
+        rec("fsq", "1", "Dancebase", lat=55.94699, lon=-3.19402, country="GB"),
+        # No coordinates, other postcodes: the whole name without spaces.
+        rec("a", "2", "MakiMori", postcode="77720", country="MX"),
+        rec("b", "2", "Maki Mori", postcode="77710", country="MX"),
+        # Far apart and unrelated.
+        rec("osm", "3", "Dance Base", lat=55.99, lon=-3.30, country="GB"),
+    ]
+    prepared = prepare(records, drop_shared=False)
+    batch = candidate_pairs(prepared)
+    keys = prepared.table.keys
+    pairs = {tuple(sorted((keys[a], keys[b]))) for a, b in zip(batch.a, batch.b, strict=True)}
+    assert ("fsq:1", "osm:1") in pairs
+    assert ("a:2", "b:2") in pairs
+    assert not any("osm:3" in p and "fsq:1" in p for p in pairs)
+
+
+def test_real_looking_duplicates_match_with_the_a_priori_weights() -> None:
+    records = [
+        rec("locu", "1", "Rosa Mexicano", address="61 Columbus Ave.", phone="2129773097",
+            city="New York", country="US"),
+        rec("foursquare", "1", "Rosa Mexicano - Lincoln Center", address="61 Columbus Avenue",
+            phone="(212) 977-3097", city="New York", country="US"),
+        rec("locu", "2", "Pick A Bagel", address="360 W. 42nd St.", phone="212/792-8008",
+            city="New York", country="US"),
+        rec("foursquare", "2", "Pick-A-Bagel", address="360 West 42nd Street",
+            phone="(212) 792-8008", city="New York", country="US"),
+    ]  # fmt: skip
+    result = match_shops(records)
+    assert len(result.entities) == 2
