@@ -45,6 +45,7 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.store import Store
 from dedupe import MatchResult, load_taxonomy, match_shops, update
+from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
 from dedupe.prepare.taxonomy import Taxonomy
 
@@ -101,6 +102,8 @@ class Matching:
         self.offer_shop: dict[str, str] = {}
         self.full_at = 0.0
         self._taxonomy_stamp: tuple[float, int] | None = None
+        #: The reviewers' field choices the last run applied.
+        self.choices: Choices = {}
         self._lock = threading.Lock()
 
     # -- the one entry point -------------------------------------------------------------------
@@ -151,6 +154,8 @@ class Matching:
             record_dates=dates,
         )
         entities = result.build_entities()  # not cached on the result, which is kept
+        choices = self._choices()
+        apply_choices(entities, result, choices)
         attach_offers(entities, offers)
         before = self.store.entity_hashes()
         current = {e.entity_id for e in entities}
@@ -165,6 +170,7 @@ class Matching:
             if o.shop_source_id is not None
         }
         self.full_at = time.monotonic()
+        self.choices = choices
         self._save_model(result)
         outcome.stats = dict(result.stats, seconds=round(time.perf_counter() - started, 3))
         return outcome
@@ -186,7 +192,19 @@ class Matching:
         stored = self.store.get_raw_many(upsert_keys)
         touched_shops = self._offer_changes()
         decisions = self.store.list_decisions()
-        if not stored and not removed and not touched_shops and not self._new_decisions(decisions):
+        choices = self._choices()
+        chosen_ids = {
+            entity_id
+            for entity_id in set(choices) | set(self.choices)
+            if choices.get(entity_id) != self.choices.get(entity_id)
+        }
+        if (
+            not stored
+            and not removed
+            and not touched_shops
+            and not chosen_ids
+            and not self._new_decisions(decisions)
+        ):
             if not self._agrees(self.result):
                 return None
             self.since = mark - OVERLAP
@@ -218,7 +236,10 @@ class Matching:
                 entity_id = state.entity_of[row]
                 if entity_id is not None:
                     ids.add(entity_id)
+        ids |= chosen_ids
         entities = result.entities_of(ids)
+        apply_choices(entities, result, choices)
+        self.choices = choices
         members = [(m.platform, m.source_id) for e in entities for m in e.members]
         offers = [OfferRecord.model_validate(r.record) for r in self.store.offers_of(members)]
         attach_offers(entities, offers)
@@ -261,6 +282,12 @@ class Matching:
                 if not gone:
                     self.offer_shop[offer_key] = f"{platform}:{shop_id}"
         return shops
+
+    def _choices(self) -> Choices:
+        return {
+            entity_id: {name: (c.record_key, c.reviewer) for name, c in fields.items()}
+            for entity_id, fields in self.store.field_choices().items()
+        }
 
     def _new_decisions(self, decisions: list[Decision]) -> bool:
         from dedupe.cluster import decisions as rulings

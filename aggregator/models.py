@@ -329,6 +329,8 @@ class GoldenRecord(BaseModel):
     """The best knowledge of one shop; every field says which platform it came from."""
 
     fields: dict[str, Provenanced] = Field(default_factory=dict)
+    #: Field -> the reviewer whose choice of member record the field shows.
+    chosen: dict[str, str] = Field(default_factory=dict)
 
     def value(self, name: str, default: Any = None) -> Any:
         item = self.fields.get(name)

@@ -276,3 +276,20 @@ matchings = sa.Table(
     sa.Column("matching_s", sa.Float),
     sa.Column("indexing_s", sa.Float),
 )
+
+#: The chambers' field choices (revision 0009): which member record's value an entity's golden
+#: record shows for one field. Append-only; the latest row per (entity, field) is in force.
+field_choices = sa.Table(
+    "field_choices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("record_key", sa.String(330), nullable=False),
+    sa.Column("value", sa.Text),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16)),
+    sa.Column("note", sa.Text),
+    sa.Column("chosen_at", TS, nullable=False),
+    sa.Index("ix_field_choices_entity", "entity_id", "field"),
+)

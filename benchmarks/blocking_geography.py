@@ -34,7 +34,7 @@ sys.path.append(str(HERE))
 from dedupe_data import generate  # noqa: E402
 
 from dedupe import ShopTable  # noqa: E402
-from dedupe.blockindex import candidate_pairs  # noqa: E402
+from dedupe.block.index import candidate_pairs  # noqa: E402
 from dedupe.prepare import prepare  # noqa: E402
 
 

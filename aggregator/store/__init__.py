@@ -7,6 +7,7 @@ from aggregator.store.connectors import ConnectorsMixin
 from aggregator.store.decisions import DecisionsMixin
 from aggregator.store.entities import EntitiesMixin
 from aggregator.store.error_reports import ErrorReport, ErrorReportsMixin
+from aggregator.store.field_choices import FieldChoicesMixin
 from aggregator.store.indexing import IndexingMixin, PendingChanges
 from aggregator.store.operators import OperatorsMixin
 from aggregator.store.queue import QueueMixin
@@ -38,6 +39,7 @@ class Store(
     EntitiesMixin,
     DecisionsMixin,
     ErrorReportsMixin,
+    FieldChoicesMixin,
     QueueMixin,
     IndexingMixin,
 ):

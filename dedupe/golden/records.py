@@ -330,7 +330,7 @@ class GoldenBuilder:
             fields[name] = construct(
                 Provenanced, {"value": value, "platform": origin[0], "source_id": origin[1]}
             )
-        return construct(GoldenRecord, {"fields": fields})
+        return construct(GoldenRecord, {"fields": fields, "chosen": {}})
 
 
 def _median(values: list[float]) -> float:

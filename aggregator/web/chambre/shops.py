@@ -1,4 +1,5 @@
-"""Record view (one shop record with all its candidates) and entity view (split, merge)."""
+"""Record view (one shop record with all its candidates) and entity view (split, merge,
+choose the value a field shows)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aggregator.models import RecordKey, RecordType
+from aggregator.models import Entity, RecordKey, RecordType
+from aggregator.store.field_choices import CHOOSABLE
 from aggregator.web.chambre.auth import runtime_of, same_origin
 from aggregator.web.chambre.card import safe_url, why_line
 from aggregator.web.chambre.pages import MaybeReviewer, _form, _login, templates
@@ -77,6 +79,7 @@ def entity_page(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Re
         )
     members = [r for r in (_record(store, str(k)) for k in entity.members) if r is not None]
     golden = {name: item for name, item in entity.golden.fields.items() if name in SHOWN}
+    choices = {c.field: c for c in store.field_choice_log(entity_id)}
     return templates.TemplateResponse(
         request,
         "entity.html",
@@ -85,6 +88,11 @@ def entity_page(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Re
             "entity": entity,
             "members": members,
             "golden": golden,
+            "disputed": _disputed(members),
+            "choices": {
+                name: (choice, _choice_state(entity, members, choice))
+                for name, choice in choices.items()
+            },
             "reports": [
                 r for r in store.list_error_reports(None, limit=1000) if r.entity_id == entity_id
             ],
@@ -141,3 +149,59 @@ async def merge(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Re
         [(a, b)], "must_link", reviewer=reviewer.name, role=reviewer.role, note=note[:2000]
     )
     return RedirectResponse(f"/chambre/commerce/{entity_id}?{urlencode({'fait': 'fusion'})}", 303)
+
+
+def _disputed(members: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Field -> the members with a value for it, for the fields members disagree on."""
+    out = {}
+    for name in CHOOSABLE:
+        holders = [m for m in members if str(m[name]).strip()]
+        if len({" ".join(str(m[name]).casefold().split()) for m in holders}) > 1:
+            out[name] = holders
+    return out
+
+
+def _choice_state(entity: Entity, members: list[dict[str, Any]], choice: Any) -> str:
+    """Whether the last matching shows the choice, will show it, or it no longer applies."""
+    shown = entity.golden.fields.get(choice.field)
+    if (
+        choice.field in entity.golden.chosen
+        and shown is not None
+        and f"{shown.platform}:{shown.source_id}" == choice.record_key
+    ):
+        return "applied"
+    member = next((m for m in members if m["key"] == choice.record_key), None)
+    if member is None or not str(member[choice.field]).strip():
+        return "lapsed"
+    return "pending"
+
+
+@router.post("/commerce/{entity_id}/choisir")
+async def choose(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Response:
+    """Choose which member record's value a field of the golden record shows."""
+    same_origin(request)
+    if reviewer is None:
+        return _login(request, "Session expirée : reconnectez-vous.", status=401)
+    store = runtime_of(request).store
+    form = await _form(request)
+    entity = store.get_entity(entity_id)
+    field, key = form.get("champ", ""), form.get("cle", "")
+    member = _record(store, key) if entity and key in {str(k) for k in entity.members} else None
+    if entity is None or member is None or field not in CHOOSABLE or not member[field]:
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"reviewer": reviewer, "message": "Cette fiche n'a pas de valeur à choisir ici."},
+            422,
+        )
+    note = form.get("note", "").strip() or None
+    store.choose_field(
+        entity_id,
+        field,
+        key,
+        value=str(member[field]),
+        reviewer=reviewer.name,
+        role=reviewer.role,
+        note=note[:2000] if note else None,
+    )
+    return RedirectResponse(f"/chambre/commerce/{entity_id}?{urlencode({'fait': 'choix'})}", 303)
