@@ -93,10 +93,18 @@ class _Statements:
         j = f"CAST({p} AS JSON)" if pg else p
         keys = f"platform = {p} AND record_type = {p}"
         return cls(
+            # On PostgreSQL one index lookup per key, whatever the statistics say: with none
+            # (a table filled within the run, autovacuum late or off) ``source_id = ANY(...)``
+            # was planned as a filter over every row of the platform, a scan per batch.
             known=(
-                "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
+                "SELECT k.source_id, r.content_hash, r.gone_at IS NULL "
+                "FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
+                "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
+                "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
+                if pg
+                else "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
                 + keys
-                + (" AND source_id = ANY(%s)" if pg else " AND source_id IN ({})")
+                + " AND source_id IN ({})"
             ),
             insert=(
                 "INSERT INTO raw_records (platform, record_type, source_id, connector_id, "
@@ -110,11 +118,13 @@ class _Statements:
                 f"last_changed = {p}, gone_at = NULL WHERE {keys} AND source_id = {p}"
             ),
             # A temporary table of the keys a run saw: gone is what the connector has live
-            # and the table lacks (an anti-join), whatever the number of keys.
+            # and the table lacks (an anti-join), whatever the number of keys. Its key is
+            # indexed so that no plan scans it once per record (stale statistics again).
             seen_table=(
                 (
                     "CREATE TEMPORARY TABLE ingest_seen (platform VARCHAR(64), "
-                    "record_type VARCHAR(8), source_id VARCHAR(256)) ON COMMIT DROP",
+                    "record_type VARCHAR(8), source_id VARCHAR(256), "
+                    "PRIMARY KEY (platform, record_type, source_id)) ON COMMIT DROP",
                 )
                 if pg
                 else (
@@ -224,7 +234,7 @@ def _known(
 ) -> dict[str, tuple[str, bool]]:
     """``source_id → (stored hash, live)`` of those of ``source_ids`` already stored."""
     if sql.pg:
-        rows = conn.exec_driver_sql(sql.known, (platform, rtype, list(source_ids)))
+        rows = conn.exec_driver_sql(sql.known, (list(source_ids), platform, rtype))
         return {row[0]: (row[1], bool(row[2])) for row in rows}
     known: dict[str, tuple[str, bool]] = {}
     for part in chunks(source_ids, 900):  # under SQLite's oldest limit of 999 parameters
