@@ -215,8 +215,8 @@ class IngestMixin(StoreBase):
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                with cursor.copy(sql.seen_insert) as copy:
+                driver = conn.connection.driver_connection
+                with driver.cursor() as cursor, cursor.copy(sql.seen_insert) as copy:  # type: ignore[union-attr]
                     for key in seen:
                         copy.write_row(key)
                 conn.exec_driver_sql("ANALYZE ingest_seen")
