@@ -155,6 +155,12 @@ class _Statements:
         )
 
 
+_COPY_NEW = (
+    "COPY raw_records (platform, record_type, source_id, connector_id, payload, record, "
+    "content_hash, first_seen, last_seen, last_changed, shop_source_id) FROM STDIN"
+)
+
+
 def _bind_time(dialect: sa.Dialect) -> Any:
     """How the dialect binds a stored time (SQLite: SQLAlchemy's own text form, so that rows
     written here read back like every other)."""
@@ -200,7 +206,12 @@ class IngestMixin(StoreBase):
                             payload_json, record_json, digest, batch.connector_id, shop, now,
                             now, platform, rtype_value, source_id,
                         ))  # fmt: skip
-                if inserts:
+                if inserts and sql.pg:  # COPY: the cheapest way in, for the client too
+                    driver = conn.connection.driver_connection
+                    with driver.cursor() as cursor, cursor.copy(_COPY_NEW) as copy:  # type: ignore[union-attr]
+                        for row in inserts:
+                            copy.write_row(row)
+                elif inserts:
                     conn.exec_driver_sql(sql.insert, inserts)
                 if updates:
                     conn.exec_driver_sql(sql.update, updates)
