@@ -24,7 +24,10 @@ from connectors.registry import get_kind
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+#: Records stored per transaction: each batch's stored hashes are read in one query and its
+#: writes sent with executemany; on SQLite every commit (and the WAL checkpoints that follow)
+#: costs more than the rows, so batches are large.
+BATCH_SIZE = 5000
 
 
 def run_connector(

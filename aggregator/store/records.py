@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import os
-import re
 import socket
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,17 +13,10 @@ import sqlalchemy as sa
 
 from aggregator import schema as t
 from aggregator.models import RecordType, Rejection, Run, RunCounts, utcnow
-from aggregator.store.base import StoreBase, chunks
+from aggregator.store.base import chunks
+from aggregator.store.ingest import SURROGATES, IngestBatch, IngestMixin
 
-
-@dataclass
-class IngestBatch:
-    """Records a connector emitted, applied in one transaction."""
-
-    connector_id: str
-    items: list[tuple[RecordType, str, str, dict[str, Any], dict[str, Any]]] = field(
-        default_factory=list
-    )  # (type, platform, source_id, payload, record)
+__all__ = ["IngestBatch", "RecordChange", "RecordsMixin", "StoredRecord"]
 
 
 @dataclass(frozen=True)
@@ -59,133 +48,10 @@ class StoredRecord:
     gone_at: datetime | None
 
 
-class _Serialised(sa.types.TypeDecorator[Any]):
-    """A JSON column's value, already serialised by ``apply``: bound as is (PostgreSQL still
-    casts it to JSON), so each record is encoded once for its hash and its storage."""
-
-    impl = sa.JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: sa.Dialect) -> None:
-        return None
+_c = t.raw_records.c
 
 
-_dumps = functools.partial(
-    json.dumps, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-)
-_c, _JSON = t.raw_records.c, _Serialised()
-#: Neither store can encode a lone surrogate (JSON's "\ud800" read by ``json.loads``).
-_SURROGATES = re.compile("[\ud800-\udfff]")
-_INSERT = t.raw_records.insert().values(
-    payload=sa.bindparam("payload_json", type_=_JSON),
-    record=sa.bindparam("record_json", type_=_JSON),
-)
-_UPDATE = t.raw_records.update().where(
-    _c.platform == sa.bindparam("key_platform"), _c.record_type == sa.bindparam("key_type"),
-    _c.source_id == sa.bindparam("key_source_id"),
-).values(
-    payload=sa.bindparam("payload_json", type_=_JSON),
-    record=sa.bindparam("record_json", type_=_JSON),
-    content_hash=sa.bindparam("new_hash"), connector_id=sa.bindparam("new_connector_id"),
-    shop_source_id=sa.bindparam("new_shop"),
-    last_seen=sa.bindparam("now"), last_changed=sa.bindparam("now"), gone_at=None,
-)  # fmt: skip
-
-
-def record_digest(payload_json: str, record_json: str) -> str:
-    """``content_hash({"payload": payload, "record": record})`` from the two serialised halves
-    (``_dumps``): the same text, so the same hash as before, without encoding twice."""
-    text = '{"payload":' + payload_json + ',"record":' + record_json + "}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class RecordsMixin(StoreBase):
-    def apply(self, batch: IngestBatch, counts: RunCounts, seen: set[tuple[str, str, str]]) -> None:
-        """Store a batch: new records inserted, changed ones updated, unchanged ones untouched."""
-        if not batch.items:
-            return
-        now, c = utcnow(), _c
-        groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
-        for rtype, platform, source_id, payload, record in batch.items:
-            groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
-        with self.engine.begin() as conn:
-            for (platform, rtype_value), rows in groups.items():
-                known: dict[str, tuple[str, Any]] = {}
-                for part in chunks([r[0] for r in rows], 500):
-                    found = conn.execute(
-                        sa.select(c.source_id, c.content_hash, c.gone_at).where(
-                            c.platform == platform,
-                            c.record_type == rtype_value,
-                            c.source_id.in_(part),
-                        )
-                    )
-                    known.update({r.source_id: (r.content_hash, r.gone_at) for r in found})
-                inserts: list[dict[str, Any]] = []
-                updates: list[dict[str, Any]] = []
-                for source_id, payload, record in rows:
-                    seen.add((platform, rtype_value, source_id))
-                    payload_json, record_json = _dumps(payload), _dumps(record)
-                    try:
-                        digest = record_digest(payload_json, record_json)
-                    except UnicodeEncodeError:  # a lone surrogate in the payload as received
-                        payload_json = _SURROGATES.sub("\ufffd", payload_json)
-                        digest = record_digest(payload_json, record_json)
-                    previous = known.get(source_id)
-                    if previous == (digest, None):
-                        counts.unchanged += 1
-                        continue
-                    known[source_id] = (digest, None)
-                    if previous is None:
-                        counts.new += 1
-                        inserts.append(dict(
-                            platform=platform, record_type=rtype_value, source_id=source_id,
-                            connector_id=batch.connector_id, content_hash=digest,
-                            payload_json=payload_json, record_json=record_json,
-                            first_seen=now, last_seen=now, last_changed=now,
-                            shop_source_id=record.get("shop_source_id"),
-                        ))  # fmt: skip
-                    else:  # changed, or back after being gone
-                        counts.new += previous[1] is not None
-                        counts.changed += previous[1] is None
-                        updates.append(dict(
-                            key_platform=platform, key_type=rtype_value, key_source_id=source_id,
-                            new_connector_id=batch.connector_id, new_hash=digest,
-                            payload_json=payload_json, record_json=record_json, now=now,
-                            new_shop=record.get("shop_source_id"),
-                        ))  # fmt: skip
-                if inserts:
-                    conn.execute(_INSERT, inserts)
-                if updates:
-                    conn.execute(_UPDATE, updates)
-        batch.items.clear()
-
-    def mark_gone(self, connector_id: str, seen: set[tuple[str, str, str]]) -> int:
-        """After a complete full refresh: records of the connector it did not see are gone."""
-        now = utcnow()
-        c = t.raw_records.c
-        gone = 0
-        with self.engine.begin() as conn:
-            live = conn.execute(
-                sa.select(c.platform, c.record_type, c.source_id).where(
-                    c.connector_id == connector_id, c.gone_at.is_(None)
-                )
-            ).all()
-            for platform, rtype, source_id in live:
-                if (platform, rtype, source_id) in seen:
-                    continue
-                conn.execute(
-                    t.raw_records.update()
-                    .where(c.platform == platform, c.record_type == rtype, c.source_id == source_id)
-                    .values(gone_at=now)
-                )
-                gone += 1
-            conn.execute(
-                t.raw_records.update()
-                .where(c.connector_id == connector_id, c.gone_at.is_(None))
-                .values(last_seen=now)
-            )
-        return gone
-
+class RecordsMixin(IngestMixin):
     def get_raw(
         self, platform: str, source_id: str, rtype: RecordType = RecordType.shop
     ) -> StoredRecord | None:
@@ -402,7 +268,7 @@ class RecordsMixin(StoreBase):
 
 def _storable(text: str) -> str:
     """Quarantined text as both stores can hold it: no NUL, no lone surrogate."""
-    return _SURROGATES.sub("\ufffd", text.replace("\x00", "\ufffd"))
+    return SURROGATES.sub("\ufffd", text.replace("\x00", "\ufffd"))
 
 
 def run_owner() -> str:

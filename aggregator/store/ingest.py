@@ -1,0 +1,255 @@
+"""A connector's records written in bulk: hashes compared per batch, executemany upserts, and
+the records a complete refresh did not see worked out in SQL."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import json.encoder as _json_encoder
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from aggregator import schema as t
+from aggregator.models import RecordType, RunCounts, utcnow
+from aggregator.store.base import StoreBase, chunks
+
+
+@dataclass
+class IngestBatch:
+    """Records a connector emitted, applied in one transaction."""
+
+    connector_id: str
+    items: list[tuple[RecordType, str, str, dict[str, Any], dict[str, Any]]] = field(
+        default_factory=list
+    )  # (type, platform, source_id, payload, record)
+
+
+#: The encoding that defines a record's content hash (``models.content_hash``): changing it
+#: would make every stored record look changed on the next run.
+_slow_dumps = functools.partial(
+    json.dumps, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+)
+#: The same bytes from the C encoder ``json.dumps`` builds on each call, built once: a fifth
+#: of the encoding's time was building it (tests/test_store_ingest.py compares the bytes).
+_make_encoder = getattr(_json_encoder, "c_make_encoder", None)
+_encoder = _make_encoder and _make_encoder(
+    None, str, _json_encoder.encode_basestring, None, ":", ",", True, False, True
+)
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    default=str)``, byte for byte."""
+    if _encoder is None:  # a Python built without the C accelerator
+        return _slow_dumps(data)
+    return "".join(_encoder(data, 0))
+
+
+#: Neither store can encode a lone surrogate (JSON's "\ud800" read by ``json.loads``).
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def record_digest(payload_json: str, record_json: str) -> str:
+    """``content_hash({"payload": payload, "record": record})`` from the two serialised halves
+    (``_dumps``): the same text, so the same hash as before, without encoding twice."""
+    text = '{"payload":' + payload_json + ',"record":' + record_json + "}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def encode(payload: dict[str, Any], record: dict[str, Any]) -> tuple[str, str, str]:
+    """``(payload_json, record_json, content hash)`` of a record as stored."""
+    payload_json, record_json = _dumps(payload), _dumps(record)
+    try:
+        return payload_json, record_json, record_digest(payload_json, record_json)
+    except UnicodeEncodeError:  # a lone surrogate in the payload as received
+        payload_json = SURROGATES.sub("\ufffd", payload_json)
+        return payload_json, record_json, record_digest(payload_json, record_json)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The ingest's SQL in the driver's own parameter style: executed through the driver's
+    ``executemany`` (psycopg pipelines it), without SQLAlchemy's per-row processing."""
+
+    known: str
+    insert: str
+    update: str
+    seen_table: tuple[str, ...]
+    seen_insert: str
+    gone: str
+    touch: str
+    drop_seen: str
+    pg: bool
+
+    @classmethod
+    @functools.cache
+    def of(cls, dialect: str) -> _Statements:
+        pg = dialect == "postgresql"
+        p = "%s" if pg else "?"
+        j = f"CAST({p} AS JSON)" if pg else p
+        keys = f"platform = {p} AND record_type = {p}"
+        return cls(
+            # On PostgreSQL one index lookup per key, whatever the statistics say: with none
+            # (a table filled within the run, autovacuum late or off) ``source_id = ANY(...)``
+            # was planned as a filter over every row of the platform, a scan per batch.
+            known=(
+                "SELECT k.source_id, r.content_hash, r.gone_at IS NULL "
+                "FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
+                "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
+                "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
+                if pg
+                else "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
+                + keys
+                + " AND source_id IN ({})"
+            ),
+            insert=(
+                "INSERT INTO raw_records (platform, record_type, source_id, connector_id, "
+                "payload, record, content_hash, first_seen, last_seen, last_changed, gone_at, "
+                f"shop_source_id) VALUES ({p}, {p}, {p}, {p}, {j}, {j}, {p}, {p}, {p}, {p}, "
+                f"NULL, {p})"
+            ),
+            update=(
+                f"UPDATE raw_records SET payload = {j}, record = {j}, content_hash = {p}, "
+                f"connector_id = {p}, shop_source_id = {p}, last_seen = {p}, "
+                f"last_changed = {p}, gone_at = NULL WHERE {keys} AND source_id = {p}"
+            ),
+            # A temporary table of the keys a run saw: gone is what the connector has live
+            # and the table lacks (an anti-join), whatever the number of keys. Its key is
+            # indexed so that no plan scans it once per record (stale statistics again).
+            seen_table=(
+                (
+                    "CREATE TEMPORARY TABLE ingest_seen (platform VARCHAR(64), "
+                    "record_type VARCHAR(8), source_id VARCHAR(256), "
+                    "PRIMARY KEY (platform, record_type, source_id)) ON COMMIT DROP",
+                )
+                if pg
+                else (
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_seen (platform TEXT, "
+                    "record_type TEXT, source_id TEXT, "
+                    "PRIMARY KEY (platform, record_type, source_id)) WITHOUT ROWID",
+                    "DELETE FROM ingest_seen",
+                )
+            ),
+            seen_insert=(
+                "COPY ingest_seen (platform, record_type, source_id) FROM STDIN"
+                if pg
+                else "INSERT OR IGNORE INTO ingest_seen VALUES (?, ?, ?)"
+            ),
+            gone=(
+                f"UPDATE raw_records SET gone_at = {p} WHERE connector_id = {p} "
+                "AND gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM ingest_seen s "
+                "WHERE s.platform = raw_records.platform "
+                "AND s.record_type = raw_records.record_type "
+                "AND s.source_id = raw_records.source_id)"
+            ),
+            touch=(
+                f"UPDATE raw_records SET last_seen = {p} WHERE connector_id = {p} "
+                "AND gone_at IS NULL"
+            ),
+            drop_seen="" if pg else "DROP TABLE IF EXISTS temp.ingest_seen",
+            pg=pg,
+        )
+
+
+_COPY_NEW = (
+    "COPY raw_records (platform, record_type, source_id, connector_id, payload, record, "
+    "content_hash, first_seen, last_seen, last_changed, shop_source_id) FROM STDIN"
+)
+
+
+def _bind_time(dialect: sa.Dialect) -> Any:
+    """How the dialect binds a stored time (SQLite: SQLAlchemy's own text form, so that rows
+    written here read back like every other)."""
+    kind = t.raw_records.c.last_seen.type
+    return kind.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+
+
+class IngestMixin(StoreBase):
+    def apply(self, batch: IngestBatch, counts: RunCounts, seen: set[tuple[str, str, str]]) -> None:
+        """Store a batch: new records inserted, changed ones updated, unchanged ones untouched.
+        The stored hashes of the batch's keys are read in one query per platform and type."""
+        if not batch.items:
+            return
+        groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
+        for rtype, platform, source_id, payload, record in batch.items:
+            groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
+        with self.engine.begin() as conn:
+            sql = _Statements.of(conn.dialect.name)
+            now = _bind_time(conn.dialect)(utcnow())
+            for (platform, rtype_value), rows in groups.items():
+                known = _known(conn, sql, platform, rtype_value, {r[0] for r in rows})
+                inserts: list[tuple[Any, ...]] = []
+                updates: list[tuple[Any, ...]] = []
+                for source_id, payload, record in rows:
+                    seen.add((platform, rtype_value, source_id))
+                    payload_json, record_json, digest = encode(payload, record)
+                    previous = known.get(source_id)
+                    if previous == (digest, True):
+                        counts.unchanged += 1
+                        continue
+                    known[source_id] = (digest, True)
+                    shop = record.get("shop_source_id")
+                    if previous is None:
+                        counts.new += 1
+                        inserts.append((
+                            platform, rtype_value, source_id, batch.connector_id,
+                            payload_json, record_json, digest, now, now, now, shop,
+                        ))  # fmt: skip
+                    else:  # changed, or back after being gone
+                        counts.new += not previous[1]
+                        counts.changed += previous[1]
+                        updates.append((
+                            payload_json, record_json, digest, batch.connector_id, shop, now,
+                            now, platform, rtype_value, source_id,
+                        ))  # fmt: skip
+                if inserts and sql.pg:  # COPY: the cheapest way in, for the client too
+                    driver = conn.connection.driver_connection
+                    with driver.cursor() as cursor, cursor.copy(_COPY_NEW) as copy:  # type: ignore[union-attr]
+                        for row in inserts:
+                            copy.write_row(row)
+                elif inserts:
+                    conn.exec_driver_sql(sql.insert, inserts)
+                if updates:
+                    conn.exec_driver_sql(sql.update, updates)
+        batch.items.clear()
+
+    def mark_gone(self, connector_id: str, seen: set[tuple[str, str, str]]) -> int:
+        """After a complete full refresh: records of the connector it did not see are gone;
+        the others were seen now. Two statements, whatever the number of records."""
+        with self.engine.begin() as conn:
+            sql = _Statements.of(conn.dialect.name)
+            now = _bind_time(conn.dialect)(utcnow())
+            for statement in sql.seen_table:
+                conn.exec_driver_sql(statement)
+            if sql.pg:
+                driver = conn.connection.driver_connection
+                with driver.cursor() as cursor, cursor.copy(sql.seen_insert) as copy:  # type: ignore[union-attr]
+                    for key in seen:
+                        copy.write_row(key)
+                conn.exec_driver_sql("ANALYZE ingest_seen")
+            elif seen:
+                conn.exec_driver_sql(sql.seen_insert, list(seen))
+            gone = int(conn.exec_driver_sql(sql.gone, (now, connector_id)).rowcount or 0)
+            conn.exec_driver_sql(sql.touch, (now, connector_id))
+            if sql.drop_seen:
+                conn.exec_driver_sql(sql.drop_seen)
+        return gone
+
+
+def _known(
+    conn: sa.Connection, sql: _Statements, platform: str, rtype: str, source_ids: set[str]
+) -> dict[str, tuple[str, bool]]:
+    """``source_id → (stored hash, live)`` of those of ``source_ids`` already stored."""
+    if sql.pg:
+        rows = conn.exec_driver_sql(sql.known, (list(source_ids), platform, rtype))
+        return {row[0]: (row[1], bool(row[2])) for row in rows}
+    known: dict[str, tuple[str, bool]] = {}
+    for part in chunks(source_ids, 900):  # under SQLite's oldest limit of 999 parameters
+        query = sql.known.format(", ".join("?" * len(part)))
+        rows = conn.exec_driver_sql(query, (platform, rtype, *part))
+        known.update({row[0]: (row[1], bool(row[2])) for row in rows})
+    return known
