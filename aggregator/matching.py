@@ -152,6 +152,7 @@ class Matching:
             self.store.entity_ids_by_record(),
             taxonomy=self._taxonomy(),
             record_dates=dates,
+            estimate=False if self.settings and self.settings.match_estimate == "off" else "auto",
         )
         entities = result.build_entities()  # not cached on the result, which is kept
         choices = self._choices()

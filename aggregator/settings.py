@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     match_full_every_h: float = 24.0
     #: Log JSON lines (time, level, logger, message, connector and run ids) instead of text.
     log_json: bool = False
+    #: How a full matching gets its weights: ``auto`` fits them to the records at hand (the
+    #: a priori weights only when the fit fails), ``off`` always uses the a priori weights.
+    match_estimate: Literal["auto", "off"] = "auto"
     #: A fixed "now" for the public pages' opening hours (demos, tests); unset: the real clock.
     clock: datetime | None = None
     #: ``/readyz`` fails while the oldest store change the index lacks is older than this.

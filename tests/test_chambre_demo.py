@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from aggregator.cli import app
 from aggregator.store.reports import Reports, siret_valid
+from aggregator.store.review import QueueItem
 from tests.chambre_demo import DemoDesk, build_demo
 from tests.webserver import serve_app
 
@@ -56,7 +57,7 @@ def test_cli_list_decide_undo_and_full_rerun(desk: DemoDesk) -> None:
     # A merged pair ruled different, and a true match left apart ruled the same.
     merged = next(group for group in start.values() if len(group) >= 2)
     x, y = sorted(merged)[:2]
-    apart = next(i for i in store.review_queue() if desk.truth[i.a] == desk.truth[i.b])
+    apart = left_apart(desk)
     cli(desk, "review", "decide", x, y, "different", "--reviewer", "anne", "--note", "deux rues")
     decided = json.loads(
         cli(desk, "review", "decide", apart.a, apart.b, "same", "--reviewer", "anne")
@@ -254,6 +255,13 @@ def test_entity_view_splits_and_merges_and_undo_takes_each_back(desk: DemoDesk) 
     assert memberships(desk) == start
 
 
+def left_apart(desk: DemoDesk) -> QueueItem:
+    """A queued pair to rule the same: a true match the matcher left apart when there is one
+    (the matcher may have merged them all), else the first pair of the queue."""
+    queue = desk.runtime.store.review_queue()
+    return next((i for i in queue if desk.truth[i.a] == desk.truth[i.b]), queue[0])
+
+
 def _member(by_record: dict[str, str], entity_id: str) -> str:
     return min(k for k, e in by_record.items() if e == entity_id)
 
@@ -269,7 +277,7 @@ def test_changes_since_the_saved_state_name_their_cause(desk: DemoDesk) -> None:
     assert json.loads(cli(desk, "report", "changes", "--json")) == []
     start = memberships(desk)
     x, y = sorted(next(group for group in start.values() if len(group) >= 2))[:2]
-    apart = next(i for i in store.review_queue() if desk.truth[i.a] == desk.truth[i.b])
+    apart = left_apart(desk)
     store.decide(x, y, "different", reviewer="anne")
     store.decide(apart.a, apart.b, "same", reviewer="anne")
     record = {"platform": "toutoulouse", "source_id": "nouveau", "name": "Fromagerie Nouvelle"}
