@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -90,3 +92,27 @@ def context(loopback_only: None) -> Iterator[ReadContext]:
     """What a connector reads with in tests: loopback servers (no retry waits), local files."""
     with FeedClient(allowed_hosts={"127.0.0.1:*"}, sleep=lambda _: None) as http:
         yield ReadContext(http=http, allow_local_files=True)
+
+
+#: Debian's Chromium, driven by Playwright from PyPI (never a downloaded browser).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Without the background-networking flags Chromium reaches for other hosts at start.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()

@@ -4,7 +4,6 @@ reports, accessibility (axe-core), phone widths, and what a whole session leaves
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,16 +14,7 @@ import pytest
 
 from tests.public_site import CLIENT, Site, served_demo
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = {"desktop": 1280, "phone": 390}
 #: Place de la Bourse, Toulouse: the fake position the browser is granted.
 HERE = {"latitude": 43.60447, "longitude": 1.44425}
@@ -32,17 +22,6 @@ HERE = {"latitude": 43.60447, "longitude": 1.44425}
 REQUESTS: list[str] = []
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
