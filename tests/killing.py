@@ -33,9 +33,10 @@ PHASES = {
 #: (the line after which to kill, seconds to wait after it): spread over the four phases.
 KILL_POINTS: list[tuple[str, float]] = [
     ("phase: ingest", 0.0),
-    ("phase: ingest", 0.4),
-    ("phase: ingest", 1.0),
+    ("phase: ingest", 0.1),
+    ("phase: ingest", 0.3),
     ("phase: matching", 0.0),
+    ("phase: matching", 0.1),
     ("phase: matching", 0.3),
     ("phase: writing entities", 0.0),
     ("phase: writing entities", 0.02),

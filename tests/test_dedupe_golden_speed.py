@@ -202,7 +202,8 @@ class Reference:
                     source_id=columns["source_id"][row],
                 )
                 for name, (value, row) in self.fields(rows).items()
-            }
+            },
+            chosen={},  # no reviewer's choice: those are laid over afterwards
         )
 
 

@@ -1,4 +1,4 @@
-"""SIGKILL of a real `aggregator run` at eleven points over ingest, matching, entity writes and
+"""SIGKILL of a real `aggregator run` at twelve points over ingest, matching, entity writes and
 the index build: after each, the next run completes and leaves store and index consistent."""
 
 from __future__ import annotations

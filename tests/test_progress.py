@@ -7,6 +7,7 @@ import io
 import time
 from pathlib import Path
 
+from aggregator.pipeline import BATCH_SIZE
 from aggregator.progress import Progress, duration
 from tests.test_cli import aggregator
 
@@ -45,7 +46,8 @@ def test_a_stage_shows_elapsed_and_expected_time() -> None:
 
 
 def test_aggregator_run_shows_progress(tmp_path: Path) -> None:
-    rows = "\n".join(f"{i};Boutique {i};Toulouse" for i in range(2500))
+    total = 2 * BATCH_SIZE + 500  # progress is shown after each stored batch
+    rows = "\n".join(f"{i};Boutique {i};Toulouse" for i in range(total))
     (tmp_path / "shops.csv").write_text("id;nom;ville\n" + rows + "\n", encoding="utf-8")
     config = tmp_path / "config" / "connectors"
     config.mkdir(parents=True)
@@ -56,12 +58,15 @@ def test_aggregator_run_shows_progress(tmp_path: Path) -> None:
     )
     first = aggregator(tmp_path, "run")
     assert first.returncode == 0, first.stderr
-    assert "reading toutoulouse-csv: 1,000 records, " in first.stderr
-    assert "reading toutoulouse-csv: ok, 2,500 read in " in first.stderr
+    assert f"reading toutoulouse-csv: {BATCH_SIZE:,} records, " in first.stderr
+    assert f"reading toutoulouse-csv: ok, {total:,} read in " in first.stderr
     assert "matching: done in " in first.stderr and "indexing: done in " in first.stderr
     assert "matching: " in first.stdout and "INFO alembic" not in first.stderr
     second = aggregator(tmp_path, "run")  # now the last run says how many to expect
     assert second.returncode == 0, second.stderr
     assert (
-        "left" in second.stderr.split("reading toutoulouse-csv: 1,000 records")[1].splitlines()[0]
+        "left"
+        in second.stderr.split(f"reading toutoulouse-csv: {BATCH_SIZE:,} records")[1].splitlines()[
+            0
+        ]
     )
