@@ -7,7 +7,6 @@ Used by ``tests/test_kill.py`` (small) and ``benchmarks/kill.py`` (100,000 recor
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from aggregator.consistency import differences
 from aggregator.models import RecordType
 from aggregator.store import Store
 from search.embedded import EmbeddedBackend
+from tests.test_cli import cli_env
 
 #: Log lines that start each phase of a run (``aggregator.runtime`` and ``matching``).
 PHASES = {
@@ -92,14 +92,8 @@ mapping:
 
 
 def environment(root: Path) -> dict[str, str]:
-    env = dict(
-        os.environ,
-        AGGREGATOR_DATA_DIR=str(root / "var"),
-        AGGREGATOR_CONFIG_DIR=str(root / "config"),
-        AGGREGATOR_ALLOW_HOSTS="127.0.0.1:*",
-    )
-    env.pop("AGGREGATOR_DATABASE_URL", None)
-    return env
+    """The environment of an `aggregator` command whose data and config live under ``root``."""
+    return cli_env(root)
 
 
 def configure(root: Path, url: str) -> None:
