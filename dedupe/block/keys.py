@@ -38,14 +38,14 @@ from itertools import chain
 import numpy as np
 
 from dedupe.prepare.arrays import isin
-from dedupe.prepare.text import key_tokens
+from dedupe.prepare.text import key_tokens, word_length
 
 _METRES_PER_DEGREE = 111_320.0
 #: Longitude cells are sized for mainland France's middle latitude.
 _REFERENCE_LATITUDE = 46.0
 RULES: tuple[str, ...] = (
     "siret", "phone", "email", "website", "name", "town", "address", "street", "geo", "near",
-    "whole", "word",
+    "whole", "word", "same", "wide",
 )  # fmt: skip
 RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 
@@ -72,6 +72,8 @@ class BlockingRules:
     max_geo_block_size: int = 40
     #: A whole name held anywhere by more records than this is a chain's or a common one.
     max_whole_block_size: int = 6
+    #: The whole name in one postcode, town or ~2 km: a chain's branches of one town.
+    max_same_block_size: int = 12
     #: A name word in more than this share of records (and more than ``common_token_min``)
     #: is too common to pair records on.
     common_token_share: float = 0.002
@@ -80,6 +82,8 @@ class BlockingRules:
     #: incremental runs so that their keys stay those of a full run with the same rules.
     common_limit: int | None = None
     cell_m: float = 400.0
+    #: Cell of the ``wide`` rule (name words and whole name over a district).
+    wide_m: float = 1600.0
     #: Cell of the ``near`` rule (no name word): small, its blocks are every shop around.
     near_m: float = 80.0
     #: Rules switched off (for measuring what each one adds).
@@ -94,7 +98,9 @@ class BlockingRules:
     def limit(self, rule_code: int) -> int:
         if rule_code == RULE_CODE["whole"]:
             return self.max_whole_block_size
-        dense = rule_code in (RULE_CODE["geo"], RULE_CODE["near"])
+        if rule_code == RULE_CODE["same"]:
+            return self.max_same_block_size
+        dense = rule_code in (RULE_CODE["geo"], RULE_CODE["near"], RULE_CODE["wide"])
         return self.max_geo_block_size if dense else self.max_block_size
 
 
@@ -117,7 +123,7 @@ def _mix(*parts: np.ndarray | int, start: np.ndarray | None = None) -> np.ndarra
 @dataclass
 class Words:
     """Name words of some rows, flat: ``count[k]`` words for the k-th row, then each word's
-    hash and length (see :mod:`dedupe.prepare.rows`)."""
+    hash and length, negative for the name's prefix key (see :func:`word_length`)."""
 
     count: np.ndarray
     hash: np.ndarray
@@ -135,7 +141,7 @@ class Words:
         return cls(
             np.fromiter(map(len, words), np.int16, count=len(words)),
             np.fromiter(map(hash, flat), np.int64, count=len(flat)),
-            np.fromiter(map(len, flat), np.int16, count=len(flat)),
+            np.fromiter(map(word_length, flat), np.int16, count=len(flat)),
         )
 
     @classmethod
@@ -216,8 +222,18 @@ def row_keys(
     whole = prepared.whole_hash[rows]
     named = (whole != 0) & unlocated  # located records meet by place
     out.add("whole", _mix(RULE_CODE["whole"], whole[named]), rows[named])
+    # The whole name in one postcode or town, however common its words ("Starbucks" in one
+    # town, its two listings with other postcodes or none): blocks are a chain's local branches.
+    code = RULE_CODE["same"]
+    place_postcode, place_city = prepared.postcode[rows], prepared.city_hash[rows]
+    for mask, place in (
+        ((whole != 0) & (place_postcode >= 0), place_postcode + 1),
+        ((whole != 0) & (place_city != 0), place_city),
+    ):
+        out.add("same", _mix(code, whole[mask], place[mask]), rows[mask])
     _address_keys(prepared, rows, out)
     _geo_keys(prepared, rows, owner, words.hash, words.length.astype(np.int64), kept, rules, out)
+    _wide_keys(prepared, rows, owner, words, kept, rules, out)
     return out.arrays()
 
 
@@ -259,13 +275,39 @@ def _geo_keys(  # noqa: PLR0913
     usable = located[owner] & (kept | ~has_kept[owner])
     # Per record: longest first, then in name order (not by hash: hashes are salted per
     # process, and the choice must be the same in every run).
-    order = np.lexsort((np.arange(len(owner)), -length, owner))
+    order = np.lexsort((np.arange(len(owner)), -np.abs(length), owner))
     order = order[usable[order]]
     first = np.r_[True, owner[order][1:] != owner[order][:-1]]
     rank = np.arange(len(order)) - np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
     chosen = order[rank < 2]
     who, words = owner[chosen], word_hash[chosen]
     _cells(lat[who], lon[who], rules.cell_m, _mix(RULE_CODE["geo"], words), rows[who], "geo", out)
+
+
+def _wide_keys(  # noqa: PLR0913
+    prepared,  # noqa: ANN001
+    rows: np.ndarray,
+    owner: np.ndarray,
+    words: Words,
+    kept: np.ndarray,
+    rules: BlockingRules,
+    out: _Keys,
+) -> None:
+    """The whole name, and the name's first letters when not common, on four grids of
+    ``wide_m`` cells: one place geocoded a few hundred metres off by another platform
+    ("Relish" at a street's two ends, "WHSmith" / "W H Smith", "City Car Club" / "City Car
+    Club Vehicle")."""
+    lat, lon = prepared.lat[rows], prepared.lon[rows]
+    whole = prepared.whole_hash[rows]
+    named = ~np.isnan(lat) & (whole != 0)
+    if named.any():
+        base = _mix(RULE_CODE["wide"], whole[named])
+        _cells(lat[named], lon[named], rules.wide_m, base, rows[named], "wide", out)
+    prefix = kept & (words.length < 0) & ~np.isnan(lat[owner])
+    if prefix.any():
+        who = owner[prefix]
+        base = _mix(RULE_CODE["wide"], words.hash[prefix])
+        _cells(lat[who], lon[who], rules.wide_m, base, rows[who], "wide", out)
 
 
 def _cells(  # noqa: PLR0913

@@ -23,7 +23,7 @@ from dedupe.prepare.identifiers import (
 )
 from dedupe.prepare.table import ShopTable
 from dedupe.prepare.taxonomy import Taxonomy, load_taxonomy
-from dedupe.prepare.text import fold
+from dedupe.prepare.text import fold, word_length
 from dedupe.prepare.values import (
     STREET_TYPE_WORDS,
     name_and_words,
@@ -154,7 +154,7 @@ class Normaliser:
         flat = list(chain.from_iterable(words))
         out["word_count"] = array(map(len, words), np.int16)
         out["word_hash"] = np.fromiter(map(hash, flat), np.int64, count=len(flat))
-        out["word_len"] = np.fromiter(map(len, flat), np.int16, count=len(flat))
+        out["word_len"] = np.fromiter(map(word_length, flat), np.int16, count=len(flat))
         parsed = [
             self._address(*row)
             for row in zip(take("address"), take("postcode"), take("city"), strict=False)

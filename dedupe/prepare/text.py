@@ -105,3 +105,9 @@ def with_prefix(words: list[str]) -> list[str]:
     if len(squashed) < PREFIX:
         return words
     return [*words, "~" + squashed[:PREFIX]]
+
+
+def word_length(word: str) -> int:
+    """A blocking word's length, negative for the name's prefix key (``"~walm"``), so that
+    the prefix can be told from the words by its length alone."""
+    return -len(word) if word.startswith("~") else len(word)

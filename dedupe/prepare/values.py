@@ -50,10 +50,11 @@ LEGAL_FORMS: frozenset[str] = frozenset(
 )
 #: Legal forms that are also ordinary words or initials: dropped only at either end of a name.
 EDGE_LEGAL_FORMS: frozenset[str] = frozenset(["sa", "ei", "scp", "scm", "ets", "ets.", "me"])
-#: Leading articles that platforms add or drop at will ("L'Épicerie" / "Epicerie"), "chez",
-#: and what is left at the start once a legal form is gone ("GAEC de la Ferme" -> "ferme").
+#: Leading articles that platforms add or drop at will ("L'Épicerie" / "Epicerie", "The
+#: Bonnington" / "Bonnington"), "chez", and what is left at the start once a legal form is
+#: gone ("GAEC de la Ferme" -> "ferme").
 LEADING_ARTICLES: frozenset[str] = frozenset(
-    ["le", "la", "les", "l", "chez", "de", "du", "des", "d"]
+    ["le", "la", "les", "l", "chez", "de", "du", "des", "d", "the"]
 )
 
 #: Street-type abbreviations, expanded when they start the street part of an address.
