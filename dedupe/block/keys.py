@@ -13,13 +13,21 @@ A pair is a candidate when the two records share any blocking key:
   "Le Fournil" / "Boulangerie Léa" at one address by this);
 - ``geo``: a ~400 m cell + name word (up to two words per record), on four grids shifted by
   half a cell, so that any two points less than 200 m apart share a cell on one grid;
-- ``word``: a name word alone, pairing a record that gives no place at all (no postcode,
-  town or coordinates) with another without postcode or coordinates;
+- ``word``: a name word alone, anywhere, pairing a record with neither postcode nor
+  coordinates with any other without coordinates ("Monumento Lázaro Cárdenas" without any
+  place and "Monumento a Lázaro Cárdenas" in 77090);
 - ``whole``: the whole name without its spaces, anywhere, between records without
   coordinates, when at most ``max_whole_block_size`` records hold it ("MakiMori" / "Maki
   Mori", "Va Va Vooom" / "VaVaVooom"; scripts written without spaces);
+- ``same``: the whole name and the postcode's first three digits, however common the name's
+  words, and ``same_town``: the whole name and the town, for a record without postcode
+  ("Starbucks" in 16801 and 16802, or twice in Calgary), when at most
+  ``max_same_block_size`` records hold it (a chain's local branches);
 - ``near``: a ~80 m cell alone, on four shifted grids: two points within 40 m meet whatever
-  their names ("Dance Base" / "Dancebase", "Sambuca" / "Sambucca").
+  their names ("Dance Base" / "Dancebase", "Sambuca" / "Sambucca");
+- ``wide``: the whole name, or its first letters when not common, on ~1.6 km cells on four
+  shifted grids: one place geocoded up to 800 m apart by two platforms ("Relish" at a
+  street's two ends, "WHSmith" / "W H Smith").
 
 Blocks larger than the rule's limit are skipped and counted: a key many records share does not
 identify anything and would make the pair count quadratic. Every key depends only on its own
@@ -45,21 +53,22 @@ _METRES_PER_DEGREE = 111_320.0
 _REFERENCE_LATITUDE = 46.0
 RULES: tuple[str, ...] = (
     "siret", "phone", "email", "website", "name", "town", "address", "street", "geo", "near",
-    "whole", "word", "same", "wide",
+    "whole", "word", "same", "same_town", "wide",
 )  # fmt: skip
 RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 
 
 def pair_filters(prepared) -> dict[int, np.ndarray]:  # noqa: ANN001
-    """Rules whose blocks pair only records of which at least one has the flag: ``town`` pairs
-    need a record without postcode (with postcodes, ``name`` pairs them), ``street`` one with
-    neither postcode nor town, ``word`` one that says nowhere where it is."""
+    """Rules whose blocks pair only records of which at least one has the flag: ``town`` and
+    ``same_town`` pairs need a record without postcode (with postcodes, ``name`` and ``same``
+    pair them), ``street`` one with neither postcode nor town, ``word`` one with neither
+    postcode nor position."""
     no_postcode = prepared.postcode < 0
-    nowhere = no_postcode & (prepared.city_hash == 0) & np.isnan(prepared.lat)
     return {
         RULE_CODE["town"]: no_postcode,
+        RULE_CODE["same_town"]: no_postcode,
         RULE_CODE["street"]: no_postcode & (prepared.city_hash == 0),
-        RULE_CODE["word"]: nowhere,
+        RULE_CODE["word"]: no_postcode & np.isnan(prepared.lat),
     }
 
 
@@ -72,7 +81,7 @@ class BlockingRules:
     max_geo_block_size: int = 40
     #: A whole name held anywhere by more records than this is a chain's or a common one.
     max_whole_block_size: int = 6
-    #: The whole name in one postcode, town or ~2 km: a chain's branches of one town.
+    #: The whole name in one postcode area or town: more records are a chain's, not a place.
     max_same_block_size: int = 12
     #: A name word in more than this share of records (and more than ``common_token_min``)
     #: is too common to pair records on.
@@ -98,7 +107,7 @@ class BlockingRules:
     def limit(self, rule_code: int) -> int:
         if rule_code == RULE_CODE["whole"]:
             return self.max_whole_block_size
-        if rule_code == RULE_CODE["same"]:
+        if rule_code in (RULE_CODE["same"], RULE_CODE["same_town"]):
             return self.max_same_block_size
         dense = rule_code in (RULE_CODE["geo"], RULE_CODE["near"], RULE_CODE["wide"])
         return self.max_geo_block_size if dense else self.max_block_size
@@ -210,7 +219,7 @@ def row_keys(
     unlocated = np.isnan(prepared.lat[rows])
     # Only records without postcode or coordinates hold word keys: the many that have them
     # meet by place, and a million records' every word would double the index.
-    vague = kept & (postcode < 0) & unlocated[owner]
+    vague = kept & unlocated[owner]
     for rule, place, present in (
         ("name", postcode, kept & (postcode >= 0)),
         ("town", city, kept & (city != 0)),
@@ -222,15 +231,15 @@ def row_keys(
     whole = prepared.whole_hash[rows]
     named = (whole != 0) & unlocated  # located records meet by place
     out.add("whole", _mix(RULE_CODE["whole"], whole[named]), rows[named])
-    # The whole name in one postcode or town, however common its words ("Starbucks" in one
-    # town, its two listings with other postcodes or none): blocks are a chain's local branches.
-    code = RULE_CODE["same"]
-    place_postcode, place_city = prepared.postcode[rows], prepared.city_hash[rows]
-    for mask, place in (
-        ((whole != 0) & (place_postcode >= 0), place_postcode + 1),
-        ((whole != 0) & (place_city != 0), place_city),
+    # The whole name in one postcode area (its first three digits) or, for a record without
+    # postcode, one town, however common its words ("Starbucks" in 16801 and 16802, or in
+    # Calgary): blocks are a chain's local branches.
+    postcode, city = prepared.postcode[rows], prepared.city_hash[rows]
+    for rule, mask, place in (
+        ("same", (whole != 0) & (postcode >= 0), postcode // 100),
+        ("same_town", (whole != 0) & (city != 0), city),
     ):
-        out.add("same", _mix(code, whole[mask], place[mask]), rows[mask])
+        out.add(rule, _mix(RULE_CODE[rule], whole[mask], place[mask]), rows[mask])
     _address_keys(prepared, rows, out)
     _geo_keys(prepared, rows, owner, words.hash, words.length.astype(np.int64), kept, rules, out)
     _wide_keys(prepared, rows, owner, words, kept, rules, out)
