@@ -120,3 +120,55 @@ def test_real_looking_duplicates_match_with_the_a_priori_weights() -> None:
     ]  # fmt: skip
     result = match_shops(records)
     assert len(result.entities) == 2
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "low", "high"),
+    [
+        # Only the trade words differ: similar, not different.
+        ("Three Bridges Sandwich Bar", "Three Bridges Takeaway", 0.9, 0.9),
+        ("St Bernards Tavern", "St Bernards Bar", 0.9, 0.9),
+        # Only the trade word agrees: as alike as the rest ("ange" / "dupont"), not close.
+        ("Boulangerie Ange", "Boulangerie Dupont", 0.0, 0.74),
+        # A word that begins the other's: between similar and different.
+        ("Boul. Ange", "Boulangerie Ange", 0.75, 0.89),
+        ("Pharm. du Centre", "Pharmacie du Centre", 0.75, 0.89),
+        # The same letters spaced otherwise, a possessive with or without its apostrophe.
+        ("Boom Barbers", "BoomBarbers", 0.95, 0.95),
+        ("W H Smith", "WHSmith", 0.95, 0.95),
+        ("Jenny's Sweets", "Jennys Sweets", 1.0, 1.0),
+        ("The Bonnington", "Bonnington", 1.0, 1.0),
+    ],
+)
+def test_trade_words_weigh_little_and_abbreviations_are_likely(
+    one: str, other: str, low: float, high: float
+) -> None:
+    name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
+    assert low <= name["measure"] <= high, name
+
+
+def test_blocking_meets_a_place_geocoded_apart_and_a_chain_in_one_town() -> None:
+    records = [
+        # One restaurant 470 m apart on two platforms: the whole name over a district.
+        rec("osm", "1", "Relish", lat=55.9770, lon=-3.1720, country="GB"),
+        rec("yelp", "1", "Relish", lat=55.9770, lon=-3.1645, country="GB"),
+        # The same words 470 m apart, not a whole name or a name's first letters: apart.
+        rec("osm", "2", "Quilt Garden", lat=55.9500, lon=-3.2000, country="GB"),
+        rec("yelp", "2", "Zebra Quilt", lat=55.9500, lon=-3.1925, country="GB"),
+        # A chain's two listings in one postcode area, under two postcodes.
+        rec("a", "3", "Starbucks", address="30 Hub-Robeson Ctr", postcode="16802",
+            city="State College", country="US"),
+        rec("b", "3", "Starbucks", address="Penn State", postcode="16801",
+            city="State College", country="US"),
+        # A record that says no place at all and one with a postcode: a name word anywhere.
+        rec("a", "4", "Monumento a Lázaro Cárdenas", postcode="77090", country="MX"),
+        rec("b", "4", "Monumento Lázaro Cárdenas", country="MX"),
+    ]  # fmt: skip
+    prepared = prepare(records, drop_shared=False)
+    batch = candidate_pairs(prepared)
+    keys = prepared.table.keys
+    pairs = {tuple(sorted((keys[a], keys[b]))) for a, b in zip(batch.a, batch.b, strict=True)}
+    assert ("osm:1", "yelp:1") in pairs
+    assert ("osm:2", "yelp:2") not in pairs
+    assert ("a:3", "b:3") in pairs
+    assert ("a:4", "b:4") in pairs

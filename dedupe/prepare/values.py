@@ -176,6 +176,8 @@ def _name_words(name: str | None) -> list[str]:
     words = fold(name).split()
     if not words:
         return words
+    if "s" in words[1:]:
+        words = _possessives(words)
     if not LEGAL_FORMS.isdisjoint(words):
         words = [w for w in words if w not in LEGAL_FORMS] or words
     while len(words) > 1 and words[-1] in EDGE_LEGAL_FORMS:
@@ -183,6 +185,18 @@ def _name_words(name: str | None) -> list[str]:
     while len(words) > 1 and (words[0] in EDGE_LEGAL_FORMS or words[0] in LEADING_ARTICLES):
         words.pop(0)
     return words
+
+
+def _possessives(words: list[str]) -> list[str]:
+    """A possessive joined to its word: "Jenny's" folds to "jenny s", read "jennys" as the
+    platforms that drop the apostrophe write it."""
+    out: list[str] = []
+    for word in words:
+        if word == "s" and out:
+            out[-1] += "s"
+        else:
+            out.append(word)
+    return out
 
 
 #: ``fold`` of one word of a name, remembered: names share their words ("Boulangerie", "de").
