@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aggregator.store.reports import PLATFORM_FIGURES, SHARES, Reports, csv_text, report_rows
 from aggregator.store.upset import charts_available, upset_svg
-from aggregator.web.chambre.auth import runtime_of, same_origin
-from aggregator.web.chambre.pages import MaybeReviewer, _login, templates
+from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
+from aggregator.web.chambre.pages import MaybeReviewer, _login, refused, templates
 
 router = APIRouter(prefix="/chambre/rapports", include_in_schema=False)
 LIST_TITLES = {
@@ -95,8 +95,8 @@ def save_state(request: Request, reviewer: MaybeReviewer) -> Response:
     same_origin(request)
     if reviewer is None:
         return _login(request, "Session expirée : reconnectez-vous.", status=401)
-    if reviewer.role != "admin":
-        return Response("réservé aux administrateurs", status_code=403, media_type="text/plain")
+    if not is_admin(reviewer):
+        return refused(request, reviewer, "snapshot")
     runtime_of(request).store.save_snapshot(reviewer.name)
     return RedirectResponse("/chambre/rapports#changements", 303)
 
