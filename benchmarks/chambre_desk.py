@@ -47,7 +47,7 @@ def main() -> None:
         _, key = store.create_reviewer_key("bench", "reviewer")
         queued = len(store.review_queue())
         card, rule, undo, reports = [], [], [], []
-        with serve_app(demo.runtime) as base, httpx.Client(base_url=base) as client:
+        with serve_app(demo.runtime) as base, httpx.Client(base_url=base, timeout=300) as client:
             client.post("/chambre/connexion", data={"cle": key})
             for _ in range(args.repeat):
                 card.append(timed(lambda: client.get("/chambre/paire?pos=0")))

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aggregator.store.reports import PLATFORM_FIGURES, SHARES, Reports, csv_text, report_rows
+from aggregator.store.reports import PLATFORM_FIGURES, SHARES, csv_text, report_rows, reports_for
 from aggregator.store.upset import charts_available, upset_svg
 from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
 from aggregator.web.chambre.pages import MaybeReviewer, _login, refused, templates
@@ -44,7 +44,7 @@ def reports_page(
     if reviewer is None:
         return _login(request)
     store = runtime_of(request).store
-    reports = Reports(store, commune=commune or None, category=categorie or None)
+    reports = reports_for(store, commune=commune or None, category=categorie or None)
     return templates.TemplateResponse(
         request,
         "reports.html",
@@ -80,7 +80,7 @@ def upset_chart(
         return Response(status_code=401)
     if not charts_available():
         return Response("charts extra not installed", status_code=404, media_type="text/plain")
-    reports = Reports(
+    reports = reports_for(
         runtime_of(request).store, commune=commune or None, category=categorie or None
     )
     if not reports.shops:
@@ -116,7 +116,7 @@ def list_page(
         return _login(request)
     if figure not in LIST_TITLES:
         return Response("liste inconnue", status_code=404, media_type="text/plain; charset=utf-8")
-    reports = Reports(
+    reports = reports_for(
         runtime_of(request).store, commune=commune or None, category=categorie or None
     )
     rows = reports.rows(figure, plateforme, autre)
@@ -149,7 +149,7 @@ def export(
 ) -> Response:
     if reviewer is None:
         return _login(request)
-    reports = Reports(
+    reports = reports_for(
         runtime_of(request).store, commune=commune or None, category=categorie or None
     )
     rows = report_rows(reports, rapport)
