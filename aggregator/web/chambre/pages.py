@@ -320,9 +320,13 @@ def my_decisions(
     if whose != reviewer.name and not is_admin(reviewer):
         return refused(request, reviewer, "undo_others")
     log = store.decision_log(whose, limit=50)
-    names = (
-        sorted({e.reviewer for e in store.decision_log(limit=2000)}) if is_admin(reviewer) else []
-    )
+    names: list[str] = []
+    if is_admin(reviewer):  # everyone with a key or a row in the log
+        names = sorted(
+            {row[1] for row in store.list_reviewer_keys()}
+            | {e.reviewer for e in store.decision_log(limit=2000)}
+            | {whose}
+        )
     return templates.TemplateResponse(
         request,
         "decisions.html",
