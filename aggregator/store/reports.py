@@ -17,8 +17,9 @@ import io
 import itertools
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,10 +74,11 @@ class Shop:
     entity_id: str
     golden: dict[str, Any]
     members: list[str]
+    #: The platforms listing it, sorted (worked out once: every figure asks).
+    platforms: list[str] = field(init=False)
 
-    @property
-    def platforms(self) -> list[str]:
-        return sorted({key.partition(":")[0] for key in self.members})
+    def __post_init__(self) -> None:
+        self.platforms = sorted({key.partition(":")[0] for key in self.members})
 
 
 @dataclass
@@ -233,8 +235,6 @@ class Reports:
     def rows(self, figure: str, platform: str = "", other: str = "") -> list[dict[str, Any]]:
         """The list a figure counts: shops, records or pairs, each a dict of text columns
         (computed once per reading; callers must not change it)."""
-        if figure == "changes":  # read from the saved state each time: small, and it moves
-            return list(self.store.changes_since_snapshot())
         key = (figure, platform, other)
         found = self._lists.get(key)
         if found is None:
@@ -244,9 +244,21 @@ class Reports:
                     found = self._lists[key] = self._compute(figure, platform, other)
         return found
 
+    @cached_property
+    def _on_platform(self) -> dict[str, tuple[list[dict[str, Any]], list[Shop]]]:
+        """Platform -> its records by key and the shops it lists by id (one pass for all)."""
+        out: dict[str, tuple[list[dict[str, Any]], list[Shop]]] = {
+            p: ([], []) for p in self.platforms
+        }
+        for key, record in sorted(self.records.items()):
+            out[key.partition(":")[0]][0].append(record)
+        for shop in self._sorted_shops():
+            for p in shop.platforms:
+                out.setdefault(p, ([], []))[1].append(shop)
+        return out
+
     def _compute(self, figure: str, platform: str, other: str) -> list[dict[str, Any]]:
-        records = [r for k, r in sorted(self.records.items()) if k.partition(":")[0] == platform]
-        on = [s for s in self._sorted_shops() if platform in s.platforms]
+        records, on = self._on_platform.get(platform, ([], []))
         if figure == "records":
             return [self._record_row(r) for r in records]
         if figure == "shops":
@@ -294,6 +306,8 @@ class Reports:
         if figure == "combination":  # ``platform``: the exact set, joined by "+"
             wanted = sorted(platform.split("+"))
             return [self._shop_row(s) for s in self._sorted_shops() if s.platforms == wanted]
+        if figure == "changes":  # the saved state against this one (both in the stamp)
+            return list(self.store.changes_since_snapshot())
         raise KeyError(figure)
 
     def phoning(self) -> list[dict[str, Any]]:
@@ -319,6 +333,11 @@ class Reports:
                     {**row, "platforms": ", ".join(shop.platforms), "why": "; ".join(reasons)}
                 )
         return out
+
+    @cached_property
+    def snapshot(self) -> tuple[int, datetime, str, dict[str, str]] | None:
+        """The saved state the changes report compares with (read once per reading)."""
+        return self.store.last_snapshot()  # type: ignore[no-any-return]
 
     # -- figures --------------------------------------------------------------------------------
     def platform_table(self) -> list[dict[str, Any]]:
