@@ -301,7 +301,9 @@ def generate_catalogue(n_shops: int = 600, seed: int = 31) -> Catalogue:
     return Catalogue(seed=seed, shops=shops)
 
 
-def _moved(rng: random.Random, lat: float, lon: float, low_m: float, high_m: float):  # type: ignore[no-untyped-def]
+def _moved(
+    rng: random.Random, lat: float, lon: float, low_m: float, high_m: float
+) -> tuple[float, float]:
     """A point ``low_m`` to ``high_m`` metres from (lat, lon), in any direction."""
     distance, angle = rng.uniform(low_m, high_m) / 1000, rng.uniform(0, 2 * math.pi)
     dlat = distance * math.cos(angle) / KM_PER_DEGREE_LAT
@@ -335,6 +337,7 @@ def _hard_cases(
         commune = next(
             c for c in COMMUNES if (c.postcode, c.city) == (sibling.postcode, sibling.city)
         )
+        assert sibling.chain is not None  # drawn among chain shops
         chain = (sibling.chain, sibling.website, (sibling.siret or "")[:9] or None)
         branch = _shop(rng, slot, sibling.category, commune, sibling.name, taken, chain)
         branch.street_name = rng.choice([s for s in commune.streets if s != sibling.street_name])

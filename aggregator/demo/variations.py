@@ -332,7 +332,7 @@ def _registry_entries(
             )
             record["_true_id"] = shop.true_id
             records.append(record)
-        gone = ("phone", "email", "website", "siret")
+        gone: tuple[str, ...] = ("phone", "email", "website", "siret")
         if shop.hard_case == "moved" and shop.former:  # the point where it was; no street
             record["lat"], record["lon"] = shop.former[1], shop.former[2]
             gone += ("address",)
