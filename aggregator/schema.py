@@ -291,5 +291,9 @@ field_choices = sa.Table(
     sa.Column("role", sa.String(16)),
     sa.Column("note", sa.Text),
     sa.Column("chosen_at", TS, nullable=False),
+    #: ``choose``, or ``undo`` (revision 0010): an undo names the row it undoes and puts back
+    #: the choice that row replaced; an empty ``record_key`` is "no choice".
+    sa.Column("action", sa.String(8), nullable=False, server_default="choose"),
+    sa.Column("undoes", sa.Integer),
     sa.Index("ix_field_choices_entity", "entity_id", "field"),
 )

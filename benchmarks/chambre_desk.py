@@ -2,7 +2,10 @@
 
 Builds the demo world (real connectors on loopback, real matching) in a temporary folder, serves
 the app with uvicorn and times requests as a reviewer makes them: open a card, rule on it
-(the answer redirects to the next card, followed), undo. Prints a final JSON line.
+(the answer redirects to the next card, followed), undo. Then the reports: the page, a list
+behind one of its figures, the same narrowed to one commune, each asked again and again as
+chambers do, and the first page after a ruling (which changes the figures, so the reports are
+read anew). Prints a final JSON line.
 
     .venv/bin/python benchmarks/chambre_desk.py [--shops 200] [--seed 2] [--repeat 20]
 """
@@ -44,7 +47,7 @@ def main() -> None:
         _, key = store.create_reviewer_key("bench", "reviewer")
         queued = len(store.review_queue())
         card, rule, undo, reports = [], [], [], []
-        with serve_app(demo.runtime) as base, httpx.Client(base_url=base) as client:
+        with serve_app(demo.runtime) as base, httpx.Client(base_url=base, timeout=300) as client:
             client.post("/chambre/connexion", data={"cle": key})
             for _ in range(args.repeat):
                 card.append(timed(lambda: client.get("/chambre/paire?pos=0")))
@@ -60,6 +63,18 @@ def main() -> None:
                 undo.append(timed(lambda: client.post("/chambre/annuler", follow_redirects=True)))
             for _ in range(max(3, args.repeat // 5)):
                 reports.append(timed(lambda: client.get("/chambre/rapports")))
+            town = store.iter_entities().__next__().golden.value("city", "") or "Toulouse"
+            lists, narrowed, after_ruling = [], [], []
+            for _ in range(max(3, args.repeat // 5)):
+                lists.append(timed(lambda: client.get("/chambre/rapports/liste?figure=exclusives")))
+                narrowed.append(
+                    timed(lambda: client.get("/chambre/rapports", params={"commune": town}))
+                )
+            for _ in range(3):  # a ruling changes the figures: the next page reads anew
+                item = store.review_queue(limit=1)[0]
+                store.decide(item.a, item.b, "unsure", reviewer="bench")
+                after_ruling.append(timed(lambda: client.get("/chambre/rapports")))
+                store.undo_last("bench")
         demo.runtime.close()
     figures = {
         "shops": args.shops,
@@ -69,6 +84,9 @@ def main() -> None:
         "rule_and_next_card_ms_median": round(statistics.median(rule), 1),
         "undo_and_card_ms_median": round(statistics.median(undo), 1),
         "reports_page_ms_median": round(statistics.median(reports), 1),
+        "reports_list_ms_median": round(statistics.median(lists), 1),
+        "reports_commune_ms_median": round(statistics.median(narrowed), 1),
+        "reports_page_after_ruling_ms_median": round(statistics.median(after_ruling), 1),
     }
     print(json.dumps(figures))
 

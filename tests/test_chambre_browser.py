@@ -14,8 +14,9 @@ from tests.webserver import serve_app
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "chambre"
 
 pytestmark = pytest.mark.browser
-#: A demo world whose matching leaves more than ten pairs to review (11).
-DESK_SHOPS, DESK_SEED = 200, 2
+#: A demo world whose matching, on the weights fitted to it, leaves more than ten pairs to review
+#: (15 when measured).
+DESK_SHOPS, DESK_SEED = 500, 2
 
 
 @pytest.fixture(scope="module")
@@ -139,9 +140,31 @@ def test_desk_pages_pass_axe_and_are_screenshotted(
         pages[name] = page
         _check(axe, page, name, width)
     _check(axe, login_page, "connexion", width)
+    # What a reviewer is refused, as the refusal page shows it.
+    page.goto(base + "/chambre/cles")
+    _check(axe, page, "refus", width)
+    # An admin's pages: keys (with one just created), another reviewer's decisions, a shop
+    # with a field choice that can be undone.
+    _, admin_key = store.create_reviewer_key(f"Chef {width}", "admin")
+    admin = login(browser, base, admin_key, width)
+    member = str(entity.members[0])
+    store.choose_field(entity.entity_id, "name", member, value="x", reviewer="Anne (CCI Toulouse)")
+    admin.goto(base + "/chambre/cles")
+    admin.fill("#nom", f"Nina {width}")
+    with admin.expect_navigation():
+        admin.click("text=Créer la clé")
+    _check(axe, admin, "cles", width)
+    for name, path in {
+        "decisions-admin": "/chambre/decisions?qui=Anne+%28CCI+Toulouse%29",
+        "commerce-choix": f"/chambre/commerce/{entity.entity_id}",
+    }.items():
+        admin.goto(base + path)
+        _check(axe, admin, name, width)
+    store.undo_field_choice(entity.entity_id, reviewer="test", of="Anne (CCI Toulouse)")
     print(f"screenshots in {ARTIFACTS}")
     anonymous.close()
     page.context.close()
+    admin.context.close()
 
 
 def _check(axe: Any, page: Any, name: str, width: int) -> None:

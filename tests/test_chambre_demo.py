@@ -457,3 +457,42 @@ def test_customers_error_reports_arrive_in_their_own_queue(desk: DemoDesk) -> No
         assert "Fermé" not in client.get("/chambre/signalements").text
         assert "Fermé" in client.get("/chambre/signalements?etat=resolved").text
     assert [r.status for r in store.list_error_reports(None) if r.id == report_id] == ["resolved"]
+
+
+def test_report_figures_are_read_once_per_state_of_the_store(desk: DemoDesk) -> None:
+    from aggregator.models import RecordType, RunCounts
+    from aggregator.store import IngestBatch
+    from aggregator.store.reports import report_cache, reports_for
+
+    store = desk.runtime.store
+    cache = report_cache(store)
+    first = reports_for(store)
+    reads = cache.reads
+    assert reports_for(store) is first and cache.reads == reads  # nothing read again
+    town = first.communes[0]
+    narrowed = reports_for(store, commune=town)
+    assert cache.reads == reads and 0 < len(narrowed.shops) < len(first.shops)
+    assert narrowed.platform_table() == Reports(store, commune=town).platform_table()
+    # A ruling changes the figures: the next reports read the store anew.
+    awaiting = sum(row["awaiting"] for row in first.platform_table())
+    item = store.review_queue()[0]
+    store.decide(item.a, item.b, "unsure", reviewer="cache")
+    ruled = reports_for(store)
+    assert ruled is not first and cache.reads == reads + 1
+    assert sum(row["awaiting"] for row in ruled.platform_table()) < awaiting
+    store.undo_last("cache")
+    assert sum(row["awaiting"] for row in reports_for(store).platform_table()) == awaiting
+    # So does a match run over new data.
+    record = {"platform": "toutoulouse", "source_id": "cache", "name": "Quincaillerie Neuve"}
+    batch = IngestBatch(connector_id="cache-test")
+    batch.items.append((RecordType.shop, "toutoulouse", "cache", record, record))
+    store.apply(batch, RunCounts(), set())
+    desk.runtime.match_and_index()
+    try:
+        grown = reports_for(store)
+        assert len(grown.shops) == len(first.shops) + 1
+        assert grown.platform_table() == Reports(store).platform_table()
+    finally:
+        store.mark_gone("cache-test", set())
+        desk.runtime.match_and_index(full=True)
+    assert len(reports_for(store).shops) == len(first.shops)

@@ -126,3 +126,68 @@ def test_a_choice_from_the_desk_holds_in_incremental_and_full_runs_until_its_rec
         assert "ne s'applique plus" in client.get(f"/chambre/commerce/{entity_id}").text
         client.post("/chambre/annuler")
     runtime.match_and_index(full=True)
+
+
+def test_undo_of_a_choice_is_a_new_row_that_puts_back_the_one_before(store: Store) -> None:
+    put_shops(store, "p:1", "q:1")
+    store.choose_field("e1", "name", "p:1", value="Boulangerie 1", reviewer="anne")
+    store.choose_field("e1", "name", "q:1", value="Boulangerie 1 bis", reviewer="anne")
+    store.choose_field("e1", "name", "p:1", value="Boulangerie 1", reviewer="paul")
+    store.choose_field("e1", "phone", "q:1", value="0561000000", reviewer="anne")
+    # Anne's latest choice on the name: back to what was in force before it (her first).
+    undone = store.undo_field_choice("e1", reviewer="anne", role="reviewer", field="name")
+    assert undone is not None and (undone.action, undone.record_key) == ("undo", "p:1")
+    assert store.field_choices()["e1"]["name"].record_key == "p:1"
+    # Again: her first choice goes, and the field has no choice at all.
+    cleared = store.undo_field_choice("e1", reviewer="anne", field="name")
+    assert cleared is not None and cleared.cleared and cleared.value is None
+    assert "name" not in store.field_choices()["e1"]
+    assert store.undo_field_choice("e1", reviewer="anne", field="name") is None
+    # Without a field: her latest choice on the entity (the phone), then nothing left.
+    phone = store.undo_field_choice("e1", reviewer="anne")
+    assert phone is not None and phone.field == "phone" and "e1" not in store.field_choices()
+    assert store.undo_field_choice("e1", reviewer="anne") is None
+    # An admin takes back Paul's choice; the undo row names the admin and the row undone.
+    paul = next(c for c in store.field_choice_log("e1") if c.reviewer == "paul")
+    by_admin = store.undo_field_choice("e1", reviewer="chef", role="admin", of="paul")
+    assert by_admin is not None and (by_admin.reviewer, by_admin.undoes) == ("chef", paul.id)
+    log = store.field_choice_log("e1")
+    assert len(log) == 4 + 4 and [c.action for c in log].count("undo") == 4  # nothing deleted
+
+
+def test_a_choice_undone_from_the_desk_leaves_the_golden_record_to_survivorship(
+    desk: DemoDesk,
+) -> None:
+    store, runtime = desk.runtime.store, desk.runtime
+    entity = next(
+        e
+        for e in store.iter_entities()
+        if len({_name(store, str(k)) for k in e.members}) > 1 and "name" not in e.golden.chosen
+    )
+    before = _golden(entity, "name")
+    other = next(
+        str(k) for k in entity.members if f"{before[1]}" != str(k) and _name(store, str(k))
+    )
+    _, key = store.create_reviewer_key("Jeanne", "reviewer")
+    with serve_app(runtime) as base, httpx.Client(base_url=base) as client:
+        client.post("/chambre/connexion", data={"cle": key})
+        client.post(
+            f"/chambre/commerce/{entity.entity_id}/choisir", data={"champ": "name", "cle": other}
+        )
+        runtime.match_and_index()
+        assert _golden(store.get_entity(entity.entity_id), "name")[1:] == (other, "Jeanne")
+        page = client.get(f"/chambre/commerce/{entity.entity_id}").text
+        assert "Annuler ce choix" in page
+        undo = client.post(
+            f"/chambre/commerce/{entity.entity_id}/choix/annuler", data={"champ": "name"}
+        )
+        assert undo.status_code == 303
+        nothing = client.post(
+            f"/chambre/commerce/{entity.entity_id}/choix/annuler", data={"champ": "name"}
+        )
+        assert nothing.status_code == 409 and "Aucun choix" in nothing.text
+    runtime.match_and_index()
+    assert _golden(store.get_entity(entity.entity_id), "name") == before
+    runtime.match_and_index(full=True)
+    assert _golden(store.get_entity(entity.entity_id), "name") == before
+    assert [c.action for c in store.field_choice_log(entity.entity_id)][-2:] == ["choose", "undo"]

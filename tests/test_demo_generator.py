@@ -148,13 +148,51 @@ def test_chains_and_common_names_are_distinct_shops(catalogue: Catalogue) -> Non
         by_name.setdefault(shop.name, []).append(shop)
     for name, count in (("Boulangerie Ange", 3), ("Maison Pillon", 2)):
         shops = by_name[name]
-        assert len(shops) == count and all(s.chain == name for s in shops)
-        assert len({s.street + s.city for s in shops}) == count
-        assert len({s.phone for s in shops}) == count
+        planned = [s for s in shops if s.hard_case != "branch"]  # a branch next door aside
+        assert len(planned) == count and all(s.chain == name for s in shops)
+        assert len({s.city for s in planned}) == count
+        assert len({s.street + s.city for s in shops}) == len(shops)
+        assert len({s.phone for s in shops}) == len(shops)
         assert len({s.siret[:9] for s in shops}) == 1  # one company, several establishments
     common = by_name["Boulangerie du Centre"]
     assert len(common) >= 2 and all(s.chain is None for s in common)
     assert len({s.city for s in common}) == len(common)
+
+
+def test_hard_cases_are_there_and_the_truth_says_what_they_are(
+    catalogue: Catalogue, listings: dict
+) -> None:
+    """The cases no score settles: each kind once per 150 shops, listed by the registry."""
+    cases = Counter(s.hard_case for s in catalogue.shops if s.hard_case)
+    assert cases == dict.fromkeys(("moved", "sparse", "abbreviated", "branch"), 4)
+    shops = catalogue.by_id()
+    registry: dict[str, dict] = {}
+    for record in listings["geolocal31"]:  # the first listing of a shop is the one rewritten
+        registry.setdefault(record["_true_id"], record)
+    for shop in catalogue.shops:
+        record = registry.get(shop.true_id)
+        if shop.hard_case in ("moved", "sparse", "abbreviated"):
+            assert record is not None and record["phone"] is None and record["siret"] is None
+        if shop.hard_case == "moved":  # where it was, 300-800 m from where it is
+            assert shop.former and record["address"] is None
+            assert 0.29 < km((record["lat"], record["lon"]), (shop.lat, shop.lon)) < 0.81
+        if shop.hard_case == "sparse":
+            assert record["city"] and not any(record[k] for k in ("address", "postcode", "lat"))
+        if shop.hard_case == "abbreviated":
+            assert record["name"] == record["name"].upper() != shop.name
+        if shop.hard_case == "branch":  # another shop: same sign, site and company, same town
+            sibling = next(
+                s
+                for s in catalogue.shops
+                if s.chain == shop.chain and s.city == shop.city and s is not shop
+            )
+            assert shop.true_id != sibling.true_id and shop.phone != sibling.phone
+            assert (shop.website, shop.siret[:9]) == (sibling.website, sibling.siret[:9])
+            assert 0.29 < km((shop.lat, shop.lon), (sibling.lat, sibling.lon)) < 0.71
+    # The truth names each listing's own shop: a moved shop's old point is still that shop.
+    truth = {(p, s): t for p, s, t in ground_truth(catalogue, listings)}
+    for true_id, record in registry.items():
+        assert truth[("geolocal31", record["source_id"])] == shops[true_id].true_id
 
 
 def test_platform_shares_overlap_and_zones(catalogue: Catalogue, listings: dict) -> None:

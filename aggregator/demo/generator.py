@@ -22,6 +22,15 @@ from aggregator.demo.data.places import COMMUNES, LANDLINE_PREFIXES, Commune
 from aggregator.demo.data.products import PRODUCTS, TAKEAWAY_CATEGORIES
 
 KM_PER_DEGREE_LAT = 111.2
+#: The platform built from the chambers' own registries (Géo'local31's map layer): where the
+#: listings that only a person can match come from.
+REGISTRY = "geolocal31"
+#: The cases a real catalogue holds that no score settles, one of each per
+#: :data:`SHOPS_PER_HARD_CASE` shops: the registry still shows where a shop was before it
+#: moved; it lists a shop by name and town only; it abbreviates the shop's sign; a chain opens
+#: a second branch a few streets from the first (a different shop with the same name).
+HARD_CASES = ("moved", "sparse", "abbreviated", "branch")
+SHOPS_PER_HARD_CASE = 150
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ class DemoShop:
     products: list[DemoProduct] = field(default_factory=list)
     #: The chain the shop belongs to, if any (its name is shared with other shops).
     chain: str | None = None
+    #: A case a chamber must judge (:data:`HARD_CASES`): how the chambers' registry
+    #: (:data:`REGISTRY`) lists this shop, or ``"branch"`` for a chain's branch next door.
+    hard_case: str | None = None
+    #: A shop that moved: the street and point it had, which the registry still shows.
+    former: tuple[str, float, float] | None = None
 
     @property
     def street(self) -> str:
@@ -256,6 +270,9 @@ def generate_catalogue(n_shops: int = 600, seed: int = 31) -> Catalogue:
         plan = []
     slots = list(range(1, n_shops + 1))
     rng.shuffle(slots)
+    # The branches next door take the ids the loop below would have given last.
+    branches = n_shops // SHOPS_PER_HARD_CASE if plan else 0
+    reserved, slots = slots[:branches], slots[branches:]
     taken: set[str] = set()  # phones, domains and e-mail addresses: one shop each
     used: dict[str, set[tuple[str, str]]] = {}
     shops: list[DemoShop] = []
@@ -278,5 +295,52 @@ def generate_catalogue(n_shops: int = 600, seed: int = 31) -> Catalogue:
             continue
         places.add((commune.postcode, commune.city))
         shops.append(_shop(rng, slots.pop(), category, commune, name, taken))
+    # Drawn apart, so that the rest of the world is the same with or without them.
+    _hard_cases(random.Random(f"{seed}:hard"), shops, reserved, taken, n_shops)
     shops.sort(key=lambda shop: shop.true_id)
     return Catalogue(seed=seed, shops=shops)
+
+
+def _moved(
+    rng: random.Random, lat: float, lon: float, low_m: float, high_m: float
+) -> tuple[float, float]:
+    """A point ``low_m`` to ``high_m`` metres from (lat, lon), in any direction."""
+    distance, angle = rng.uniform(low_m, high_m) / 1000, rng.uniform(0, 2 * math.pi)
+    dlat = distance * math.cos(angle) / KM_PER_DEGREE_LAT
+    dlon = distance * math.sin(angle) / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat)))
+    return round(lat + dlat, 6), round(lon + dlon, 6)
+
+
+def _hard_cases(
+    rng: random.Random, shops: list[DemoShop], reserved: list[int], taken: set[str], n: int
+) -> None:
+    """Mark the shops whose registry listing a person must judge, and open the branches next
+    door (in ``reserved`` ids). Shops with a name of their own only: a namesake elsewhere
+    would turn a hard case into a wrong one."""
+    count = n // SHOPS_PER_HARD_CASE
+    names = [shop.name for shop in shops]
+    plain = [s for s in shops if s.chain is None and names.count(s.name) == 1]
+    picked = rng.sample(plain, min(len(plain), 3 * count))
+    for kind, shop in zip(("moved", "sparse", "abbreviated") * count, picked, strict=False):
+        shop.hard_case = kind
+        if kind == "moved":  # it was a few streets away; the registry was not told
+            commune = next(
+                c for c in COMMUNES if (c.postcode, c.city) == (shop.postcode, shop.city)
+            )
+            street = rng.choice([s for s in commune.streets if s != shop.street_name])
+            lat, lon = _moved(rng, shop.lat, shop.lon, 300, 800)
+            shop.former = (f"{_house_number(rng)} {street}", lat, lon)
+    siblings = rng.sample(
+        [s for s in shops if s.chain], min(len(reserved), sum(1 for s in shops if s.chain))
+    )
+    for slot, sibling in zip(reserved, siblings, strict=False):
+        commune = next(
+            c for c in COMMUNES if (c.postcode, c.city) == (sibling.postcode, sibling.city)
+        )
+        assert sibling.chain is not None  # drawn among chain shops
+        chain = (sibling.chain, sibling.website, (sibling.siret or "")[:9] or None)
+        branch = _shop(rng, slot, sibling.category, commune, sibling.name, taken, chain)
+        branch.street_name = rng.choice([s for s in commune.streets if s != sibling.street_name])
+        branch.lat, branch.lon = _moved(rng, sibling.lat, sibling.lon, 300, 700)
+        branch.hard_case = "branch"
+        shops.append(branch)

@@ -12,13 +12,21 @@ import math
 import random
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aggregator.demo.data import noise
 from aggregator.demo.data.names import SURNAMES
 from aggregator.demo.data.profiles import LINK_PATHS, PLATFORMS, PROFILES, SOURCE_ID_FIELD, Profile
-from aggregator.demo.generator import Catalogue, DemoShop, format_phone, slugify, strip_accents
+from aggregator.demo.generator import (
+    REGISTRY,
+    Catalogue,
+    DemoShop,
+    format_phone,
+    slugify,
+    strip_accents,
+)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8031"
 
@@ -264,7 +272,79 @@ def platform_listing(
         record = shaper(rng, shop, profile, source_id, name, link)
         record["_true_id"] = shop.true_id
         records.append(record)
+    if platform == REGISTRY:
+        _registry_entries(catalogue, records, profile, seed, base_url)
     return records
+
+
+#: How a trades registry shortens the words of a shop's sign.
+SIGN_ABBREVIATIONS = {
+    "Boulangerie": "BOUL.",
+    "Pâtisserie": "PAT.",
+    "Boucherie": "BOUCH.",
+    "Charcuterie": "CHARC.",
+    "Fromagerie": "FROM.",
+    "Épicerie": "EPIC.",
+    "Restaurant": "REST.",
+    "Pizzeria": "PIZZ.",
+    "Librairie": "LIB.",
+    "Quincaillerie": "QUINC.",
+    "Bijouterie": "BIJ.",
+    "Fleuriste": "FLEUR.",
+    "Coiffure": "COIFF.",
+    "Maison": "MAIS.",
+    "Fruits": "FRTS",
+    "Légumes": "LEG.",
+    "Saint": "ST",
+}
+
+
+def abbreviated(name: str) -> str:
+    """A shop's sign as a registry keeps it: capitals, no accents or articles, long words cut."""
+    words = []
+    for word in re.split(r"[\s']+", name):
+        if word.casefold() in {"le", "la", "les", "l", "de", "du", "des", "d", "et", "au", "aux"}:
+            continue
+        short = SIGN_ABBREVIATIONS.get(word)
+        words.append(short or (strip_accents(word)[:5] + "." if len(word) > 7 else word))
+    return strip_accents(" ".join(words)).upper()
+
+
+def _registry_entries(
+    catalogue: Catalogue, records: list[dict[str, Any]], p: Profile, seed: int, base_url: str
+) -> None:
+    """The registry's view of the shops a person must judge (``DemoShop.hard_case``): their
+    listing rewritten, or added when the registry did not list them yet. Its own random
+    draws, so every other listing stays as it was."""
+    numbers = [int(str(r["source_id"]).removeprefix("G31-")) for r in records]
+    next_number = max(numbers, default=0) + 1
+    for shop in catalogue.shops:
+        if shop.hard_case not in ("moved", "sparse", "abbreviated"):
+            continue
+        rng = random.Random(f"{seed}:{REGISTRY}:{shop.true_id}")
+        record = next((r for r in records if r["_true_id"] == shop.true_id), None)
+        if record is None:
+            source_id = f"G31-{next_number:05d}"
+            next_number += 1
+            name = noisy_name(rng, shop, p)
+            record = _flat(
+                rng, shop, p, source_id, name, _link(base_url, REGISTRY, source_id, name)
+            )
+            record["_true_id"] = shop.true_id
+            records.append(record)
+        gone: tuple[str, ...] = ("phone", "email", "website", "siret")
+        if shop.hard_case == "moved" and shop.former:  # the point where it was; no street
+            record["lat"], record["lon"] = shop.former[1], shop.former[2]
+            gone += ("address",)
+        elif shop.hard_case == "sparse":  # a name and a town, nothing else
+            gone += ("address", "postcode", "lat", "lon")
+        else:  # its sign abbreviated; the point geocoded to the street, not the door
+            record["name"] = abbreviated(shop.name)
+            moved = noisy_geo(rng, shop, replace(p, no_geo=0.0))
+            assert moved is not None
+            record["lat"], record["lon"] = moved
+        for key in gone:
+            record[key] = None
 
 
 def ground_truth(

@@ -135,9 +135,13 @@ class DecisionsMixin(StoreBase):
                 ),
             )
 
-    def undo_last(self, reviewer: str, role: str | None = None) -> LogEntry | None:
+    def undo_last(
+        self, reviewer: str, role: str | None = None, *, by: str | None = None
+    ) -> LogEntry | None:
         """Undo ``reviewer``'s latest action not undone yet (None when there is none left): its
         pairs get back the rulings they had before. Called again, it undoes the one before.
+        ``by`` (default ``reviewer``) is who undoes it, as the undo row records: an admin
+        taking back someone else's ruling, with the admin's ``role``.
 
         An action is every row the reviewer wrote at one instant: splitting a record out of a
         shop rules it apart from each other member at once, and one undo takes it all back.
@@ -145,11 +149,9 @@ class DecisionsMixin(StoreBase):
         """
         c = t.decisions.c
         with self.engine.begin() as conn:
+            # Undone by anyone: an admin's undo of this reviewer's row counts too.
             undone = {
-                row.undoes
-                for row in conn.execute(
-                    sa.select(c.undoes).where(c.reviewer == reviewer, c.action == "undo")
-                )
+                row.undoes for row in conn.execute(sa.select(c.undoes).where(c.action == "undo"))
             }
             rows = conn.execute(
                 sa.select(t.decisions)
@@ -169,7 +171,7 @@ class DecisionsMixin(StoreBase):
                         b=target.b,
                         verdict=target.before or "none",
                         before=self._ruling(conn, target.a, target.b),
-                        reviewer=reviewer,
+                        reviewer=by or reviewer,
                         role=role,
                         note=None,
                         probability=target.probability,

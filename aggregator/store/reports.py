@@ -2,6 +2,12 @@
 
 Every figure is the length of a list (:meth:`Reports.rows`), so a figure and the list it links
 to can never disagree. Reports read the store as the last matching left it.
+
+Reading every live record and entity costs seconds at a region's size, and the figures only
+change when the store does: :func:`reports_for` keeps one reading per state of the store (the
+last entity write, ruling, connector run, record change, candidate pairs and saved state:
+:func:`store_stamp`, a handful of indexed look-ups) and the lists computed from it, so a report
+page asked again, or narrowed to a commune, reads nothing. Any of those changing starts anew.
 """
 
 from __future__ import annotations
@@ -9,10 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from dataclasses import dataclass
+import threading
+import weakref
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
+import sqlalchemy as sa
+
+from aggregator import schema as t
 from aggregator.models import RecordType, utcnow
 
 #: Per-platform figures, in the order the report shows them, with their French headings.
@@ -62,10 +74,120 @@ class Shop:
     entity_id: str
     golden: dict[str, Any]
     members: list[str]
+    #: The platforms listing it, sorted (worked out once: every figure asks).
+    platforms: list[str] = field(init=False)
 
-    @property
-    def platforms(self) -> list[str]:
-        return sorted({key.partition(":")[0] for key in self.members})
+    def __post_init__(self) -> None:
+        self.platforms = sorted({key.partition(":")[0] for key in self.members})
+
+
+@dataclass
+class Reading:
+    """Every live shop record and entity, read once: what every report is computed from."""
+
+    now: datetime
+    records: dict[str, dict[str, Any]]
+    closed_sirets: set[str]
+    shops: dict[str, Shop]
+    communes: list[str]
+    categories: list[str]
+
+    @classmethod
+    def of(cls, store: Any, now: datetime | None = None) -> Reading:
+        records: dict[str, dict[str, Any]] = {}
+        for stored in store.iter_raw(RecordType.shop):
+            seen = stored.last_seen
+            records[f"{stored.platform}:{stored.source_id}"] = {
+                **stored.record,
+                "key": f"{stored.platform}:{stored.source_id}",
+                "last_seen": seen.replace(tzinfo=seen.tzinfo or UTC),
+            }
+        # SIRETs of establishments a source (SIRENE) says are closed; read before any narrowing.
+        closed = {_digits(r.get("siret")) for r in records.values() if r.get("closed")} - {""}
+        shops: dict[str, Shop] = {}
+        for entity in store.iter_entities():
+            members = [str(m) for m in entity.members if str(m) in records]
+            if members:
+                golden = {name: item.value for name, item in entity.golden.fields.items()}
+                shops[entity.entity_id] = Shop(entity.entity_id, golden, members)
+        return cls(
+            now=now or utcnow(),
+            records=records,
+            closed_sirets=closed,
+            shops=shops,
+            communes=sorted({str(s.golden.get("city") or "") for s in shops.values()} - {""}),
+            categories=sorted({str(s.golden.get("category") or "") for s in shops.values()} - {""}),
+        )
+
+
+def store_stamp(store: Any) -> tuple[Any, ...]:
+    """What the reports depend on, as a few indexed maxima and counts: equal stamps, equal
+    figures. The day is in it too: "not seen for 30 days" moves with the calendar."""
+    r, d, p = t.raw_records.c, t.decisions.c, t.candidate_pairs.c
+    with store.engine.connect() as conn:
+        return (
+            conn.scalar(sa.select(sa.func.max(t.entity_writes.c.seq))),
+            conn.scalar(sa.select(sa.func.max(d.id))),
+            tuple(
+                conn.execute(
+                    sa.select(sa.func.max(t.runs.c.id), sa.func.count(t.runs.c.finished_at))
+                ).one()
+            ),
+            conn.scalar(sa.select(sa.func.max(r.last_changed))),
+            conn.scalar(sa.select(sa.func.max(r.gone_at))),
+            tuple(conn.execute(sa.select(sa.func.count(), sa.func.max(p.created_at))).one()),
+            conn.scalar(sa.select(sa.func.max(t.match_snapshots.c.id))),
+            utcnow().date(),
+        )
+
+
+class ReportCache:
+    """One reading of the store per stamp, and the narrowed reports built on it (a few)."""
+
+    #: Narrowings (commune, category) kept for one reading.
+    SCOPES = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[Any, ...] | None = None
+        self._reading: Reading | None = None
+        self._reports: dict[tuple[str, str], Reports] = {}
+        #: Readings made (a figure for tests and benchmarks).
+        self.reads = 0
+
+    def get(self, store: Any, commune: str | None = None, category: str | None = None) -> Reports:
+        stamp = store_stamp(store)
+        scope = ((commune or "").casefold(), category or "")
+        with self._lock:  # one reading at a time: a second request waits and shares it
+            if stamp != self._stamp or self._reading is None:
+                self._reading, self._reports = Reading.of(store), {}
+                self._stamp = stamp
+                self.reads += 1
+            found = self._reports.get(scope)
+            if found is None:
+                if len(self._reports) >= self.SCOPES:
+                    self._reports.pop(next(iter(self._reports)))
+                found = Reports(store, commune=commune, category=category, reading=self._reading)
+                self._reports[scope] = found
+            return found
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, ReportCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def report_cache(store: Any) -> ReportCache:
+    """The store's report cache (one per store object, gone with it)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = ReportCache()
+        return cache
+
+
+def reports_for(store: Any, commune: str | None = None, category: str | None = None) -> Reports:
+    """The reports on the store as it is now, read once per state of the store."""
+    return report_cache(store).get(store, commune=commune, category=category)
 
 
 class Reports:
@@ -78,35 +200,19 @@ class Reports:
         now: datetime | None = None,
         commune: str | None = None,
         category: str | None = None,
+        reading: Reading | None = None,
     ) -> None:
         """``commune`` and ``category`` narrow every figure to the shops whose shown town or
-        category they are (and to those shops' records)."""
+        category they are (and to those shops' records); ``reading`` is a reading of the store
+        already made (:func:`reports_for` shares one among narrowings)."""
         self.store = store
-        self.now = now or utcnow()
-        self.records: dict[str, dict[str, Any]] = {}
-        for stored in store.iter_raw(RecordType.shop):
-            seen = stored.last_seen
-            self.records[f"{stored.platform}:{stored.source_id}"] = {
-                **stored.record,
-                "key": f"{stored.platform}:{stored.source_id}",
-                "last_seen": seen.replace(tzinfo=seen.tzinfo or UTC),
-            }
-        # SIRETs of establishments a source (SIRENE) says are closed; read before any narrowing.
-        self.closed_sirets = {
-            _digits(r.get("siret")) for r in self.records.values() if r.get("closed")
-        } - {""}
-        self.shops: dict[str, Shop] = {}
-        for entity in store.iter_entities():
-            members = [str(m) for m in entity.members if str(m) in self.records]
-            if members:
-                golden = {name: item.value for name, item in entity.golden.fields.items()}
-                self.shops[entity.entity_id] = Shop(entity.entity_id, golden, members)
-        self.communes = sorted(
-            {str(s.golden.get("city") or "") for s in self.shops.values()} - {""}
-        )
-        self.categories = sorted(
-            {str(s.golden.get("category") or "") for s in self.shops.values()} - {""}
-        )
+        reading = reading or Reading.of(store, now)
+        self.now = reading.now
+        self.records = reading.records
+        self.closed_sirets = reading.closed_sirets
+        self.shops = reading.shops
+        self.communes = reading.communes
+        self.categories = reading.categories
         if commune or category:
             self.shops = {
                 eid: shop
@@ -121,12 +227,38 @@ class Reports:
             self.records = {k: r for k, r in self.records.items() if k in kept}
         self.platforms = sorted({key.partition(":")[0] for key in self.records})
         self._queue: list[Any] | None = None
+        #: Lists already computed: (figure, platform, other) -> rows.
+        self._lists: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     # -- lists ----------------------------------------------------------------------------------
     def rows(self, figure: str, platform: str = "", other: str = "") -> list[dict[str, Any]]:
-        """The list a figure counts: shops, records or pairs, each a dict of text columns."""
-        records = [r for k, r in sorted(self.records.items()) if k.partition(":")[0] == platform]
-        on = [s for s in self._sorted_shops() if platform in s.platforms]
+        """The list a figure counts: shops, records or pairs, each a dict of text columns
+        (computed once per reading; callers must not change it)."""
+        key = (figure, platform, other)
+        found = self._lists.get(key)
+        if found is None:
+            with self._lock:
+                found = self._lists.get(key)
+                if found is None:
+                    found = self._lists[key] = self._compute(figure, platform, other)
+        return found
+
+    @cached_property
+    def _on_platform(self) -> dict[str, tuple[list[dict[str, Any]], list[Shop]]]:
+        """Platform -> its records by key and the shops it lists by id (one pass for all)."""
+        out: dict[str, tuple[list[dict[str, Any]], list[Shop]]] = {
+            p: ([], []) for p in self.platforms
+        }
+        for key, record in sorted(self.records.items()):
+            out[key.partition(":")[0]][0].append(record)
+        for shop in self._sorted_shops():
+            for p in shop.platforms:
+                out.setdefault(p, ([], []))[1].append(shop)
+        return out
+
+    def _compute(self, figure: str, platform: str, other: str) -> list[dict[str, Any]]:
+        records, on = self._on_platform.get(platform, ([], []))
         if figure == "records":
             return [self._record_row(r) for r in records]
         if figure == "shops":
@@ -174,7 +306,7 @@ class Reports:
         if figure == "combination":  # ``platform``: the exact set, joined by "+"
             wanted = sorted(platform.split("+"))
             return [self._shop_row(s) for s in self._sorted_shops() if s.platforms == wanted]
-        if figure == "changes":
+        if figure == "changes":  # the saved state against this one (both in the stamp)
             return list(self.store.changes_since_snapshot())
         raise KeyError(figure)
 
@@ -201,6 +333,11 @@ class Reports:
                     {**row, "platforms": ", ".join(shop.platforms), "why": "; ".join(reasons)}
                 )
         return out
+
+    @cached_property
+    def snapshot(self) -> tuple[int, datetime, str, dict[str, str]] | None:
+        """The saved state the changes report compares with (read once per reading)."""
+        return self.store.last_snapshot()  # type: ignore[no-any-return]
 
     # -- figures --------------------------------------------------------------------------------
     def platform_table(self) -> list[dict[str, Any]]:

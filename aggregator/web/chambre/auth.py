@@ -2,6 +2,11 @@
 
 Reviewer keys are looked up among reviewer keys only, so an operator key opens nothing here,
 just as a reviewer key opens nothing on the operator API.
+
+Two roles. A **reviewer** rules on pairs, chooses shown values and undoes their own work. An
+**admin** also does what changes other people's work or reaches outside the desk:
+:data:`ADMIN_ONLY` lists it, and every page and route refuses it to a reviewer with 403 and a
+message saying what is reserved (in French on pages, as ``{"detail": ...}`` on the API).
 """
 
 from __future__ import annotations
@@ -61,6 +66,37 @@ def same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
         raise HTTPException(403, detail="form posted from another site")
+
+
+#: What only an admin may do: action -> (French words for pages, English words for the API).
+ADMIN_ONLY: dict[str, tuple[str, str]] = {
+    "keys": (
+        "créer et révoquer les clés des relecteurs",
+        "creating and revoking reviewer keys",
+    ),
+    "export": ("exporter le journal des décisions", "exporting the decision log"),
+    "undo_others": (
+        "annuler les décisions d'un autre relecteur",
+        "undoing another reviewer's rulings or choices",
+    ),
+    "sample": ("tirer ou remplacer l'échantillon de contrôle", "drawing the quality sample"),
+    "snapshot": ("enregistrer l'état des rapports", "saving the reports' state"),
+}
+
+
+def is_admin(reviewer: Reviewer) -> bool:
+    return reviewer.role == "admin"
+
+
+def admin_refusal(action: str) -> str:
+    """The French sentence a page shows when a reviewer asks for ``action``."""
+    return f"Réservé aux administrateurs : {ADMIN_ONLY[action][0]}. Demandez-le à l'un d'eux."
+
+
+def require_admin(reviewer: Reviewer, action: str) -> None:
+    """For API routes: 403 with a JSON ``detail`` unless ``reviewer`` is an admin."""
+    if not is_admin(reviewer):
+        raise HTTPException(403, detail=f"admin key required: {ADMIN_ONLY[action][1]}")
 
 
 def _unauthorised(message: str) -> HTTPException:

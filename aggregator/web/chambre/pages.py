@@ -19,6 +19,8 @@ from aggregator.store.reviewers import SESSION_TTL, Reviewer
 from aggregator.web.chambre.auth import (
     COOKIE,
     COOKIE_PATH,
+    admin_refusal,
+    is_admin,
     page_reviewer,
     runtime_of,
     same_origin,
@@ -48,6 +50,21 @@ templates.env.globals["field_words"] = {
 }
 
 MaybeReviewer = Annotated[Reviewer | None, Depends(page_reviewer)]
+#: The columns of the decisions log as exported, oldest row first.
+LOG_COLUMNS = [
+    "id", "decided_at", "reviewer", "role", "action", "undoes", "a", "b", "before", "after",
+    "probability", "model", "note",
+]  # fmt: skip
+
+
+def refused(request: Request, reviewer: Reviewer, action: str) -> Response:
+    """403: a reviewer asked for what only an admin may do; the page says what and why."""
+    return templates.TemplateResponse(
+        request,
+        "refused.html",
+        {"reviewer": reviewer, "message": admin_refusal(action)},
+        status_code=403,
+    )
 
 
 def _login(request: Request, error: str = "", status: int = 200) -> Response:
@@ -270,7 +287,15 @@ async def undo(request: Request, reviewer: MaybeReviewer) -> Response:
     filters = _filters(
         form.get("commune"), form.get("plateformes"), form.get("score"), form.get("categorie")
     )
-    entry = runtime_of(request).store.undo_last(reviewer.name, role=reviewer.role)
+    author = form.get("de", "").strip() or reviewer.name
+    if author != reviewer.name and not is_admin(reviewer):
+        return refused(request, reviewer, "undo_others")
+    store = runtime_of(request).store
+    if author != reviewer.name:  # an admin takes back someone else's latest action
+        entry = store.undo_last(author, role=reviewer.role, by=reviewer.name)
+        back = urlencode({"qui": author, **({} if entry else {"rien": 1})})
+        return RedirectResponse(f"/chambre/decisions?{back}", 303)
+    entry = store.undo_last(reviewer.name, role=reviewer.role)
     if entry is None:
         return RedirectResponse("/chambre/decisions?rien=1", 303)
     if form.get("echantillon"):
@@ -281,12 +306,52 @@ async def undo(request: Request, reviewer: MaybeReviewer) -> Response:
 
 
 @router.get("/decisions", response_class=HTMLResponse)
-def my_decisions(request: Request, reviewer: MaybeReviewer, rien: int = 0) -> Response:
+def my_decisions(
+    request: Request,
+    reviewer: MaybeReviewer,
+    rien: int = 0,
+    qui: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The reviewer's latest log rows; an admin may read anyone's (``qui``) and undo them."""
     if reviewer is None:
         return _login(request)
-    log = runtime_of(request).store.decision_log(reviewer.name, limit=50)
+    store = runtime_of(request).store
+    whose = qui or reviewer.name
+    if whose != reviewer.name and not is_admin(reviewer):
+        return refused(request, reviewer, "undo_others")
+    log = store.decision_log(whose, limit=50)
+    names: list[str] = []
+    if is_admin(reviewer):  # everyone with a key or a row in the log
+        names = sorted(
+            {row[1] for row in store.list_reviewer_keys()}
+            | {e.reviewer for e in store.decision_log(limit=2000)}
+            | {whose}
+        )
     return templates.TemplateResponse(
         request,
         "decisions.html",
-        {"reviewer": reviewer, "log": log, "nothing_left": bool(rien)},
+        {
+            "reviewer": reviewer,
+            "log": log,
+            "nothing_left": bool(rien),
+            "whose": whose,
+            "names": names,
+        },
+    )
+
+
+@router.get("/decisions/journal.csv")
+def export_log(request: Request, reviewer: MaybeReviewer) -> Response:
+    """Every row of the decisions log, for an admin: CSV for a French spreadsheet."""
+    from aggregator.store.reports import csv_text
+
+    if reviewer is None:
+        return _login(request)
+    if not is_admin(reviewer):
+        return refused(request, reviewer, "export")
+    rows = [entry.as_dict() for entry in reversed(runtime_of(request).store.decision_log())]
+    return Response(
+        csv_text(rows, LOG_COLUMNS).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="journal-decisions.csv"'},
     )

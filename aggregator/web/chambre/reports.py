@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aggregator.store.reports import PLATFORM_FIGURES, SHARES, Reports, csv_text, report_rows
+from aggregator.store.reports import PLATFORM_FIGURES, SHARES, csv_text, report_rows, reports_for
 from aggregator.store.upset import charts_available, upset_svg
-from aggregator.web.chambre.auth import runtime_of, same_origin
-from aggregator.web.chambre.pages import MaybeReviewer, _login, templates
+from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
+from aggregator.web.chambre.pages import MaybeReviewer, _login, refused, templates
 
 router = APIRouter(prefix="/chambre/rapports", include_in_schema=False)
 LIST_TITLES = {
@@ -44,7 +44,7 @@ def reports_page(
     if reviewer is None:
         return _login(request)
     store = runtime_of(request).store
-    reports = Reports(store, commune=commune or None, category=categorie or None)
+    reports = reports_for(store, commune=commune or None, category=categorie or None)
     return templates.TemplateResponse(
         request,
         "reports.html",
@@ -57,9 +57,9 @@ def reports_page(
             "overlap": reports.overlap(),
             "combinations": list(reports.combinations().items()),
             "exclusives": len(reports.rows("exclusives")),
-            "phoning": len(reports.phoning()),
+            "phoning": len(reports.rows("phoning")),
             "shops": len(reports.shops),
-            "snapshot": store.last_snapshot(),
+            "snapshot": reports.snapshot,
             "chart": charts_available() and bool(reports.shops),
             "scope": _scope(commune, categorie),
             "commune": commune,
@@ -80,7 +80,7 @@ def upset_chart(
         return Response(status_code=401)
     if not charts_available():
         return Response("charts extra not installed", status_code=404, media_type="text/plain")
-    reports = Reports(
+    reports = reports_for(
         runtime_of(request).store, commune=commune or None, category=categorie or None
     )
     if not reports.shops:
@@ -95,8 +95,8 @@ def save_state(request: Request, reviewer: MaybeReviewer) -> Response:
     same_origin(request)
     if reviewer is None:
         return _login(request, "Session expirée : reconnectez-vous.", status=401)
-    if reviewer.role != "admin":
-        return Response("réservé aux administrateurs", status_code=403, media_type="text/plain")
+    if not is_admin(reviewer):
+        return refused(request, reviewer, "snapshot")
     runtime_of(request).store.save_snapshot(reviewer.name)
     return RedirectResponse("/chambre/rapports#changements", 303)
 
@@ -116,7 +116,7 @@ def list_page(
         return _login(request)
     if figure not in LIST_TITLES:
         return Response("liste inconnue", status_code=404, media_type="text/plain; charset=utf-8")
-    reports = Reports(
+    reports = reports_for(
         runtime_of(request).store, commune=commune or None, category=categorie or None
     )
     rows = reports.rows(figure, plateforme, autre)
@@ -149,7 +149,7 @@ def export(
 ) -> Response:
     if reviewer is None:
         return _login(request)
-    reports = Reports(
+    reports = reports_for(
         runtime_of(request).store, commune=commune or None, category=categorie or None
     )
     rows = report_rows(reports, rapport)

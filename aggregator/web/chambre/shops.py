@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aggregator.models import Entity, RecordKey, RecordType
 from aggregator.store.field_choices import CHOOSABLE
-from aggregator.web.chambre.auth import runtime_of, same_origin
+from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
 from aggregator.web.chambre.card import safe_url, why_line
-from aggregator.web.chambre.pages import MaybeReviewer, _form, _login, templates
+from aggregator.web.chambre.pages import MaybeReviewer, _form, _login, refused, templates
 
 router = APIRouter(prefix="/chambre", include_in_schema=False)
 SHOWN = ("name", "address", "postcode", "city", "phone", "website", "siret")
@@ -79,7 +79,7 @@ def entity_page(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Re
         )
     members = [r for r in (_record(store, str(k)) for k in entity.members) if r is not None]
     golden = {name: item for name, item in entity.golden.fields.items() if name in SHOWN}
-    choices = {c.field: c for c in store.field_choice_log(entity_id)}
+    choices = store.field_choices().get(entity_id, {})
     return templates.TemplateResponse(
         request,
         "entity.html",
@@ -205,3 +205,29 @@ async def choose(request: Request, reviewer: MaybeReviewer, entity_id: str) -> R
         note=note[:2000] if note else None,
     )
     return RedirectResponse(f"/chambre/commerce/{entity_id}?{urlencode({'fait': 'choix'})}", 303)
+
+
+@router.post("/commerce/{entity_id}/choix/annuler")
+async def undo_choice(request: Request, reviewer: MaybeReviewer, entity_id: str) -> Response:
+    """Take back a field choice: the field gets back the choice it had before (or none).
+
+    A reviewer undoes their own choices; an admin may undo anyone's (``de``)."""
+    same_origin(request)
+    if reviewer is None:
+        return _login(request, "Session expirée : reconnectez-vous.", status=401)
+    form = await _form(request)
+    author = form.get("de", "").strip() or reviewer.name
+    if author != reviewer.name and not is_admin(reviewer):
+        return refused(request, reviewer, "undo_others")
+    field = form.get("champ", "") or None
+    undone = runtime_of(request).store.undo_field_choice(
+        entity_id, reviewer=reviewer.name, role=reviewer.role, of=author, field=field
+    )
+    if undone is None:
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"reviewer": reviewer, "message": "Aucun choix à annuler sur ce commerce."},
+            409,
+        )
+    return RedirectResponse(f"/chambre/commerce/{entity_id}?{urlencode({'fait': 'annule'})}", 303)
