@@ -1,0 +1,78 @@
+"""Likely typos in shop names: which of two equally supported spellings is the slip of a key.
+
+A cluster of two records, "Boulanegrie Ange" and "Boulangerie Ange", gives survivorship nothing
+to go on: one record each, same length. The catalogue does: "boulangerie" is written by hundreds
+of records, "boulanegrie" by this one alone. A spelling is a *likely typo* of another when it
+holds a word that no live record outside its own group uses, one or two letters away (edit
+distance; one for words under seven letters) from a word of the other spelling that other
+records do use. The golden name then takes the other spelling, whose record it came from.
+
+Words are those of the normalised names (``Prepared.names``: folded, without legal forms),
+counted once per live record. The count is remembered on the prepared table for as long as its
+rows and live rows stay the same (rows are only ever appended or killed).
+
+>>> uses = {"boulangerie": 40, "boulanegrie": 1, "ange": 2}
+>>> likely_typos(["boulanegrie ange", "boulangerie ange"], 1, lambda: uses)
+[True, False]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+#: Words shorter than this are never called typos ("du" and "de" are two words, not a slip).
+MIN_TYPO_LENGTH = 4
+
+
+def _distance_allowed(word: str) -> int:
+    return 1 if len(word) < 7 else 2
+
+
+def likely_typos(
+    names: Sequence[str], size: int, uses: Callable[[], Mapping[str, int]]
+) -> list[bool]:
+    """For each normalised name of equally big groups (``size`` records each), whether it is a
+    likely typo of another. ``uses`` (word -> live records using it) is asked only when two
+    names differ by a word, as a cluster's spellings mostly do not."""
+    words = [set(name.split()) for name in names]
+    if all(w == words[0] for w in words):
+        return [False] * len(names)
+    counts = uses()
+    out = []
+    for index, own in enumerate(words):
+        lone = [w for w in own if len(w) >= MIN_TYPO_LENGTH and counts.get(w, 0) <= size]
+        out.append(
+            any(
+                counts.get(right, 0) > size
+                and Levenshtein.distance(wrong, right, score_cutoff=_distance_allowed(right))
+                <= _distance_allowed(right)
+                for other_index, other in enumerate(words)
+                if other_index != index
+                for right in other - own
+                for wrong in lone
+            )
+        )
+    return out
+
+
+def word_uses(prepared: Any, alive: Any = None) -> Counter[str]:
+    """Word of a normalised name -> how many live records use it (each record once)."""
+    total = len(prepared.names)
+    live = int(alive[:total].sum()) if alive is not None else total
+    cached = getattr(prepared, "_word_uses", None)
+    if cached is not None and cached[0] == (total, live):
+        return cached[1]  # type: ignore[no-any-return]
+    rows = range(total) if alive is None else alive[:total].nonzero()[0].tolist()
+    names = Counter(
+        prepared.names.take(rows) if alive is not None else prepared.names.slice(0, total)
+    )
+    uses: Counter[str] = Counter()
+    for name, count in names.items():
+        for word in set((name or "").split()):
+            uses[word] += count
+    prepared._word_uses = ((total, live), uses)
+    return uses
