@@ -1,12 +1,11 @@
-"""What the pages show: spellings, open status, week table, contact links, holidays."""
+"""What the pages show: communes, open status, week table, contact links, holidays."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime
 
 from aggregator.web.public.holidays import easter, holiday
-from aggregator.web.public.spelling import commune_spellings, merged_facet, shown_name
+from aggregator.web.public.spelling import commune_spellings, merged_facet
 from aggregator.web.public.view import (
     mailto_href,
     open_status,
@@ -18,21 +17,6 @@ from aggregator.web.public.view import (
 from search.opening_hours import PARIS
 
 TUESDAY_10H = datetime(2026, 12, 8, 10, 0, tzinfo=PARIS)
-
-
-def test_a_lone_typo_gives_way_to_a_spelling_with_common_words() -> None:
-    uses = Counter({"l": 30, "atelier": 8, "atelieer": 1, "de": 200, "jeanne": 3, "mignon": 1})
-    assert shown_name("L'Atelieer de Jeanne", ["L'Atelier de Jeanne"], uses) == (
-        "L'Atelier de Jeanne"
-    )
-    # Upper case only, or as rare as the shown one: the golden name stays.
-    assert shown_name("L'Atelieer de Jeanne", ["L'ATELIER DE JEANNE"], uses) == (
-        "L'Atelieer de Jeanne"
-    )
-    assert shown_name("Au Péché Mginon", ["Au Péché Mignon"], uses) == "Au Péché Mginon"
-    assert shown_name("L'Atelier de Jeanne", ["L'Atelieer de Jeanne"], uses) == (
-        "L'Atelier de Jeanne"
-    )
 
 
 def test_communes_counted_together_and_shown_with_accents() -> None:
