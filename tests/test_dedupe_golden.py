@@ -236,3 +236,13 @@ def test_rare_words_on_both_sides_are_no_typo() -> None:
     for priority, expected in (({T: 10}, "Au Péché Mginon"), ({C: 10}, "Au Péché Mignon")):
         (entity,) = match_shops(pair, platform_priority=priority).entities
         assert entity.golden.value("name") == expected
+
+
+def test_a_name_keeps_its_accents_though_ascii_exports_drop_them() -> None:
+    records = [
+        ShopRecord(platform=p, source_id=f"{p}7", name=n, phone="05 61 99 88 55")
+        for p, n in ((T, "Au Peche Mignon"), (G, "Au Peche Mignon"), (C, "Au Péché Mignon"))
+    ]
+    (entity,) = match_shops(records).entities
+    name = entity.golden.fields["name"]
+    assert (name.value, name.platform) == ("Au Péché Mignon", C)

@@ -151,10 +151,21 @@ class Reference:
         best = []
         for members in groups.values():
             uses = Counter(value for value, _ in members)
+            accents = (
+                (lambda text: sum(not c.isascii() and c.isalpha() for c in text))
+                if field == "name"
+                else (lambda text: 0)
+            )
             best.append(
                 min(
                     members,
-                    key=lambda m: (casing_rank(m[0]), -uses[m[0]], -len(m[0]), *self.rank(m[1])),
+                    key=lambda m: (
+                        casing_rank(m[0]),
+                        -accents(m[0]),
+                        -uses[m[0]],
+                        -len(m[0]),
+                        *self.rank(m[1]),
+                    ),
                 )
             )
         sizes = [len(members) for members in groups.values()]

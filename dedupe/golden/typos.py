@@ -59,6 +59,11 @@ def likely_typos(
     return out
 
 
+def accented(text: str) -> int:
+    """Letters written with an accent or a cedilla: "Péché" has two, "Peche" none."""
+    return sum(1 for c in text if not c.isascii() and c.isalpha())
+
+
 def word_uses(prepared: Any, alive: Any = None) -> Counter[str]:
     """Word of a normalised name -> how many live records use it (each record once)."""
     total = len(prepared.names)
