@@ -246,3 +246,24 @@ def test_a_name_keeps_its_accents_though_ascii_exports_drop_them() -> None:
     (entity,) = match_shops(records).entities
     name = entity.golden.fields["name"]
     assert (name.value, name.platform) == ("Au Péché Mignon", C)
+
+
+def test_word_uses_follow_rows_appended_and_killed() -> None:
+    """Counted once, then brought up to date: the same as counting the live rows afresh."""
+    import numpy as np
+
+    from dedupe.golden.typos import word_uses
+    from dedupe.prepare.columns_of import prepare
+
+    names = ["Boulangerie Ange", "Boulanegrie Ange", "Pizzeria Roma", "Boulangerie Marty"]
+    prepared = prepare(
+        [ShopRecord(platform=T, source_id=str(n), name=x) for n, x in enumerate(names)]
+    )
+    alive = np.ones(4, bool)
+    assert word_uses(prepared, alive)["boulangerie"] == 2
+    alive[0] = False
+    assert word_uses(prepared, alive)["boulangerie"] == 1
+    assert word_uses(prepared, alive)["ange"] == 1
+    alive[0] = True
+    assert word_uses(prepared, alive)["boulangerie"] == 2
+    assert word_uses(prepared)["boulanegrie"] == 1  # every row when no mask is given
