@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 from aggregator.web.public.holidays import easter, holiday
@@ -68,3 +69,26 @@ def test_contact_links_only_safe_schemes() -> None:
     assert web_url("https://boulangerie.fr/") == "https://boulangerie.fr/"
     for bad in ("javascript:alert(1)", "data:text/html,x", "//evil.example", "ftp://x.fr"):
         assert web_url(bad) is None
+
+
+def test_plans_keep_proportions_labels_inside_and_a_round_scale() -> None:
+    from aggregator.web.public.map import HEIGHT, WIDTH, Spot, draw, scale_bar
+
+    # Toulouse's Capitole and a shop 1 km east, 1 km north: a square, so equal spans.
+    lat, lon = 43.6045, 1.4440
+    east = 1000 / (111_320 * math.cos(math.radians(lat)))
+    spots = [
+        Spot("a", "A", "Saint-Orens-de-Gameville", lat, lon, 1),
+        Spot("b", "B", "Toulouse", lat + 1000 / 111_320, lon + east, 2),
+    ]
+    plan = draw(spots, focus="b")
+    assert plan is not None and [p["id"] for p in plan["points"]] == ["a", "b"]  # focus last
+    (a, b) = plan["points"]
+    assert abs((b["x"] - a["x"]) - (a["y"] - b["y"])) < 1 and b["focus"] and not a["focus"]
+    for label in plan["labels"]:
+        half = len(label["name"]) * 5.6 / 2
+        assert half <= label["x"] <= WIDTH - half and 0 < label["y"] < HEIGHT
+    # 188 units for 1 km here: the bar is the longest round distance within 90 units.
+    assert plan["scale"]["label"] == "200 m" and 30 < plan["scale"]["length"] <= 90
+    assert scale_bar(1.0)["label"] == "100 km" and scale_bar(1e6)["label"] == "50 m"
+    assert draw(spots[:1]) is None

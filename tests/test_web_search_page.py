@@ -284,3 +284,21 @@ def test_communes_are_one_facet_entry_each_shown_with_accents(site: Site) -> Non
     assert cities and len({key(c) for c in cities}) == len(cities), cities
     if any(key(c) == "labege" for c in cities):
         assert "Labège" in cities and "Labege" not in html.split('id="resultats"')[1]
+
+
+def test_shop_page_plans_the_shop_among_its_neighbours_and_links_every_platform(
+    site: Site,
+) -> None:
+    hits = api(site, q="boulangerie", per_page=50)["hits"]
+    hit = next(h for h in hits if h["lat"] is not None)
+    html = httpx.get(f"{site.base_url}/boutique/{hit['entity_id']}").text
+    plan = html.split('<figure class="map">')[1].split("</figure>")[0]
+    assert plan.count('fill="#1f5c99"') == 1 and f'data-entity-id="{hit["entity_id"]}"' in plan
+    assert re.search(r"<text [^>]*>\d+ (?:m|km)</text>", plan)  # the scale bar
+    assert "http" not in plan.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no tile
+    # Every listing of every shop has its link, schema.org pages and merchant feeds included.
+    listings = [listing for h in hits for listing in h["listings"]]
+    assert {"tousoccitariens", "dans_ma_zone"} <= {listing["platform"] for listing in listings}
+    assert all(listing["url"].startswith("http://") for listing in listings)
+    where = html.split("<h2>Où acheter</h2>")[1].split("</ul>")[0]
+    assert where.count('<a class="listing"') == len({li["platform"] for li in hit["listings"]})

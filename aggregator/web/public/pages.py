@@ -25,7 +25,7 @@ from aggregator.web.public.catalogue import (
     taxonomy,
 )
 from aggregator.web.public.filters import RADII_KM, SERVICE_PARAMS, read_filters
-from aggregator.web.public.map import results_map
+from aggregator.web.public.map import Spot, results_map, shop_map
 from aggregator.web.public.spelling import (
     catalogue_communes,
     commune_spellings,
@@ -40,6 +40,9 @@ STATIC_DIR = HERE / "static"
 #: interests kept in the browser have something to reorder.
 PAGE_SIZE = 24
 MAX_FORM_BYTES = 16_384
+#: A shop page's plan: the catalogue's shops within this many metres, at most this many.
+NEAR_M = 1500
+NEAR_SHOPS = 15
 ERRORS = {
     400: ("Demande incomprise", "Un des paramètres de l'adresse n'est pas valide."),
     404: ("Page introuvable", "Cette page n'existe pas, ou ce commerce n'est plus référencé."),
@@ -169,7 +172,20 @@ def shop_context(runtime: Runtime, shop: dict[str, Any]) -> dict[str, Any]:
     )
     context["report_stamp"] = reports.stamp(runtime, shop["entity_id"])
     context["honeypot"] = reports.HONEYPOT
+    context["map"] = neighbourhood(runtime, shop, context["name"])
     return context
+
+
+def neighbourhood(runtime: Runtime, shop: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The plan of the shop among the catalogue's shops within ``NEAR_M`` (one search)."""
+    golden = shop["golden"]
+    lat, lon = (golden.get(f, {}).get("value") for f in ("lat", "lon"))
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    city = (golden.get("city") or {}).get("value")
+    query = SearchQuery(lat=lat, lon=lon, radius_m=NEAR_M, sort="distance", per_page=NEAR_SHOPS)
+    around = runtime.backend.search(query).hits
+    return shop_map(Spot(shop["entity_id"], name, city, lat, lon, 0), around)
 
 
 @router.get("/ce-que-nous-gardons", response_class=HTMLResponse)
