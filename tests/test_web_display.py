@@ -86,7 +86,7 @@ def test_plans_keep_proportions_labels_inside_and_a_round_scale() -> None:
     (a, b) = plan["points"]
     assert abs((b["x"] - a["x"]) - (a["y"] - b["y"])) < 1 and b["focus"] and not a["focus"]
     for label in plan["labels"]:
-        half = len(label["name"]) * 5.6 / 2
+        half = len(label["name"]) * 6.5 / 2
         assert half <= label["x"] <= WIDTH - half and 0 < label["y"] < HEIGHT
     # 188 units for 1 km here: the bar is the longest round distance within 90 units.
     assert plan["scale"]["label"] == "200 m" and 30 < plan["scale"]["length"] <= 90

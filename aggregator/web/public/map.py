@@ -14,7 +14,7 @@ METRES_PER_DEGREE = 111_320.0
 SCALE_STEPS = (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
 SCALE_MAX = 90
 #: Rough width of one character of a 10-unit label: enough to keep labels inside the plan.
-CHAR_WIDTH = 5.6
+CHAR_WIDTH = 6.5
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def draw(spots: list[Spot], focus: str | None = None) -> dict[str, Any] | None:
         x = sum(p[0] for p in pts) / len(pts)
         labels.append(
             {
-                "x": round(min(max(x, half + 2), WIDTH - half - 2), 1),
+                "x": round(min(max(x, half + 4), WIDTH - half - 4), 1),
                 "y": round(max(sum(p[1] for p in pts) / len(pts) - 10, 12), 1),
                 "name": name,
             }
