@@ -52,9 +52,9 @@ def url(value: Any, base: str) -> str | None:
         parts = urlsplit(target) if target else None
     except ValueError:  # e.g. "http://[::1" : not an address
         return None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if target is None or parts is None or parts.scheme not in ("http", "https"):
         return None
-    return target if web_link(target) else None
+    return web_link(target) if parts.hostname else None
 
 
 def web_link(value: str) -> str | None:

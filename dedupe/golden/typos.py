@@ -74,6 +74,7 @@ def word_uses(prepared: Any, alive: Any = None) -> Counter[str]:
     total = len(prepared.names)
     live = np.ones(total, bool) if alive is None else np.asarray(alive[:total], bool)
     cached = getattr(prepared, "_word_uses", None)
+    uses: Counter[str]
     if cached is None or len(cached[0]) > total:
         before, uses = np.zeros(0, bool), Counter()
     else:

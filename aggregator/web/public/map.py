@@ -73,7 +73,7 @@ def draw(spots: list[Spot], focus: str | None = None) -> dict[str, Any] | None:
             round(HEIGHT - off_y - (lat - min(lats)) * scale, 1),
         )
 
-    points = []
+    points: list[dict[str, Any]] = []
     communes: dict[str, list[tuple[float, float]]] = {}
     for spot in spots:
         x, y = place(spot.lat, spot.lon)
