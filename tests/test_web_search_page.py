@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -302,3 +303,22 @@ def test_shop_page_plans_the_shop_among_its_neighbours_and_links_every_platform(
     assert all(listing["url"].startswith("http://") for listing in listings)
     where = html.split("<h2>Où acheter</h2>")[1].split("</ul>")[0]
     assert where.count('<a class="listing"') == len({li["platform"] for li in hit["listings"]})
+
+
+def test_page_api_and_index_show_one_golden_name_with_its_source(site: Site) -> None:
+    """A shop some platform misspells: the search hit, the shop API and the page agree on the
+    golden name, and the API says which record it came from."""
+    hits = api(site, q="boulangerie", per_page=100)["hits"]
+    spelled = [h for h in hits if len({li["name"] for li in h["listings"]}) > 1]
+    assert spelled
+    for hit in spelled:
+        shop = httpx.get(f"{site.base_url}/api/shops/{hit['entity_id']}").json()
+        name = shop["golden"]["name"]
+        assert hit["name"] == name["value"]
+        assert any(
+            m["platform"] == name["platform"] and m["source_id"] == name["source_id"]
+            for m in shop["members"]
+        )
+        html = httpx.get(f"{site.base_url}/boutique/{hit['entity_id']}").text
+        heading = re.search(r"<h1>([^<]*)</h1>", html)
+        assert heading and unescape(heading.group(1)) == name["value"]
