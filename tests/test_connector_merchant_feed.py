@@ -421,3 +421,42 @@ def test_html_becomes_plain_text_safely() -> None:
     assert html_to_text("<p>unclosed <b>bold") == "unclosed bold"
     assert html_to_text("") == ""
     assert text_of("Prix < 10 € et > 5 €") == "Prix < 10 € et > 5 €"  # no tag: left alone
+
+
+def _rss(channel_link: str, item_link: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
+        f"<channel><title>Cave</title><link>{channel_link}</link><description>x</description>"
+        f"<item><g:id>v1</g:id><title>Vin</title><link>{item_link}</link>"
+        "<g:price>9.00 EUR</g:price></item></channel></rss>"
+    ).encode()
+
+
+def test_the_listing_url_is_the_feed_s_link_else_an_item_s_page(context: ReadContext) -> None:
+    """Where a customer is sent: the ``url`` option, else the channel's link (read even when
+    the shop is not taken from the channel), else the website, else an item's page; never a
+    link other than http(s), and an odd one does not cost the shop."""
+    platform = "https://dansmazone.example"
+    routes = {
+        "/channel": (200, XML, _rss(f"{platform}/boutique/cave", f"{platform}/p/v1")),
+        "/hostile": (200, XML, _rss("javascript:alert(1)", f"{platform}/p/v1")),
+        "/nothing": (200, XML, _rss("data:text/html,x", "javascript:alert(2)")),
+    }
+    with serve_routes(routes) as base:
+
+        def shop_of(path: str, **shop: Any) -> ShopRecord:
+            found = records(read(registration(f"{base}{path}", shop=SHOP | shop), context))[0]
+            assert isinstance(found, ShopRecord)
+            return found
+
+        assert shop_of("/channel").url == f"{platform}/boutique/cave"
+        assert shop_of("/channel", url=f"{platform}/c/42").url == f"{platform}/c/42"
+        assert shop_of("/hostile").url == f"{platform}/p/v1"  # the item's page
+        assert shop_of("/hostile", website="https://cave.example").url == "https://cave.example"
+        assert shop_of("/nothing").url is None  # no link rather than a dangerous one
+        with pytest.raises(ConnectorError, match="shop.url"):  # an operator's typo is said
+            shop_of("/channel", url="javascript:alert(3)")
+    assert [r.path for r in base.requests] == ["/channel"] * 2 + ["/hostile"] * 2 + [
+        "/nothing",
+        "/channel",
+    ]

@@ -400,3 +400,38 @@ def test_an_allowed_host_name_is_crawled_through_the_guarded_resolver() -> None:
         with FeedClient(allowed_hosts={"localhost:*"}) as http:
             emitted = read(registration(f"{url}/sitemap.xml"), ReadContext(http=http))
     assert [r.source_id for r in records(emitted)] == [f"{url}/boutique.html"]
+
+
+def test_every_shop_links_to_its_page_on_the_platform(context: ReadContext) -> None:
+    """The listing URL: the shop's own ``url`` when it stays on the platform's host, else the
+    page it was read from (its canonical URL); a ``url`` elsewhere is the shop's website, and
+    an address other than http(s) is never a link."""
+    elsewhere = page('{"@type": "Bakery", "name": "Fournil", "url": "https://fournil.example/"}')
+    canonical = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        '<html><head><link rel="canonical" href="/producteurs/ferme-du-lac">'
+        '<script type="application/ld+json">{"@type": "Farm", "name": "Ferme du Lac",'
+        ' "url": "javascript:alert(1)"}</script></head></html>',
+    )
+
+    def own(target: RequestTarget) -> tuple[int, dict[str, str], str]:
+        base = f"http://{target.headers['Host']}"
+        return page(f'{{"@type": "Store", "name": "Épicerie", "url": "{base}/e/12#top"}}')
+
+    routes = {
+        "/sitemap.xml": sitemap(("/p/fournil", None), ("/p/lac?ref=x", None), ("/p/e", None)),
+        "/p/fournil": elsewhere,
+        "/p/lac": canonical,
+        "/p/e": own,
+    }
+    with serve_routes(routes) as base:
+        shops = {
+            r.name: r
+            for r in records(read(registration(f"{base}/sitemap.xml"), context))
+            if isinstance(r, ShopRecord)
+        }
+    assert shops["Fournil"].url == f"{base}/p/fournil"
+    assert shops["Fournil"].website == "https://fournil.example/"
+    assert shops["Ferme du Lac"].url == f"{base}/producteurs/ferme-du-lac"
+    assert shops["Épicerie"].url == f"{base}/e/12"

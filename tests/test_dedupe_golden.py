@@ -194,3 +194,76 @@ def test_recency_breaks_ties_after_priority() -> None:
     newer_t = {"toutoulouse:a": datetime(2026, 4, 1, tzinfo=UTC),
                "clicknco:b": datetime(2026, 3, 1, tzinfo=UTC)}  # fmt: skip
     assert match_shops(pair, record_dates=newer_t).entities[0].golden.fields["name"].platform == T
+
+
+def _bakeries_elsewhere() -> list[ShopRecord]:
+    """Other shops of the catalogue: they write "Boulangerie" and "Pizzeria" as most do."""
+    return [
+        ShopRecord(platform=G, source_id=f"g{n}", name=f"{kind} {town}", city=town)
+        for n, (kind, town) in enumerate(
+            [("Boulangerie", "Muret"), ("Boulangerie", "Albi"), ("Pizzeria", "Auch")], 10
+        )
+    ]
+
+
+def test_a_lone_typo_gives_way_to_the_spelling_the_catalogue_uses() -> None:
+    """Two records, one each: the name whose word no other record writes, a letter or two
+    from a common word of the other spelling, loses; the value says which record it came
+    from, even against platform priority and whichever record comes first."""
+    for typo, right in (
+        ("Boulanegrie Ange", "Boulangerie Ange"),
+        ("Pizseria Roma", "Pizzeria Roma"),
+    ):
+        pair = [
+            ShopRecord(platform=T, source_id="t9", name=typo, phone="05 61 99 88 77"),
+            ShopRecord(platform=C, source_id="c9", name=right, phone="0561998877"),
+        ]
+        for records in (pair, pair[::-1]):
+            result = match_shops([*records, *_bakeries_elsewhere()], platform_priority={T: 10})
+            (entity,) = [e for e in result.entities if len(e.members) == 2]
+            name = entity.golden.fields["name"]
+            assert (name.value, name.platform, name.source_id) == (right, C, "c9")
+            assert typo in entity.names  # every spelling still finds the shop
+
+
+def test_rare_words_on_both_sides_are_no_typo() -> None:
+    """Neither spelling is written elsewhere: nothing says which is the slip, so the usual
+    ties decide (here platform priority)."""
+    pair = [
+        ShopRecord(platform=T, source_id="t8", name="Au Péché Mginon", phone="05 61 99 88 66"),
+        ShopRecord(platform=C, source_id="c8", name="Au Péché Mignon", phone="0561998866"),
+    ]
+    for priority, expected in (({T: 10}, "Au Péché Mginon"), ({C: 10}, "Au Péché Mignon")):
+        (entity,) = match_shops(pair, platform_priority=priority).entities
+        assert entity.golden.value("name") == expected
+
+
+def test_a_name_keeps_its_accents_though_ascii_exports_drop_them() -> None:
+    records = [
+        ShopRecord(platform=p, source_id=f"{p}7", name=n, phone="05 61 99 88 55")
+        for p, n in ((T, "Au Peche Mignon"), (G, "Au Peche Mignon"), (C, "Au Péché Mignon"))
+    ]
+    (entity,) = match_shops(records).entities
+    name = entity.golden.fields["name"]
+    assert (name.value, name.platform) == ("Au Péché Mignon", C)
+
+
+def test_word_uses_follow_rows_appended_and_killed() -> None:
+    """Counted once, then brought up to date: the same as counting the live rows afresh."""
+    import numpy as np
+
+    from dedupe.golden.typos import word_uses
+    from dedupe.prepare.columns_of import prepare
+
+    names = ["Boulangerie Ange", "Boulanegrie Ange", "Pizzeria Roma", "Boulangerie Marty"]
+    prepared = prepare(
+        [ShopRecord(platform=T, source_id=str(n), name=x) for n, x in enumerate(names)]
+    )
+    alive = np.ones(4, bool)
+    assert word_uses(prepared, alive)["boulangerie"] == 2
+    alive[0] = False
+    assert word_uses(prepared, alive)["boulangerie"] == 1
+    assert word_uses(prepared, alive)["ange"] == 1
+    alive[0] = True
+    assert word_uses(prepared, alive)["boulangerie"] == 2
+    assert word_uses(prepared)["boulanegrie"] == 1  # every row when no mask is given

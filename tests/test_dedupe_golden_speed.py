@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from pydantic import BaseModel, ConfigDict
+from rapidfuzz.distance import Levenshtein
 
 from aggregator.models import (
     Entity,
@@ -72,6 +73,8 @@ RECORDS = [
           category="Fleuriste", lat=43.6045, lon=1.4440),
     _shop(A, "5", "FLEURS DE MARIE", address="7 pl. du Capitole", city="Toulouse Cedex",
           category="fleurs", lat=43.6046, lon=1.4441, services=[" ", "retrait"]),
+    # A slip of the keys beside "Boulangerie du Centre": a likely typo in a tie.
+    _shop(G, "6", "Boulanegrie du Centre", city="Toulouse", phone="05 61 22 33 44"),
 ]
 # fmt: on
 PRIORITY = {C: 2, G: 1}
@@ -148,19 +151,53 @@ class Reference:
         best = []
         for members in groups.values():
             uses = Counter(value for value, _ in members)
+            accents = (
+                (lambda text: sum(not c.isascii() and c.isalpha() for c in text))
+                if field == "name"
+                else (lambda text: 0)
+            )
             best.append(
                 min(
                     members,
-                    key=lambda m: (casing_rank(m[0]), -uses[m[0]], -len(m[0]), *self.rank(m[1])),
+                    key=lambda m: (
+                        casing_rank(m[0]),
+                        -accents(m[0]),
+                        -uses[m[0]],
+                        -len(m[0]),
+                        *self.rank(m[1]),
+                    ),
                 )
             )
         sizes = [len(members) for members in groups.values()]
+        typo = [False] * len(best)
+        if field == "name":  # a likely typo loses a tie between equally big groups
+            keys, top = list(groups), max(sizes)
+            tied = [g for g in range(len(best)) if sizes[g] == top]
+            typo = [g in tied and self.typo(keys, g, tied, top) for g in range(len(best))]
         return best[
             min(
                 range(len(best)),
-                key=lambda g: (-sizes[g], -len(best[g][0]), *self.rank(best[g][1])),
+                key=lambda g: (-sizes[g], typo[g], -len(best[g][0]), *self.rank(best[g][1])),
             )
         ]
+
+    def typo(self, keys: list[Any], g: int, tied: list[int], size: int) -> bool:
+        if not hasattr(self, "uses"):  # each word once per record, over every record
+            self.uses: Counter[str] = Counter()
+            for row in range(len(self.p)):
+                self.uses.update(set((self.p.names[row] or "").split()))
+        uses = self.uses
+        own = set(keys[g].split())
+        return any(
+            len(wrong) >= 4
+            and uses[wrong] <= size
+            and uses[right] > size
+            and Levenshtein.distance(wrong, right) <= (1 if len(right) < 7 else 2)
+            for h in tied
+            if h != g
+            for right in set(keys[h].split()) - own
+            for wrong in own
+        )
 
     def fields(self, rows: Sequence[int]) -> dict[str, tuple[Any, int]]:
         out: dict[str, tuple[Any, int]] = {}

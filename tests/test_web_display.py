@@ -1,12 +1,12 @@
-"""What the pages show: spellings, open status, week table, contact links, holidays."""
+"""What the pages show: communes, open status, week table, contact links, holidays."""
 
 from __future__ import annotations
 
-from collections import Counter
+import math
 from datetime import date, datetime
 
 from aggregator.web.public.holidays import easter, holiday
-from aggregator.web.public.spelling import commune_spellings, merged_facet, shown_name
+from aggregator.web.public.spelling import commune_spellings, merged_facet
 from aggregator.web.public.view import (
     mailto_href,
     open_status,
@@ -18,21 +18,6 @@ from aggregator.web.public.view import (
 from search.opening_hours import PARIS
 
 TUESDAY_10H = datetime(2026, 12, 8, 10, 0, tzinfo=PARIS)
-
-
-def test_a_lone_typo_gives_way_to_a_spelling_with_common_words() -> None:
-    uses = Counter({"l": 30, "atelier": 8, "atelieer": 1, "de": 200, "jeanne": 3, "mignon": 1})
-    assert shown_name("L'Atelieer de Jeanne", ["L'Atelier de Jeanne"], uses) == (
-        "L'Atelier de Jeanne"
-    )
-    # Upper case only, or as rare as the shown one: the golden name stays.
-    assert shown_name("L'Atelieer de Jeanne", ["L'ATELIER DE JEANNE"], uses) == (
-        "L'Atelieer de Jeanne"
-    )
-    assert shown_name("Au Péché Mginon", ["Au Péché Mignon"], uses) == "Au Péché Mginon"
-    assert shown_name("L'Atelier de Jeanne", ["L'Atelieer de Jeanne"], uses) == (
-        "L'Atelier de Jeanne"
-    )
 
 
 def test_communes_counted_together_and_shown_with_accents() -> None:
@@ -84,3 +69,26 @@ def test_contact_links_only_safe_schemes() -> None:
     assert web_url("https://boulangerie.fr/") == "https://boulangerie.fr/"
     for bad in ("javascript:alert(1)", "data:text/html,x", "//evil.example", "ftp://x.fr"):
         assert web_url(bad) is None
+
+
+def test_plans_keep_proportions_labels_inside_and_a_round_scale() -> None:
+    from aggregator.web.public.map import HEIGHT, WIDTH, Spot, draw, scale_bar
+
+    # Toulouse's Capitole and a shop 1 km east, 1 km north: a square, so equal spans.
+    lat, lon = 43.6045, 1.4440
+    east = 1000 / (111_320 * math.cos(math.radians(lat)))
+    spots = [
+        Spot("a", "A", "Saint-Orens-de-Gameville", lat, lon, 1),
+        Spot("b", "B", "Toulouse", lat + 1000 / 111_320, lon + east, 2),
+    ]
+    plan = draw(spots, focus="b")
+    assert plan is not None and [p["id"] for p in plan["points"]] == ["a", "b"]  # focus last
+    (a, b) = plan["points"]
+    assert abs((b["x"] - a["x"]) - (a["y"] - b["y"])) < 1 and b["focus"] and not a["focus"]
+    for label in plan["labels"]:
+        half = len(label["name"]) * 6.5 / 2
+        assert half <= label["x"] <= WIDTH - half and 0 < label["y"] < HEIGHT
+    # 188 units for 1 km here: the bar is the longest round distance within 90 units.
+    assert plan["scale"]["label"] == "200 m" and 30 < plan["scale"]["length"] <= 90
+    assert scale_bar(1.0)["label"] == "100 km" and scale_bar(1e6)["label"] == "50 m"
+    assert draw(spots[:1]) is None

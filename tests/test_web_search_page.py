@@ -4,13 +4,16 @@ chips, places, cards, the shop page and error reports."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
 
+from aggregator.web.public import reports
 from tests.public_site import Site, served_demo
 
 
@@ -213,10 +216,16 @@ def test_shop_page_week_contact_products_and_sources(site: Site) -> None:
     assert '<ul class="offers">' in products and " €" in products
 
 
+def shown_a_while_ago(site: Site, entity_id: str, seconds: int = 10) -> str:
+    """The signed stamp of a report form shown ``seconds`` ago (a person took that long)."""
+    return reports.stamp(site.runtime, entity_id, int(time.time()) - seconds)
+
+
 def test_error_report_is_stored_and_thanked(site: Site) -> None:
     entity_id = shop_with_products(site)
     url = f"{site.base_url}/boutique/{entity_id}/signaler"
-    sent = httpx.post(url, data={"champ": "phone", "message": "Le numéro a changé"})
+    stamp = shown_a_while_ago(site, entity_id)
+    sent = httpx.post(url, data={"champ": "phone", "message": "Le numéro a changé", "jeton": stamp})
     assert sent.status_code == 303
     assert sent.headers["location"] == f"/boutique/{entity_id}?signale=1#signaler"
     thanked = httpx.get(site.base_url + sent.headers["location"]).text
@@ -226,9 +235,46 @@ def test_error_report_is_stored_and_thanked(site: Site) -> None:
         r.entity_id == entity_id and r.field == "phone" and r.message == "Le numéro a changé"
         for r in stored
     )
-    empty = httpx.post(url, data={"message": "   "})
+    empty = httpx.post(url, data={"message": "   ", "jeton": stamp})
     assert empty.status_code == 400 and "erreur en quelques mots" in empty.text
     assert len(site.runtime.store.list_error_reports()) == len(stored)
+
+
+def test_error_reports_keep_robots_out_and_say_why_to_people(site: Site) -> None:
+    """The honeypot, the signed stamp (too soon, forged, for another shop), the field list,
+    the links and duplicates: each answered in French, nothing stored but the first report."""
+    entity_id, other = [h["entity_id"] for h in api(site, q="boulangerie")["hits"][:2]]
+    url = f"{site.base_url}/boutique/{entity_id}/signaler"
+    before = len(site.runtime.store.list_error_reports(None))
+    form = httpx.get(f"{site.base_url}/boutique/{entity_id}").text
+    shown = re.search(r'name="jeton" value="([^"]+)"', form)
+    assert shown and 'name="adresse_web"' in form and 'tabindex="-1"' in form
+    message = f"Horaires faux le samedi {time.time_ns()}"
+
+    def send(**fields: str) -> httpx.Response:
+        return httpx.post(url, data={"message": message, **fields})
+
+    robot = send(jeton=shown_a_while_ago(site, entity_id), adresse_web="http://spam.example")
+    assert robot.status_code == 303  # thanked: a robot learns nothing
+    hasty = send(jeton=shown.group(1))  # sent the moment the page was shown
+    assert hasty.status_code == 400 and "Envoi trop rapide" in hasty.text
+    assert message in hasty.text  # the message is kept for a second try
+    again = re.search(r'name="jeton" value="([^"]+)"', hasty.text)
+    assert again  # with a fresh stamp
+    for stamp in ("", "123.abc", shown_a_while_ago(site, other)):
+        refused = send(jeton=stamp)
+        assert refused.status_code == 400 and "Ce formulaire a expiré" in refused.text
+    stamp = shown_a_while_ago(site, entity_id)
+    assert "dans la liste" in send(jeton=stamp, champ="<script>").text
+    links = " ".join(f"https://spam{n}.example" for n in range(3))
+    assert "au plus 2 liens" in httpx.post(url, data={"message": links, "jeton": stamp}).text
+    assert len(site.runtime.store.list_error_reports(None)) == before
+
+    first, second = send(jeton=stamp), send(jeton=stamp, champ="")
+    assert first.status_code == second.status_code == 303
+    stored = [r for r in site.runtime.store.list_error_reports(None) if r.message == message]
+    assert len(stored) == 1 and stored[0].entity_id == entity_id  # the duplicate was dropped
+    assert message not in site.log_text()
 
 
 def test_communes_are_one_facet_entry_each_shown_with_accents(site: Site) -> None:
@@ -239,3 +285,40 @@ def test_communes_are_one_facet_entry_each_shown_with_accents(site: Site) -> Non
     assert cities and len({key(c) for c in cities}) == len(cities), cities
     if any(key(c) == "labege" for c in cities):
         assert "Labège" in cities and "Labege" not in html.split('id="resultats"')[1]
+
+
+def test_shop_page_plans_the_shop_among_its_neighbours_and_links_every_platform(
+    site: Site,
+) -> None:
+    hits = api(site, q="boulangerie", per_page=50)["hits"]
+    hit = next(h for h in hits if h["lat"] is not None)
+    html = httpx.get(f"{site.base_url}/boutique/{hit['entity_id']}").text
+    plan = html.split('<figure class="map">')[1].split("</figure>")[0]
+    assert plan.count('fill="#1f5c99"') == 1 and f'data-entity-id="{hit["entity_id"]}"' in plan
+    assert re.search(r"<text [^>]*>\d+ (?:m|km)</text>", plan)  # the scale bar
+    assert "http" not in plan.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no tile
+    # Every listing of every shop has its link, schema.org pages and merchant feeds included.
+    listings = [listing for h in hits for listing in h["listings"]]
+    assert {"tousoccitariens", "dans_ma_zone"} <= {listing["platform"] for listing in listings}
+    assert all(listing["url"].startswith("http://") for listing in listings)
+    where = html.split("<h2>Où acheter</h2>")[1].split("</ul>")[0]
+    assert where.count('<a class="listing"') == len({li["platform"] for li in hit["listings"]})
+
+
+def test_page_api_and_index_show_one_golden_name_with_its_source(site: Site) -> None:
+    """A shop some platform misspells: the search hit, the shop API and the page agree on the
+    golden name, and the API says which record it came from."""
+    hits = api(site, q="boulangerie", per_page=100)["hits"]
+    spelled = [h for h in hits if len({li["name"] for li in h["listings"]}) > 1]
+    assert spelled
+    for hit in spelled:
+        shop = httpx.get(f"{site.base_url}/api/shops/{hit['entity_id']}").json()
+        name = shop["golden"]["name"]
+        assert hit["name"] == name["value"]
+        assert any(
+            m["platform"] == name["platform"] and m["source_id"] == name["source_id"]
+            for m in shop["members"]
+        )
+        html = httpx.get(f"{site.base_url}/boutique/{hit['entity_id']}").text
+        heading = re.search(r"<h1>([^<]*)</h1>", html)
+        assert heading and unescape(heading.group(1)) == name["value"]

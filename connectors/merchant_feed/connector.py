@@ -94,8 +94,12 @@ class MerchantFeedKind:
         shop, _ = shop_record(registration, config.shop, channel)
         built = [(entry, *_offer(entry, shop, config)) for entry in feed.entries]
         pickup = any(offers_pickup for _, _, offers_pickup in built)
+        # Where to send a customer when the options name no page: the feed's own link (read
+        # even when the shop is not taken from the channel), else an item's page.
+        links = [feed.channel.get("link")] if feed.channel else []
+        links += [r.url for _, r, _ in built if isinstance(r, OfferRecord) and r.url][:1]
         shop, shop_raw = shop_record(
-            registration, config.shop, channel, (CLICK_AND_COLLECT,) if pickup else ()
+            registration, config.shop, channel, (CLICK_AND_COLLECT,) if pickup else (), links
         )
         where = {"rss": "/rss/channel", "atom": "/feed"}.get(feed.format) if channel else None
         yield Item(shop, shop_raw, where or "options.shop")

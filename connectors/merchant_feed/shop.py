@@ -10,12 +10,13 @@ and link). Every offer points at that shop. Example options::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from aggregator.models import (
     ConnectorRegistration,
@@ -23,6 +24,7 @@ from aggregator.models import (
     Rejection,
     ShopRecord,
     content_hash,
+    web_url,
 )
 from connectors.base import ConnectorError, ReadContext
 from connectors.http import fetch_source, local_path
@@ -90,10 +92,13 @@ def shop_record(
     options: ShopOptions | None,
     channel: Mapping[str, str | None] | None = None,
     services: tuple[str, ...] = (),
+    links: Sequence[str | None] = (),
 ) -> tuple[ShopRecord, dict[str, Any]]:
     """The shop and the payload it is stored with; ``ConnectorError`` naming the missing option.
 
-    ``channel`` (``title``, ``link``) fills the name and website the options leave out.
+    ``channel`` (``title``, ``link``) fills the name and website the options leave out. The
+    listing URL (where a customer is sent) is the ``url`` option, else the first http(s)
+    address among the channel's link, the website and ``links`` (the items' own links).
     """
     given = options.model_dump(exclude_none=True) if options else {}
     channel = {k: v for k, v in (channel or {}).items() if v}
@@ -103,7 +108,9 @@ def shop_record(
         data["name"] = channel["title"]
     if "website" not in data and channel.get("link"):
         data["website"] = channel["link"]
-    data.setdefault("url", data.get("website"))
+    if "url" not in data:
+        found = (_link(c) for c in (channel.get("link"), data.get("website"), *links))
+        data["url"] = next((link for link in found if link), None)
     if "name" not in data:
         raise ConnectorError(
             "option shop.name is required: the feed does not name its shop "
@@ -194,6 +201,18 @@ def origin(url: str) -> str | None:
     """``https://shop.example/products.json`` -> ``https://shop.example`` (None for a path)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
+def _link(value: str | None) -> str | None:
+    """``value`` when a record may store it as a link (``aggregator.models.web_url``) and it
+    names a host, else None: an odd link in a feed must not cost the shop its record."""
+    if not value:
+        return None
+    try:
+        link = web_url(value)
+    except PydanticCustomError:
+        return None
+    return link if link and _host(link) else None
 
 
 def _host(url: str | None) -> str | None:

@@ -107,6 +107,7 @@ def extract_page(
     _assign_page_geo(shops, geos)
     for index, (fields, raw) in enumerate(shops, 1):
         fields["source_id"] = page.url if len(shops) == 1 else f"{page.url}#{index}"
+        fields["url"] = listing_url(raw, page.url)
         page.shops.append(Candidate(fields, raw))
     offers, kept = [], set()
     for product, owner in products.values():  # one product met in two syntaxes counts once
@@ -121,6 +122,16 @@ def extract_page(
         fields.setdefault("url", page.url)
         page.offers.append(Candidate(fields, raw))
     return page
+
+
+def listing_url(thing: dict[str, Any], page_url: str) -> str:
+    """Where a customer finds the shop on the platform: its ``url`` when that stays on the
+    page's host (its own page there), else the page it was read from (canonical URL). A ``url``
+    on another host is the shop's own website, read as such."""
+    own = _url(thing.get("url"), page_url)
+    if own and _same_host(own, page_url):
+        return _defrag(own)
+    return page_url
 
 
 def canonical_url(tree: Any, url: str) -> str:

@@ -7,6 +7,10 @@ import re
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from pydantic_core import PydanticCustomError
+
+from aggregator.models import web_url
+
 SCHEMA_PREFIX = re.compile(r"^(?:https?://schema\.org/|schema:)", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
@@ -41,9 +45,25 @@ def number(value: Any) -> float | None:
 
 
 def url(value: Any, base: str) -> str | None:
+    """An http(s) address with a host, relative ones read against ``base``; else None."""
     written = text(get(first(value), "url") or value)
-    target = urljoin(base, written) if written else None
-    return target if target and urlsplit(target).scheme in ("http", "https") else None
+    try:
+        target = urljoin(base, written) if written else None
+        parts = urlsplit(target) if target else None
+    except ValueError:  # e.g. "http://[::1" : not an address
+        return None
+    if target is None or parts is None or parts.scheme not in ("http", "https"):
+        return None
+    return web_link(target) if parts.hostname else None
+
+
+def web_link(value: str) -> str | None:
+    """``value`` when a record may store it as a link (``aggregator.models.web_url``), else None:
+    one odd link must not cost the record it sits in."""
+    try:
+        return web_url(value)
+    except PydanticCustomError:
+        return None
 
 
 def key(name: Any) -> str:

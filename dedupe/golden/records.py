@@ -7,10 +7,16 @@ Survivorship, field by field (``docs/matching.md`` says the same for chambers):
 2. Ties between groups: **completeness** (the longest value), then **source priority**
    (``platform_priority``, higher wins, default 0), then **recency** (``record_dates``: the
    most recently changed record), then the smallest record key.
+   For the name, before completeness, a **likely typo** loses: a spelling holding a word no
+   live record outside its group uses, one or two letters away from a word the other
+   spelling has and other shops use ("Boulanegrie Ange" loses to "Boulangerie Ange";
+   see :mod:`dedupe.golden.typos`).
 3. Within the winning group, the **spelling**: properly cased text beats ALL CAPITALS and
-   all-lowercase ("Boulangerie Ange" over "BOULANGERIE ANGE"), then the spelling most members
-   use, then the same tie-breaks. Shouted text with no better spelling is recased ("PHARMACIE
-   DE LA GARE" -> "Pharmacie de la Gare"; acronyms without vowels stay).
+   all-lowercase ("Boulangerie Ange" over "BOULANGERIE ANGE"); for the name, the one with
+   its accents ("Au Péché Mignon" over "Au Peche Mignon", which ASCII exports write); then
+   the spelling most members use, then the same tie-breaks. Shouted text with no better
+   spelling is recased ("PHARMACIE DE LA GARE" -> "Pharmacie de la Gare"; acronyms without
+   vowels stay).
 
 Shown values: the name without its legal form; the address without the postcode and town a
 platform wrote after it in one field; the town without "Cedex" or postcode; phone in E.164;
@@ -31,6 +37,7 @@ from pydantic import BaseModel
 
 from aggregator.models import GoldenRecord, Provenanced
 from dedupe.golden.casing import casing_rank, display_city, tidy
+from dedupe.golden.typos import accented, likely_typos, word_uses
 from dedupe.prepare.columns_of import SUFFIX_NAMES
 from dedupe.prepare.identifiers import normalise_email
 from dedupe.prepare.values import display_name, street_display
@@ -115,8 +122,12 @@ class GoldenBuilder:
         prepared: Any,
         platform_priority: Mapping[str, int] | None = None,
         record_dates: Mapping[str, datetime] | None = None,
+        alive: Any = None,
     ) -> None:
         self.prepared = prepared
+        #: Which rows are live (a boolean array; None: every row): name words are counted
+        #: over live records only, so a full and an incremental run choose alike.
+        self.alive = alive
         self.table = prepared.table
         self.priorities = dict(platform_priority or {})
         # Keys are "platform:source_id" strings; read as needed (a million dates per run of a
@@ -226,7 +237,7 @@ class GoldenBuilder:
         return (-priority, -when.timestamp() if when is not None else -0.0, key)
 
     def _choose(
-        self, rows: Sequence[int], extractor: Extractor, ranks: _Ranks
+        self, rows: Sequence[int], extractor: Extractor, ranks: _Ranks, name: bool = False
     ) -> tuple[str, int] | None:
         key = extractor.key
         groups: dict[Any, list[int]] = {}
@@ -238,19 +249,23 @@ class GoldenBuilder:
             return None
         # The group most members hold wins: only groups of that size are shown and compared.
         size = max(len(members) for members in groups.values())
-        best = [
-            self._spelling(members, group, extractor, ranks)
-            for group, members in groups.items()
-            if len(members) == size
-        ]
+        tied = [group for group, members in groups.items() if len(members) == size]
+        best = [self._spelling(groups[group], group, extractor, ranks, name) for group in tied]
         if len(best) == 1:
             return best[0]
+        if name:
+            typo = likely_typos(tied, size, lambda: word_uses(self.prepared, self.alive))
+            return min(
+                zip(best, typo, strict=True),
+                key=lambda b: (b[1], -len(b[0][0]), *ranks[b[0][1]]),
+            )[0]
         return min(best, key=lambda b: (-len(b[0]), *ranks[b[1]]))
 
     def _spelling(
-        self, members: list[int], key: Any, extractor: Extractor, ranks: _Ranks
+        self, members: list[int], key: Any, extractor: Extractor, ranks: _Ranks, accents: bool
     ) -> tuple[str, int]:
-        """The spelling shown for one group: cased text first, then the most used, longest."""
+        """The spelling shown for one group: cased text first, then (``accents``: for names)
+        the one with the most accented letters, then the most used, longest."""
         show = extractor.show
         if len(members) == 1:
             return show(members[0], key), members[0]
@@ -264,7 +279,13 @@ class GoldenBuilder:
             return shown[0][0], row
         return min(
             shown,
-            key=lambda m: (casing_rank(m[0]), -uses[m[0]], -len(m[0]), *ranks[m[1]]),
+            key=lambda m: (
+                casing_rank(m[0]),
+                -accented(m[0]) if accents else 0,
+                -uses[m[0]],
+                -len(m[0]),
+                *ranks[m[1]],
+            ),
         )
 
     def _point(self, rows: Sequence[int], ranks: _Ranks) -> int | None:
@@ -296,7 +317,7 @@ class GoldenBuilder:
                     continue
                 value, row = extractor.show(rows[0], found), rows[0]
             else:
-                chosen = self._choose(rows, extractor, ranks)
+                chosen = self._choose(rows, extractor, ranks, name=name == "name")
                 if chosen is None:
                     continue
                 value, row = chosen

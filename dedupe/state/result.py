@@ -90,7 +90,8 @@ class MatchResult:
 
     def entity(self, entity_id: str, golden: GoldenBuilder | None = None) -> Entity:
         rows = self._clusters[entity_id]
-        return self._build(entity_id, rows, golden or GoldenBuilder(self.state.prepared))
+        golden = golden or GoldenBuilder(self.state.prepared, alive=self.state.alive)
+        return self._build(entity_id, rows, golden)
 
     @cached_property
     def _clusters(self) -> dict[str, list[int]]:
@@ -138,7 +139,9 @@ class MatchResult:
 
     def _golden(self) -> GoldenBuilder:
         c = self.state.config
-        return GoldenBuilder(self.state.prepared, c.platform_priority, c.record_dates)
+        return GoldenBuilder(
+            self.state.prepared, c.platform_priority, c.record_dates, self.state.alive
+        )
 
     def _sorted_clusters(self) -> list[tuple[str, list[int]]]:
         keys = self.state.table.keys

@@ -3,14 +3,12 @@ the templates only lay them out."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from aggregator.models import OfferRecord
 from aggregator.runtime import Runtime
 from aggregator.web.public import view
-from aggregator.web.public.spelling import shown_name, spellings_of
 from dedupe import Taxonomy
 from search import SearchAnswer
 from search.analysis import key
@@ -63,7 +61,6 @@ def result_cards(
     names: dict[str, str],
     taxonomy: Taxonomy,
     now: datetime,
-    words: Counter[str],
     communes: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Shops of the page in their order, each with the page's products it sells; then one
@@ -76,7 +73,7 @@ def result_cards(
         card: dict[str, Any] = {
             "kind": "shop",
             "entity_id": hit.entity_id,
-            "name": shown_name(hit.name, spellings_of(hit.listings), words),
+            "name": hit.name,
             "category": taxonomy.label(hit.category) or (hit.category or "").capitalize(),
             "group": taxonomy.group(hit.category) or "",
             "address": " ".join(p for p in (hit.address, hit.postcode, city) if p),
@@ -121,7 +118,6 @@ def shop_view(
     names: dict[str, str],
     taxonomy: Taxonomy,
     now: datetime,
-    words: Counter[str],
 ) -> dict[str, Any]:
     """Everything the shop page shows: values with the platform each came from, the week,
     contact links, where to buy and every product."""
@@ -172,9 +168,7 @@ def shop_view(
     hours = value("opening_hours")
     return {
         "shop": shop,
-        "name": shown_name(
-            value("name") or shop["entity_id"], spellings_of(shop["listings"]), words
-        ),
+        "name": value("name") or shop["entity_id"],
         "fields": fields,
         "status": view.open_status(hours, now),
         "week": view.week_table(hours, now),

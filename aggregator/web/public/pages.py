@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from aggregator.runtime import Runtime
 from aggregator.store import StoreError
-from aggregator.web.public import view
+from aggregator.web.public import reports, view
 from aggregator.web.public.api import runtime_of, shop_payload
 from aggregator.web.public.cards import result_cards, shop_view
 from aggregator.web.public.catalogue import (
@@ -25,12 +25,11 @@ from aggregator.web.public.catalogue import (
     taxonomy,
 )
 from aggregator.web.public.filters import RADII_KM, SERVICE_PARAMS, read_filters
-from aggregator.web.public.map import results_map
+from aggregator.web.public.map import Spot, results_map, shop_map
 from aggregator.web.public.spelling import (
     catalogue_communes,
     commune_spellings,
     merged_facet,
-    name_words,
 )
 from search import SearchQuery
 from search.opening_hours import PARIS
@@ -41,6 +40,9 @@ STATIC_DIR = HERE / "static"
 #: interests kept in the browser have something to reorder.
 PAGE_SIZE = 24
 MAX_FORM_BYTES = 16_384
+#: A shop page's plan: the catalogue's shops within this many metres, at most this many.
+NEAR_M = 1500
+NEAR_SHOPS = 15
 ERRORS = {
     400: ("Demande incomprise", "Un des paramètres de l'adresse n'est pas valide."),
     404: ("Page introuvable", "Cette page n'existe pas, ou ce commerce n'est plus référencé."),
@@ -99,7 +101,7 @@ def search_page(request: Request) -> Response:
             **commune_spellings(answer.facets.get("city", {})),
             **catalogue_communes(runtime),
         }
-        cards = result_cards(answer, names, tax, now, name_words(runtime), communes)
+        cards = result_cards(answer, names, tax, now, communes)
         context.update(
             answer=answer,
             pages=pages,
@@ -132,32 +134,58 @@ async def report_error(request: Request, entity_id: str) -> Response:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise HTTPException(status_code=400)
-    # A urlencoded form of two fields: read here rather than with another dependency.
+    # A urlencoded form of a few fields: read here rather than with another dependency.
     try:
-        form = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=4)
+        parsed = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=8)
     except ValueError:
         raise HTTPException(status_code=400) from None
-    message = (form.get("message") or [""])[0]
-    champ = (form.get("champ") or [""])[0]
-    try:
-        runtime.store.add_error_report(entity_id, message, champ or None)
-    except StoreError:
-        context = shop_context(runtime, shop_payload(runtime, entity_id))
-        context.update(report_error="Décrivez l'erreur en quelques mots.", message=message)
-        return templates.TemplateResponse(request, "shop.html", context, status_code=400)
+    form = {name: values[0] for name, values in parsed.items()}
+    context = shop_context(runtime, shop_payload(runtime, entity_id))
+    fields = {field for field, _ in context["report_fields"]}
+    sender = request.client.host if request.client else ""
+    verdict = reports.judge(runtime, entity_id, form, fields, sender)
+    # Only what became of a report: never who sent it, nor what it says.
+    log.info("error report: %s", verdict.action)
+    if verdict.action == "store":
+        try:
+            runtime.store.add_error_report(entity_id, form["message"], form.get("champ") or None)
+        except StoreError:
+            verdict = reports.Verdict("again", "Décrivez l'erreur en quelques mots.", 400)
+    if verdict.action == "again":
+        context.update(
+            report_error=verdict.problem,
+            message=form.get("message", "")[: reports.MAX_MESSAGE],
+            champ=form.get("champ", ""),
+        )
+        return templates.TemplateResponse(request, "shop.html", context, status_code=verdict.status)
     # Post/redirect/get: a reload does not send the report twice.
     return RedirectResponse(f"/boutique/{entity_id}?signale=1#signaler", 303)
 
 
 def shop_context(runtime: Runtime, shop: dict[str, Any]) -> dict[str, Any]:
-    return shop_view(
+    context = shop_view(
         runtime,
         shop,
         platform_names(runtime),
         taxonomy(runtime),
         now_of(runtime),
-        name_words(runtime),
     )
+    context["report_stamp"] = reports.stamp(runtime, shop["entity_id"])
+    context["honeypot"] = reports.HONEYPOT
+    context["map"] = neighbourhood(runtime, shop, context["name"])
+    return context
+
+
+def neighbourhood(runtime: Runtime, shop: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The plan of the shop among the catalogue's shops within ``NEAR_M`` (one search)."""
+    golden = shop["golden"]
+    lat, lon = (golden.get(f, {}).get("value") for f in ("lat", "lon"))
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    city = (golden.get("city") or {}).get("value")
+    query = SearchQuery(lat=lat, lon=lon, radius_m=NEAR_M, sort="distance", per_page=NEAR_SHOPS)
+    around = runtime.backend.search(query).hits
+    return shop_map(Spot(shop["entity_id"], name, city, lat, lon, 0), around)
 
 
 @router.get("/ce-que-nous-gardons", response_class=HTMLResponse)
