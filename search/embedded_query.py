@@ -35,6 +35,8 @@ INTEREST = BAND / 2
 #: A word found in a name (shops) or a title (offers) rather than elsewhere.
 TITLE_BONUS = 2.0
 TYPO_SCORE = 1.0
+#: A word matched with typos in a name or title: still far below a word matched without one.
+TYPO_TITLE = 0.5
 #: A prefix clause on a one-letter word would match most of the index.
 MIN_PREFIX_CHARS = 2
 
@@ -130,29 +132,39 @@ class QueryBuilder:
             extensions = self._uncovered(vocabulary.with_prefix(word), stem) if prefix else []
             if extensions:
                 clauses.append(self._terms(extensions, BAND))
+                clauses.append(self._terms(extensions, BAND + TITLE_BONUS, "title_fold"))
             if budget:
                 variants = self._uncovered(vocabulary.within(word, budget), stem)
                 variants = [v for v in variants if v not in extensions]
                 if variants:
                     clauses.append(self._terms(variants, TYPO_SCORE))
+                    clauses.append(self._terms(variants, TYPO_SCORE + TYPO_TITLE, "title_fold"))
         else:
             if prefix:
                 clauses.append(Query.const_score_query(self._fuzzy(word, 0, True), BAND))
+                clauses.append(
+                    Query.const_score_query(
+                        self._fuzzy(word, 0, True, "title_fold"), BAND + TITLE_BONUS
+                    )
+                )
             if budget:
                 clauses.append(Query.const_score_query(self._fuzzy(word, budget, last), TYPO_SCORE))
+                clauses.append(
+                    Query.const_score_query(
+                        self._fuzzy(word, budget, last, "title_fold"), TYPO_SCORE + TYPO_TITLE
+                    )
+                )
         return Query.disjunction_max_query(clauses, 0.0)
 
     def _uncovered(self, terms: Sequence[str], stem: str) -> list[str]:
         return [t for t in terms if self.stem(t) != stem]
 
-    def _terms(self, terms: list[str], score: float) -> Query:
-        return Query.const_score_query(Query.term_set_query(self.schema, "text_fold", terms), score)
+    def _terms(self, terms: list[str], score: float, field: str = "text_fold") -> Query:
+        return Query.const_score_query(Query.term_set_query(self.schema, field, terms), score)
 
-    def _fuzzy(self, word: str, distance: int, prefix: bool) -> Query:
-        """Typo and prefix clauses on the folded words (titles are in them too)."""
-        return Query.fuzzy_term_query(
-            self.schema, "text_fold", word, distance=distance, prefix=prefix
-        )
+    def _fuzzy(self, word: str, distance: int, prefix: bool, field: str = "text_fold") -> Query:
+        """Typo and prefix clauses on the folded words (``title_fold``: the titles alone)."""
+        return Query.fuzzy_term_query(self.schema, field, word, distance=distance, prefix=prefix)
 
     def _phrase(self, words: tuple[str, ...]) -> Query:
         return _all([Query.term_query(self.schema, "text", self.stem(w)) for w in words])

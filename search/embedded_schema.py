@@ -5,6 +5,8 @@ Fields:
   ``text``      everything searchable, titles included, French-stemmed (exact and synonym clauses)
   ``text_fold`` the same words folded but not stemmed (typo and prefix clauses, counted on the
                 word as written, like Meilisearch)
+  ``title_fold`` the titles folded, not stemmed: a typo or a prefix found in a name outranks
+                one found only in a category or a description (Meilisearch's attribute rule)
   ``filters``   folded exact values for filters, one term each (``city=saint_orens``, see
                 ``filter_term``); on shops, ``city``/``category``/``platforms``/``services``
                 keep the display value as a fast field for facet counts (offers have none:
@@ -35,7 +37,7 @@ from search.embedded_geo import cell_tokens
 from search.opening_hours import schedule_token
 
 #: Bumped when the fields change: an index built with another version is not reused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: tantivy's built-in whitespace tokenizer: for fields written as space-separated tokens.
 TOKENS = "whitespace"
 
@@ -99,6 +101,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("title", tokenizer_name=STEM_ANALYZER, index_option="freq")
     builder.add_text_field("text", tokenizer_name=STEM_ANALYZER, index_option="freq")
     builder.add_text_field("text_fold", tokenizer_name=FOLD_ANALYZER, index_option="basic")
+    builder.add_text_field("title_fold", tokenizer_name=FOLD_ANALYZER, index_option="basic")
     builder.add_text_field("filters", tokenizer_name=TOKENS, index_option="basic")
     for name in FACET_FIELDS:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -150,6 +153,7 @@ def to_tantivy(document: dict[str, Any]) -> tantivy.Document:
     doc.add_text("title", title)
     doc.add_text("text", text)
     doc.add_text("text_fold", text)
+    doc.add_text("title_fold", title)
     terms, facets = _filter_values(
         shop,
         document.get("city"),

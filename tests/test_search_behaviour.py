@@ -95,6 +95,22 @@ def test_a_typo_still_finds_the_shop(backend: SearchBackend) -> None:
     assert ids(search(backend, "pian ")) == []  # four letters allow no typo
 
 
+def test_a_typo_in_the_name_outranks_one_in_the_category(empty: SearchBackend) -> None:
+    """Meilisearch's attribute rule: "boulangrie" is a typo of both the name "Boulangerie du
+    Pont" and the category of four bakeries named otherwise; the shop that carries the word in
+    its name comes first, whatever order the index was built in."""
+    others = [
+        make_entity(f"ent-mie-{i}", name, "boulangerie", "Toulouse", "31000", 43.6, 1.44)
+        for i, name in enumerate(["La Mie de Manon", "Au Pain Doré", "Fournil Câlin", "Le Levain"])
+    ]
+    named = make_entity(
+        "ent-boul-pont", "Boulangerie du Pont", "boulangerie", "Toulouse", "31000", 43.6, 1.44
+    )
+    empty.rebuild([*others, named])
+    for text in ("boulangrie", "boulangrie ", "boulange"):
+        assert ids(search(empty, text))[:1] == ["ent-boul-pont"], text
+
+
 def test_a_prefix_finds_the_shop_while_typing(backend: SearchBackend) -> None:
     assert "ent-boul-capitole" in ids(search(backend, "boulan"))
     assert "ent-fromage" in ids(search(backend, "froma"))
