@@ -23,9 +23,6 @@ from dedupe.score.model import probability
 from dedupe.state.pairstore import decode
 from dedupe.state.result import MatchResult
 
-#: How fast a pair's value falls with its distance (bits) from the merge threshold.
-SPREAD_BITS = 3.0
-
 
 def decisions_from_labels(
     labels: Iterable[tuple[RecordKey | str, RecordKey | str, bool]],
@@ -60,18 +57,18 @@ class InformativePair:
     probability: float
     #: Records whose entity a verdict against the current one would change.
     effect: int
-    #: Closeness to the merge threshold times the cluster effect (higher: ask first).
+    #: Chance the answer overturns the decision, times the cluster effect (higher: ask first).
     value: float
     same_entity: bool
 
 
-def informative_pairs(
-    result: MatchResult, limit: int | None = 50, spread_bits: float = SPREAD_BITS
-) -> list[InformativePair]:
-    """The scored pairs of ``result`` not decided yet, most informative first: closest to the
-    merge threshold (``exp(-|weight - threshold| / spread_bits)``) times the cluster effect
-    (``log2(1 + records that would change entity)``), divided by 1 + the pairs of the same
-    comparison levels that come before it (so that the questions are diverse).
+def informative_pairs(result: MatchResult, limit: int | None = 50) -> list[InformativePair]:
+    """The scored pairs of ``result`` not decided yet, most informative first: the chance that
+    the answer overturns the run's decision (p for a pair kept apart, 1 - p for one merged)
+    times the cluster effect (``log2(1 + records that would change entity)``), divided by 1 +
+    the pairs of the same comparison levels that come before it (so that the questions are
+    diverse). A pair merged at 0.95 is answered "same" nine times in ten and changes nothing;
+    one kept apart at 0.8 is a merge missed four times in five.
 
     Pairs scored below the review threshold are not kept by a run and are not offered."""
     s = result.state
