@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import sys
 from pathlib import Path
@@ -101,3 +102,18 @@ def test_labelled_real_sets_block_and_match() -> None:
     yelp = bench.run_set("geoer_osm_yelp_test")
     assert yelp["blocking_recall"] >= 0.99, yelp
     assert yelp["f1"] >= 0.85, yelp
+
+
+def test_questions_are_those_an_answer_could_overturn_and_of_many_kinds(data: Any) -> None:
+    result = match_table(ShopTable(dict(data.columns)), config=MatchConfig())
+    asked = informative_pairs(result, limit=None)
+    undiscounted = []
+    for p in asked:
+        # A merged pair is overturned by "different" (1 - p), one kept apart by "same" (p).
+        flip = 1.0 - p.probability if p.same_entity else p.probability
+        alone = flip * math.log2(1 + p.effect)
+        assert p.value <= alone + 1e-5
+        undiscounted.append(p.value >= alone - 1e-5)
+    # Pairs of one pattern of evidence after the first are worth less: some are discounted,
+    # and the first question of each pattern is not.
+    assert undiscounted[0] and not all(undiscounted)

@@ -67,14 +67,24 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
     """The model a first full run uses: estimated when allowed and sane, else a priori;
     ``decided`` (pair -> decision, default the state's) are known answers."""
     base = MatchModel()
-    setting = state.config.estimate
-    live = int(state.alive.sum())
-    if setting is False or not len(batch):
+    if state.config.estimate is False or not len(batch):
         return base
     from dedupe.cluster import decisions as rulings
-    from dedupe.score.fit import fit_model
+    from dedupe.score.learn import learn_from_labels
 
     must, cannot = rulings.as_rows(state.decided if decided is None else decided, state.row_of)
+    unsupervised = _unsupervised(state, batch, must, cannot, base)
+    # The decided pairs, known answers in EM, also correct the weights directly.
+    known = _decided_levels(base, state.prepared, must, cannot)
+    return learn_from_labels(unsupervised, known, centre=state.upper)
+
+
+def _unsupervised(state: Any, batch: Any, must, cannot, base: MatchModel) -> MatchModel:  # noqa: ANN001
+    """Estimated (identifier sessions), else fitted (any records), else a priori."""
+    from dedupe.score.fit import fit_model
+
+    setting = state.config.estimate
+    live = int(state.alive.sum())
     rows = np.flatnonzero(state.alive)
     estimated = None
     if setting is True or live >= MIN_RECORDS:

@@ -55,9 +55,15 @@ def fit_model(
     cannot: Sequence[tuple[int, int]] = (),
     base: MatchModel | None = None,
     seed: int = 2020,
+    labelled_u: bool = True,
 ) -> MatchModel:
     """m, u and λ for ``base`` 's comparisons from the records ``rows`` and their candidate
-    pairs; ``base`` itself, its ``source`` saying why, when the fit fails its checks."""
+    pairs; ``base`` itself, its ``source`` saying why, when the fit fails its checks.
+
+    ``labelled_u``: let the known non-matches raise u (when there are enough). Hard
+    non-matches can pull a level below what the probes accept (departments of one building
+    share a phone): the fit is then made again without them in u, where they still are known
+    answers in EM (and :mod:`dedupe.score.learn` corrects the weights with them)."""
     base = base or MatchModel()
     names = [c.name for c in base.comparisons]
     if len(rows) < MIN_RECORDS or not len(pair_a):
@@ -67,8 +73,11 @@ def fit_model(
     pick = rng.choice(len(pair_a), size=min(EM_PAIRS, len(pair_a)), replace=False)
     levels = base.score(prepared, pair_a[pick], pair_b[pick]).levels
     known = checks._decided_levels(base, prepared, must, cannot)
-    if known is not None:
+    mixed = known is not None and labelled_u
+    if mixed:
+        u_before = [x.copy() for x in u]
         u = _with_labelled_u(u, known, base)
+        mixed = any(not np.array_equal(x, y) for x, y in zip(u, u_before, strict=True))
     name = names.index("name")
     by_name = levels[name] <= 1
     by_place = np.zeros(levels.shape[1], bool)
@@ -126,6 +135,8 @@ def fit_model(
         neutral = {n: [(lv.u, lv.u) for lv in model.comparison(n).levels] for n in useless}
         model = model.with_estimates(neutral, source=f"fitted (ignored: {', '.join(useless)})")
     problems = failed_probes(model)
+    if problems and mixed:
+        return fit_model(prepared, rows, pair_a, pair_b, must, cannot, base, seed, False)
     if problems:
         return checks._refused(base, "; ".join(problems[:3]))
     return model

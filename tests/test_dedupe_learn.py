@@ -1,0 +1,68 @@
+"""Labels correct the weights: a shrunk logistic regression with the fitted weight as offset."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dedupe import MatchModel
+from dedupe.score.comparisons import MISSING
+from dedupe.score.learn import MIN_LABELS, learn_from_labels
+
+MODEL = MatchModel(prior=1e-3)
+NAMES = [c.name for c in MODEL.comparisons]
+UPPER = float(np.log2(0.9 / 0.1))
+
+
+def _pairs(rows: list[dict[str, str]]) -> np.ndarray:
+    """Levels (comparisons x pairs) of pairs described by level labels; others missing."""
+    levels = np.full((len(NAMES), len(rows)), MISSING, dtype=np.uint8)
+    for k, row in enumerate(rows):
+        for name, label in row.items():
+            comparison = MODEL.comparison(name)
+            levels[NAMES.index(name), k] = [lv.label for lv in comparison.levels].index(label)
+    return levels
+
+
+def _weight(model: MatchModel, row: dict[str, str]) -> float:
+    total = model.prior_weight
+    for name, label in row.items():
+        total += next(lv.weight for lv in model.comparison(name).levels if lv.label == label)
+    return total
+
+
+# "Same name within 200 m, nothing else known": the a priori weights leave it in review.
+NEAR = {"name": "exact", "distance": "<=200m"}
+# "Similar name, same address": a merge.
+SAME_ADDRESS = {"name": "similar>=0.9", "address": "exact"}
+
+
+def test_labels_that_contradict_the_weights_move_them_and_decide_better() -> None:
+    assert _weight(MODEL, NEAR) < UPPER
+    rows = [NEAR] * 60 + [SAME_ADDRESS] * 10 + [{"name": "different", "distance": "farther"}] * 10
+    truth = np.array([1.0] * 59 + [0.0] + [1.0] * 10 + [0.0] * 10)
+    # A few such answers move the weights too little to change a decision: not kept.
+    some = np.r_[np.arange(20), np.arange(60, 80)]
+    assert learn_from_labels(MODEL, (_pairs(rows)[:, some], truth[some]), centre=UPPER) is MODEL
+    learnt = learn_from_labels(MODEL, (_pairs(rows), truth), centre=UPPER)
+    assert learnt.source.endswith("corrected by 80 labels")
+    # 59 of 60 such pairs match: the pattern now merges; the others keep their side.
+    assert _weight(learnt, NEAR) >= UPPER > _weight(MODEL, NEAR)
+    assert _weight(learnt, SAME_ADDRESS) >= UPPER
+    assert _weight(learnt, {"name": "different", "distance": "farther"}) < 0
+    # Shrunk towards the fitted weights: no level moves by more than a few bits.
+    for before, after in zip(MODEL.comparisons, learnt.comparisons, strict=True):
+        assert max(abs(a - b) for a, b in zip(before.weights, after.weights, strict=True)) < 4
+
+
+def test_few_labels_or_labels_that_agree_with_the_weights_change_nothing() -> None:
+    # Fewer labels than MIN_LABELS, even all contradicting the weights: no correction.
+    few = [NEAR] * (MIN_LABELS - 5) + [SAME_ADDRESS] * 4
+    truth = np.array([1.0] * (MIN_LABELS - 5) + [0.0] * 4)
+    assert learn_from_labels(MODEL, (_pairs(few), truth), centre=UPPER) is MODEL
+    rows = [NEAR] * 30 + [SAME_ADDRESS] * 10
+    # Labels that say what the weights say: nothing to correct.
+    agreeing = np.array([0.0] * 30 + [1.0] * 10)
+    assert learn_from_labels(MODEL, (_pairs(rows), agreeing), centre=UPPER) is MODEL
+    # One verdict only, or no labels at all.
+    assert learn_from_labels(MODEL, (_pairs(rows), np.ones(40)), centre=UPPER) is MODEL
+    assert learn_from_labels(MODEL, None, centre=UPPER) is MODEL
