@@ -203,6 +203,9 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
             **{k: round(v, 4) for k, v in scores.items() if v is not None},
         }
         result = deployment.replica()
+        details[f"labels_{budget}"]["weights"] = (
+            result.state.model.source if result.state.model else None
+        )
     details["seconds"] = round(time.perf_counter() - started, 1)
     print(f"== {labelled.name}: {details['records']} records, {details['true_pairs']} true pairs")
     print(json.dumps({"set": labelled.name, **figures}))

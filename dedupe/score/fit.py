@@ -13,10 +13,13 @@ for what every record has. As in Splink:
 - the **prior** λ (two random records match) from the share of matches EM finds among the
   name-agreeing pairs, over how often matches agree on their names.
 
-Labelled pairs (chamber decisions, imported labels) are known answers in every EM step, and
-when there are enough of them (:data:`LABELS_FOR_U`) the u of each level mixes in what the
-known non-matches show. The result is checked like any estimate, by the probe pairs; a field
-whose agreement does not point to a match in these data is left out.
+Labelled pairs (chamber decisions, imported labels) are known answers in every EM step; they
+never change u: non-matches a reviewer was asked about are hard candidates, not random pairs,
+and mixing them into u (tried: a fifth of u from 30 or more cannot-links) took a "similar name"
+from strong evidence to weak and cost Overture's harness a fifth of its recall at 50 labels.
+:mod:`dedupe.score.learn` is where labels correct weights, under cross-validation. The
+result is checked like any estimate, by the probe pairs; a field whose agreement does not
+point to a match in these data is left out.
 """
 
 from __future__ import annotations
@@ -36,8 +39,6 @@ from dedupe.score.probes import failed_probes
 MIN_RECORDS = 300
 #: Fewer pairs than this in a session: its comparisons keep their a priori m.
 MIN_SESSION = 20
-#: Known non-matches needed before they also inform u.
-LABELS_FOR_U = 30
 U_PAIRS = 200_000
 EM_PAIRS = 300_000
 #: EM steps allowed: labelled pairs held fixed can slow convergence down.
@@ -55,15 +56,9 @@ def fit_model(
     cannot: Sequence[tuple[int, int]] = (),
     base: MatchModel | None = None,
     seed: int = 2020,
-    labelled_u: bool = True,
 ) -> MatchModel:
     """m, u and λ for ``base`` 's comparisons from the records ``rows`` and their candidate
-    pairs; ``base`` itself, its ``source`` saying why, when the fit fails its checks.
-
-    ``labelled_u``: let the known non-matches raise u (when there are enough). Hard
-    non-matches can pull a level below what the probes accept (departments of one building
-    share a phone): the fit is then made again without them in u, where they still are known
-    answers in EM (and :mod:`dedupe.score.learn` corrects the weights with them)."""
+    pairs; ``base`` itself, its ``source`` saying why, when the fit fails its checks."""
     base = base or MatchModel()
     names = [c.name for c in base.comparisons]
     if len(rows) < MIN_RECORDS or not len(pair_a):
@@ -73,11 +68,6 @@ def fit_model(
     pick = rng.choice(len(pair_a), size=min(EM_PAIRS, len(pair_a)), replace=False)
     levels = base.score(prepared, pair_a[pick], pair_b[pick]).levels
     known = checks._decided_levels(base, prepared, must, cannot)
-    mixed = known is not None and labelled_u
-    if mixed:
-        u_before = [x.copy() for x in u]
-        u = _with_labelled_u(u, known, base)
-        mixed = any(not np.array_equal(x, y) for x, y in zip(u, u_before, strict=True))
     name = names.index("name")
     by_name = levels[name] <= 1
     by_place = np.zeros(levels.shape[1], bool)
@@ -135,8 +125,6 @@ def fit_model(
         neutral = {n: [(lv.u, lv.u) for lv in model.comparison(n).levels] for n in useless}
         model = model.with_estimates(neutral, source=f"fitted (ignored: {', '.join(useless)})")
     problems = failed_probes(model)
-    if problems and mixed:
-        return fit_model(prepared, rows, pair_a, pair_b, must, cannot, base, seed, False)
     if problems:
         return checks._refused(base, "; ".join(problems[:3]))
     return model
@@ -201,29 +189,6 @@ def _random_pair_u(
             rest = u[i][1:] / max(u[i][1:].sum(), 1e-12) * (1.0 - exact)
             u[i] = np.r_[exact, rest]
     return u
-
-
-def _with_labelled_u(u: list[np.ndarray], known: Any, base: MatchModel) -> list[np.ndarray]:
-    """u mixed with the level frequencies of labelled non-matches, when there are enough.
-
-    Labelled non-matches are the hard ones (candidates a reviewer had to judge), so they only
-    raise a level's u (never lower it below the random-pair value): a level that fooled the
-    reviewers' candidates weighs less."""
-    levels, truth = known
-    apart = levels[:, np.asarray(truth) < 0.5]
-    if apart.shape[1] < LABELS_FOR_U:
-        return u
-    out = []
-    for i, c in enumerate(base.comparisons):
-        seen = apart[i][apart[i] != MISSING]
-        if len(seen) < LABELS_FOR_U:
-            out.append(u[i])
-            continue
-        counts = np.bincount(seen, minlength=len(c.levels))[: len(c.levels)] + 0.5
-        hard = counts / counts.sum()
-        # The labelled pairs were candidates, not random pairs: a light mix, never lower.
-        out.append(np.maximum(u[i], 0.8 * u[i] + 0.2 * hard))
-    return out
 
 
 def _useless(model: MatchModel) -> list[str]:
