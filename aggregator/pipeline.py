@@ -188,7 +188,7 @@ def _mark_gone(
             f"connector has live; below {settings.truncation_ratio:.0%} nothing is marked gone"
         )
         return False
-    run.counts.gone = store.mark_gone(run.connector_id, seen | refused)
+    run.counts.gone = store.mark_gone(run.connector_id, seen | refused, since=run.started_at)
     return True
 
 

@@ -105,9 +105,14 @@ def shop_from_row(
     registration: ConnectorRegistration, row: Mapping[str, Any], locator: str
 ) -> ShopRecord | Rejection:
     """The shop a row describes, or the reason it cannot be one."""
-    compiled = _compiled(registration.mapping)
+    return _shop(_compiled(registration.mapping), registration, row, locator)
+
+
+def _shop(
+    compiled: _Compiled, registration: ConnectorRegistration, row: Any, locator: str
+) -> ShopRecord | Rejection:
     data: dict[str, Any] = {"platform": registration.platform, "country": registration.country}
-    data.update(_mapped_values(compiled.shop, row))
+    _mapped_values(compiled.shop, row, data)
     if isinstance(data.get("country"), str):
         data["country"] = data["country"].upper()
     return _validate(ShopRecord, data, compiled.shop_sources, row, locator, "")
@@ -120,11 +125,20 @@ def offer_from_row(
     shop_source_id: str | None = None,
 ) -> OfferRecord | Rejection:
     """The offer a row (or a product nested in a shop) describes, or the reason it cannot be one."""
-    compiled = _compiled(registration.mapping)
+    return _offer(_compiled(registration.mapping), registration, row, locator, shop_source_id)
+
+
+def _offer(
+    compiled: _Compiled,
+    registration: ConnectorRegistration,
+    row: Any,
+    locator: str,
+    shop_source_id: str | None = None,
+) -> OfferRecord | Rejection:
     data: dict[str, Any] = {"platform": registration.platform}
     if shop_source_id is not None:
         data["shop_source_id"] = shop_source_id
-    data.update(_mapped_values(compiled.offer, row))
+    _mapped_values(compiled.offer, row, data)
     return _validate(OfferRecord, data, compiled.offer_sources, row, locator, OFFER_PREFIX)
 
 
@@ -132,9 +146,10 @@ def record_from_row(
     registration: ConnectorRegistration, row: Mapping[str, Any], locator: str
 ) -> Record | Rejection:
     """A shop, or an offer when the mapping has offer fields only."""
-    if _compiled(registration.mapping).rows_are_offers:
-        return offer_from_row(registration, row, locator)
-    return shop_from_row(registration, row, locator)
+    compiled = _compiled(registration.mapping)
+    if compiled.rows_are_offers:
+        return _offer(compiled, registration, row, locator)
+    return _shop(compiled, registration, row, locator)
 
 
 class DuplicateGuard:
@@ -160,9 +175,11 @@ class _Field:
 
     name: str
     source: str
-    #: The source holds a dot: a key first, else a path (see ``get_path``).
-    dotted: bool
+    #: The source holds a dot: a key first, else a path (see ``get_path``), in these parts.
+    parts: tuple[str, ...] | None
     clean: Callable[[Any], Any]
+    #: Cleaned by ``_clean_text``, whose usual case (a string) is inlined in the row loop.
+    text: bool
 
 
 @dataclass(frozen=True)
@@ -174,9 +191,21 @@ class _Compiled:
     rows_are_offers: bool
 
 
+#: ``id(mapping) → (mapping, a copy of it, compiled)``: a row's lookup compares the mapping with
+#: the copy instead of hashing its items (the mapping kept alive, so its id is not reused).
+_by_identity: dict[int, tuple[Mapping[str, str], dict[str, str], _Compiled]] = {}
+
+
 def _compiled(mapping: Mapping[str, str]) -> _Compiled:
     """A mapping prepared once and reused for every row (it is read per row, so this is hot)."""
-    return _compile(tuple(mapping.items()))
+    cached = _by_identity.get(id(mapping))
+    if cached is not None and cached[0] is mapping and cached[1] == mapping:
+        return cached[2]
+    compiled = _compile(tuple(mapping.items()))
+    if len(_by_identity) >= 256:
+        _by_identity.clear()
+    _by_identity[id(mapping)] = (mapping, dict(mapping), compiled)
+    return compiled
 
 
 @functools.lru_cache(maxsize=512)
@@ -184,20 +213,49 @@ def _compile(items: tuple[tuple[str, str], ...]) -> _Compiled:
     shop, offer = split_mapping(dict(items))
 
     def fields(part: dict[str, str]) -> tuple[_Field, ...]:
-        return tuple(_Field(f, src, "." in src, _cleaner(f)) for f, src in part.items())
+        return tuple(
+            _Field(f, src, tuple(src.split(".")) if "." in src else None, _cleaner(f),
+                   _cleaner(f) is _clean_text)
+            for f, src in part.items()
+        )  # fmt: skip
 
     return _Compiled(fields(shop), fields(offer), shop, offer, not shop and bool(offer))
 
 
-def _mapped_values(fields: Iterable[_Field], row: Any) -> dict[str, Any]:
-    values = {}
-    plain = type(row) is dict  # the usual case: one dictionary lookup per field
+def _mapped_values(fields: Iterable[_Field], row: Any, values: dict[str, Any]) -> None:
+    """Each field's cleaned value from ``row`` into ``values`` (missing ones left out)."""
+    if type(row) is not dict:
+        for field in fields:
+            value = field.clean(get_path(row, field.source))
+            if value is not None:
+                values[field.name] = value
+        return
+    get = row.get  # the usual case: one dictionary lookup per field
     for field in fields:
-        direct = plain and not field.dotted
-        value = field.clean(row.get(field.source) if direct else get_path(row, field.source))
+        value = get(field.source) if field.parts is None else _walk(row, field)
+        if field.text and type(value) is str:
+            value = value.strip()
+            if value:
+                values[field.name] = value
+            continue
+        value = field.clean(value)
         if value is not None:
             values[field.name] = value
-    return values
+
+
+def _walk(row: dict[str, Any], field: _Field) -> Any:
+    """``get_path(row, field.source)``, through plain objects without a call per level."""
+    if field.source in row:
+        return row[field.source]
+    value: Any = row
+    for part in field.parts or ():
+        if type(value) is dict:
+            value = value.get(part)
+        elif value is None:
+            return None
+        else:  # a list, or another kind of mapping: the general walk from the start
+            return get_path(row, field.source)
+    return value
 
 
 def _clean(field: str, value: Any) -> Any:
@@ -230,6 +288,8 @@ def _clean_text(value: Any) -> Any:
 
 
 def _clean_number(value: Any) -> Any:
+    if type(value) is float:  # a JSON number
+        return value
     if isinstance(value, str):
         value = value.strip()
     if value is None or value == "":

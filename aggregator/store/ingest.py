@@ -9,13 +9,14 @@ import json
 import json.encoder as _json_encoder
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from aggregator import schema as t
 from aggregator.models import RecordType, RunCounts, utcnow
-from aggregator.store.base import StoreBase, chunks
+from aggregator.store.base import StoreBase
 
 
 @dataclass
@@ -102,9 +103,11 @@ class _Statements:
                 "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
                 "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
                 if pg
+                # SQLite: the keys as one JSON array, not one parameter each (binding them
+                # cost more than finding them).
                 else "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
                 + keys
-                + " AND source_id IN ({})"
+                + " AND source_id IN (SELECT value FROM json_each(?))"
             ),
             insert=(
                 "INSERT INTO raw_records (platform, record_type, source_id, connector_id, "
@@ -146,9 +149,10 @@ class _Statements:
                 "AND s.record_type = raw_records.record_type "
                 "AND s.source_id = raw_records.source_id)"
             ),
+            # Records written by the run were seen when written: only the others are touched.
             touch=(
                 f"UPDATE raw_records SET last_seen = {p} WHERE connector_id = {p} "
-                "AND gone_at IS NULL"
+                f"AND gone_at IS NULL AND last_seen < {p}"
             ),
             drop_seen="" if pg else "DROP TABLE IF EXISTS temp.ingest_seen",
             pg=pg,
@@ -217,12 +221,16 @@ class IngestMixin(StoreBase):
                     conn.exec_driver_sql(sql.update, updates)
         batch.items.clear()
 
-    def mark_gone(self, connector_id: str, seen: set[tuple[str, str, str]]) -> int:
+    def mark_gone(
+        self, connector_id: str, seen: set[tuple[str, str, str]], since: datetime | None = None
+    ) -> int:
         """After a complete full refresh: records of the connector it did not see are gone;
-        the others were seen now. Two statements, whatever the number of records."""
+        the others were seen now, unless written at or after ``since`` (the run's start: they
+        were seen when written). Two statements, whatever the number of records."""
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
-            now = _bind_time(conn.dialect)(utcnow())
+            bind = _bind_time(conn.dialect)
+            now = bind(utcnow())
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
@@ -234,7 +242,7 @@ class IngestMixin(StoreBase):
             elif seen:
                 conn.exec_driver_sql(sql.seen_insert, list(seen))
             gone = int(conn.exec_driver_sql(sql.gone, (now, connector_id)).rowcount or 0)
-            conn.exec_driver_sql(sql.touch, (now, connector_id))
+            conn.exec_driver_sql(sql.touch, (now, connector_id, bind(since) if since else now))
             if sql.drop_seen:
                 conn.exec_driver_sql(sql.drop_seen)
         return gone
@@ -247,9 +255,5 @@ def _known(
     if sql.pg:
         rows = conn.exec_driver_sql(sql.known, (list(source_ids), platform, rtype))
         return {row[0]: (row[1], bool(row[2])) for row in rows}
-    known: dict[str, tuple[str, bool]] = {}
-    for part in chunks(source_ids, 900):  # under SQLite's oldest limit of 999 parameters
-        query = sql.known.format(", ".join("?" * len(part)))
-        rows = conn.exec_driver_sql(query, (platform, rtype, *part))
-        known.update({row[0]: (row[1], bool(row[2])) for row in rows})
-    return known
+    rows = conn.exec_driver_sql(sql.known, (platform, rtype, _dumps(list(source_ids))))
+    return {row[0]: (row[1], bool(row[2])) for row in rows}
