@@ -169,23 +169,26 @@ class DuplicateGuard:
         return Rejection(locator=locator, reason=reason, excerpt=excerpt(row))
 
 
-@dataclass(frozen=True)
-class _Field:
-    """One mapped field, ready to read: where from, and how its value is cleaned."""
+#: One mapped field: its name, its source (column, key or dotted path) and, when the source
+#: holds a dot, its parts (a key first, else a path: see ``get_path``).
+_Source = tuple[str, str, tuple[str, ...] | None]
 
-    name: str
-    source: str
-    #: The source holds a dot: a key first, else a path (see ``get_path``), in these parts.
-    parts: tuple[str, ...] | None
-    clean: Callable[[Any], Any]
-    #: Cleaned by ``_clean_text``, whose usual case (a string) is inlined in the row loop.
-    text: bool
+
+@dataclass(frozen=True)
+class _Fields:
+    """A record's mapped fields, ready to read row after row: plain tuples, unpacked in the
+    row loop (attribute lookups per field per row showed in the profile)."""
+
+    #: Texts: blanks are missing, the rest stripped (``_clean_text``, its usual case inlined).
+    texts: tuple[_Source, ...]
+    #: The others, each with its cleaner.
+    others: tuple[tuple[str, str, tuple[str, ...] | None, Callable[[Any], Any]], ...]
 
 
 @dataclass(frozen=True)
 class _Compiled:
-    shop: tuple[_Field, ...]
-    offer: tuple[_Field, ...]
+    shop: _Fields
+    offer: _Fields
     shop_sources: dict[str, str]
     offer_sources: dict[str, str]
     rows_are_offers: bool
@@ -212,49 +215,61 @@ def _compiled(mapping: Mapping[str, str]) -> _Compiled:
 def _compile(items: tuple[tuple[str, str], ...]) -> _Compiled:
     shop, offer = split_mapping(dict(items))
 
-    def fields(part: dict[str, str]) -> tuple[_Field, ...]:
-        return tuple(
-            _Field(f, src, tuple(src.split(".")) if "." in src else None, _cleaner(f),
-                   _cleaner(f) is _clean_text)
-            for f, src in part.items()
-        )  # fmt: skip
+    def fields(part: dict[str, str]) -> _Fields:
+        texts, others = [], []
+        for name, source in part.items():
+            parts = tuple(source.split(".")) if "." in source else None
+            clean = _cleaner(name)
+            if clean is _clean_text:
+                texts.append((name, source, parts))
+            else:
+                others.append((name, source, parts, clean))
+        return _Fields(tuple(texts), tuple(others))
 
     return _Compiled(fields(shop), fields(offer), shop, offer, not shop and bool(offer))
 
 
-def _mapped_values(fields: Iterable[_Field], row: Any, values: dict[str, Any]) -> None:
+def _mapped_values(fields: _Fields, row: Any, values: dict[str, Any]) -> None:
     """Each field's cleaned value from ``row`` into ``values`` (missing ones left out)."""
     if type(row) is not dict:
-        for field in fields:
-            value = field.clean(get_path(row, field.source))
+        for name, source, _ in fields.texts:
+            value = _clean_text(get_path(row, source))
             if value is not None:
-                values[field.name] = value
+                values[name] = value
+        for name, source, _, clean in fields.others:
+            value = clean(get_path(row, source))
+            if value is not None:
+                values[name] = value
         return
     get = row.get  # the usual case: one dictionary lookup per field
-    for field in fields:
-        value = get(field.source) if field.parts is None else _walk(row, field)
-        if field.text and type(value) is str:
+    for name, source, parts in fields.texts:
+        value = get(source) if parts is None else _walk(row, source, parts)
+        if type(value) is str:
             value = value.strip()
             if value:
-                values[field.name] = value
-            continue
-        value = field.clean(value)
+                values[name] = value
+        elif value is not None:
+            value = _clean_text(value)
+            if value is not None:
+                values[name] = value
+    for name, source, parts, clean in fields.others:
+        value = clean(get(source) if parts is None else _walk(row, source, parts))
         if value is not None:
-            values[field.name] = value
+            values[name] = value
 
 
-def _walk(row: dict[str, Any], field: _Field) -> Any:
-    """``get_path(row, field.source)``, through plain objects without a call per level."""
-    if field.source in row:
-        return row[field.source]
+def _walk(row: dict[str, Any], source: str, parts: tuple[str, ...]) -> Any:
+    """``get_path(row, source)``, through plain objects without a call per level."""
+    if source in row:
+        return row[source]
     value: Any = row
-    for part in field.parts or ():
+    for part in parts:
         if type(value) is dict:
             value = value.get(part)
         elif value is None:
             return None
         else:  # a list, or another kind of mapping: the general walk from the start
-            return get_path(row, field.source)
+            return get_path(row, source)
     return value
 
 

@@ -181,6 +181,9 @@ class IngestMixin(StoreBase):
         groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
         for rtype, platform, source_id, payload, record in batch.items:
             groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
+        # Counted in plain integers: each increment of a ``RunCounts`` field is a pydantic
+        # assignment, which cost as much as finding the record's stored hash.
+        unchanged = new = changed = 0
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             now = _bind_time(conn.dialect)(utcnow())
@@ -193,19 +196,19 @@ class IngestMixin(StoreBase):
                     payload_json, record_json, digest = encode(payload, record)
                     previous = known.get(source_id)
                     if previous == (digest, True):
-                        counts.unchanged += 1
+                        unchanged += 1
                         continue
                     known[source_id] = (digest, True)
                     shop = record.get("shop_source_id")
                     if previous is None:
-                        counts.new += 1
+                        new += 1
                         inserts.append((
                             platform, rtype_value, source_id, batch.connector_id,
                             payload_json, record_json, digest, now, now, now, shop,
                         ))  # fmt: skip
                     else:  # changed, or back after being gone
-                        counts.new += not previous[1]
-                        counts.changed += previous[1]
+                        new += not previous[1]
+                        changed += previous[1]
                         updates.append((
                             payload_json, record_json, digest, batch.connector_id, shop, now,
                             now, platform, rtype_value, source_id,
@@ -219,6 +222,9 @@ class IngestMixin(StoreBase):
                     conn.exec_driver_sql(sql.insert, inserts)
                 if updates:
                     conn.exec_driver_sql(sql.update, updates)
+            counts.new += new
+            counts.changed += changed
+            counts.unchanged += unchanged
         batch.items.clear()
 
     def mark_gone(
