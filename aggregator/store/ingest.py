@@ -137,10 +137,11 @@ class _Statements:
                     "DELETE FROM ingest_seen",
                 )
             ),
+            # SQLite: a platform's keys as one JSON array, as for the stored hashes.
             seen_insert=(
                 "COPY ingest_seen (platform, record_type, source_id) FROM STDIN"
                 if pg
-                else "INSERT OR IGNORE INTO ingest_seen VALUES (?, ?, ?)"
+                else "INSERT OR IGNORE INTO ingest_seen SELECT ?, ?, value FROM json_each(?)"
             ),
             gone=(
                 f"UPDATE raw_records SET gone_at = {p} WHERE connector_id = {p} "
@@ -245,8 +246,12 @@ class IngestMixin(StoreBase):
                     for key in seen:
                         copy.write_row(key)
                 conn.exec_driver_sql("ANALYZE ingest_seen")
-            elif seen:
-                conn.exec_driver_sql(sql.seen_insert, list(seen))
+            else:
+                by_type: dict[tuple[str, str], list[str]] = {}
+                for platform, rtype, source_id in seen:
+                    by_type.setdefault((platform, rtype), []).append(source_id)
+                for (platform, rtype), source_ids in by_type.items():
+                    conn.exec_driver_sql(sql.seen_insert, (platform, rtype, _dumps(source_ids)))
             gone = int(conn.exec_driver_sql(sql.gone, (now, connector_id)).rowcount or 0)
             conn.exec_driver_sql(sql.touch, (now, connector_id, bind(since) if since else now))
             if sql.drop_seen:
