@@ -42,7 +42,7 @@ _encoder = _make_encoder and _make_encoder(
 )
 
 
-def _dumps(data: dict[str, Any]) -> str:
+def _dumps(data: dict[str, Any] | list[str]) -> str:
     """``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
     default=str)``, byte for byte."""
     if _encoder is None:  # a Python built without the C accelerator
