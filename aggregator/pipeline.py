@@ -61,6 +61,9 @@ def run_connector(
         max_download_s=limits.max_download_s,
     )
     quarantine = QuarantineBudget(store, run, limits.quarantine_max_per_run)
+    # Items read, counted in a plain integer (an assignment to ``run.counts`` is a pydantic
+    # one) and copied to the run before each batch is stored and when the read ends.
+    items = 0
     try:
         kind = get_kind(registration.kind)
         for emitted in kind.read(registration, state, context):
@@ -69,7 +72,7 @@ def run_connector(
                     f"stopped: the run did not finish within max_run_s={limits.max_run_s:g}"
                 )
             if isinstance(emitted, Item):
-                run.counts.fetched += 1
+                items += 1
                 record = emitted.record
                 rtype = RecordType.offer if isinstance(record, OfferRecord) else RecordType.shop
                 batch.items.append(
@@ -82,6 +85,8 @@ def run_connector(
                     )
                 )
                 if len(batch.items) >= BATCH_SIZE:
+                    run.counts.fetched += items
+                    items = 0
                     store.apply(batch, run.counts, seen)
                     if on_batch is not None:
                         on_batch(run)
@@ -108,6 +113,7 @@ def run_connector(
         log.exception("connector %s crashed", cid)
         run.status = "failed"
         run.errors.append(f"{type(error).__name__}: {error}")
+    run.counts.fetched += items
     quarantine.keep(rejections)
     quarantine.close()
     if run.status == "ok" and complete and not _mark_gone(store, run, seen, refused, settings):
@@ -188,7 +194,7 @@ def _mark_gone(
             f"connector has live; below {settings.truncation_ratio:.0%} nothing is marked gone"
         )
         return False
-    run.counts.gone = store.mark_gone(run.connector_id, seen | refused)
+    run.counts.gone = store.mark_gone(run.connector_id, seen | refused, since=run.started_at)
     return True
 
 

@@ -115,7 +115,7 @@ class CsvKind:
         duplicates = DuplicateGuard()
         width, repeated = len(header), len(set(header)) < len(header)
         for line, fields in rows:
-            if not any(field.strip() for field in fields):
+            if not any(map(str.strip, fields)):
                 continue
             locator = f"line {line}"
             undecodable = bad_offsets and sum(len(_BAD_BYTE.findall(f)) for f in fields)

@@ -276,6 +276,39 @@ def test_mapping_paths_and_values() -> None:
     assert rejected.reason.startswith("name (from 'n'): missing or empty; lat (from 'lat'): ")
 
 
+def test_mapped_values_read_as_get_path_reads_them() -> None:
+    """The row loop's own walk through plain objects gives what ``get_path`` gives, for every
+    shape of row; and a mapping changed in place is read anew, not from the last rows'."""
+    from types import MappingProxyType
+
+    mapping = {"source_id": "id", "name": "shop.name", "city": "a.b", "address": "x.0.street"}
+    reg = registration("x", mapping)
+    rows: list[Any] = [
+        {"id": "1", "shop": {"name": " Épi "}, "a.b": "Albi", "x": [{"street": "1 rue"}]},
+        {"id": "2", "shop": {"name": "Épi"}, "a": {"b": "Muret"}, "x": []},
+        {"id": "3", "shop": None, "a": "plain", "x": {"0": {"street": "2 rue"}}},
+        {"id": "4", "shop": MappingProxyType({"name": "Proxy"}), "x": [None]},
+        MappingProxyType({"id": "5", "shop": {"name": "Vue"}, "a.b": "Castres"}),
+    ]
+    for row in rows:
+        result = shop_from_row(reg, row, "line 2")
+        expected = {
+            field: value.strip() if isinstance(value, str) else value
+            for field, source in mapping.items()
+            if (value := get_path(row, source)) not in (None, "", " ")
+        }
+        if "name" not in expected:
+            assert isinstance(result, Rejection) and "name (from 'shop.name')" in result.reason
+            continue
+        assert isinstance(result, ShopRecord)
+        assert result.model_dump(exclude_unset=True) == {
+            "platform": "toutoulouse", "country": "FR", **expected
+        }  # fmt: skip
+    reg.mapping["name"] = "a.b"  # the registration's own mapping, changed in place
+    shop = shop_from_row(reg, rows[0], "line 2")
+    assert isinstance(shop, ShopRecord) and shop.name == "Albi"
+
+
 def test_validate_mapping_columns_names_every_missing_column() -> None:
     with pytest.raises(ConnectorError) as failed:
         validate_mapping_columns(

@@ -127,3 +127,18 @@ def test_gone_sees_only_the_connectors_records(store: Store) -> None:
     with store.engine.connect() as conn:
         live = conn.scalar(sa.select(sa.func.count()).where(t.raw_records.c.gone_at.is_(None)))
     assert live == 1
+
+
+def test_a_refresh_stamps_last_seen_only_on_records_it_did_not_write(store: Store) -> None:
+    """Records a run wrote were seen when written; the unchanged ones it saw are stamped."""
+    apply(store, [shop("1", "Un"), shop("2", "Deux")])
+    earlier = store.get_raw("toutoulouse", "1")
+    started, seen = utcnow(), set()
+    counts = apply(store, [shop("1", "Un"), shop("2", "Deux bis")], seen)
+    assert (counts.changed, counts.unchanged) == (1, 1)
+    written = store.get_raw("toutoulouse", "2")
+    assert store.mark_gone("c", seen, since=started) == 0
+    one, two = store.get_raw("toutoulouse", "1"), store.get_raw("toutoulouse", "2")
+    assert one.last_seen > written.last_seen > earlier.last_seen
+    assert one.last_changed == earlier.last_changed
+    assert two.last_seen == written.last_seen and two.last_changed == written.last_changed

@@ -9,13 +9,14 @@ import json
 import json.encoder as _json_encoder
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from aggregator import schema as t
 from aggregator.models import RecordType, RunCounts, utcnow
-from aggregator.store.base import StoreBase, chunks
+from aggregator.store.base import StoreBase
 
 
 @dataclass
@@ -41,7 +42,7 @@ _encoder = _make_encoder and _make_encoder(
 )
 
 
-def _dumps(data: dict[str, Any]) -> str:
+def _dumps(data: dict[str, Any] | list[str]) -> str:
     """``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
     default=str)``, byte for byte."""
     if _encoder is None:  # a Python built without the C accelerator
@@ -102,9 +103,11 @@ class _Statements:
                 "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
                 "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
                 if pg
+                # SQLite: the keys as one JSON array, not one parameter each (binding them
+                # cost more than finding them).
                 else "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
                 + keys
-                + " AND source_id IN ({})"
+                + " AND source_id IN (SELECT value FROM json_each(?))"
             ),
             insert=(
                 "INSERT INTO raw_records (platform, record_type, source_id, connector_id, "
@@ -134,10 +137,11 @@ class _Statements:
                     "DELETE FROM ingest_seen",
                 )
             ),
+            # SQLite: a platform's keys as one JSON array, as for the stored hashes.
             seen_insert=(
                 "COPY ingest_seen (platform, record_type, source_id) FROM STDIN"
                 if pg
-                else "INSERT OR IGNORE INTO ingest_seen VALUES (?, ?, ?)"
+                else "INSERT OR IGNORE INTO ingest_seen SELECT ?, ?, value FROM json_each(?)"
             ),
             gone=(
                 f"UPDATE raw_records SET gone_at = {p} WHERE connector_id = {p} "
@@ -146,9 +150,10 @@ class _Statements:
                 "AND s.record_type = raw_records.record_type "
                 "AND s.source_id = raw_records.source_id)"
             ),
+            # Records written by the run were seen when written: only the others are touched.
             touch=(
                 f"UPDATE raw_records SET last_seen = {p} WHERE connector_id = {p} "
-                "AND gone_at IS NULL"
+                f"AND gone_at IS NULL AND last_seen < {p}"
             ),
             drop_seen="" if pg else "DROP TABLE IF EXISTS temp.ingest_seen",
             pg=pg,
@@ -177,6 +182,9 @@ class IngestMixin(StoreBase):
         groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
         for rtype, platform, source_id, payload, record in batch.items:
             groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
+        # Counted in plain integers: each increment of a ``RunCounts`` field is a pydantic
+        # assignment, which cost as much as finding the record's stored hash.
+        unchanged = new = changed = 0
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             now = _bind_time(conn.dialect)(utcnow())
@@ -189,19 +197,19 @@ class IngestMixin(StoreBase):
                     payload_json, record_json, digest = encode(payload, record)
                     previous = known.get(source_id)
                     if previous == (digest, True):
-                        counts.unchanged += 1
+                        unchanged += 1
                         continue
                     known[source_id] = (digest, True)
                     shop = record.get("shop_source_id")
                     if previous is None:
-                        counts.new += 1
+                        new += 1
                         inserts.append((
                             platform, rtype_value, source_id, batch.connector_id,
                             payload_json, record_json, digest, now, now, now, shop,
                         ))  # fmt: skip
                     else:  # changed, or back after being gone
-                        counts.new += not previous[1]
-                        counts.changed += previous[1]
+                        new += not previous[1]
+                        changed += previous[1]
                         updates.append((
                             payload_json, record_json, digest, batch.connector_id, shop, now,
                             now, platform, rtype_value, source_id,
@@ -215,14 +223,21 @@ class IngestMixin(StoreBase):
                     conn.exec_driver_sql(sql.insert, inserts)
                 if updates:
                     conn.exec_driver_sql(sql.update, updates)
+            counts.new += new
+            counts.changed += changed
+            counts.unchanged += unchanged
         batch.items.clear()
 
-    def mark_gone(self, connector_id: str, seen: set[tuple[str, str, str]]) -> int:
+    def mark_gone(
+        self, connector_id: str, seen: set[tuple[str, str, str]], since: datetime | None = None
+    ) -> int:
         """After a complete full refresh: records of the connector it did not see are gone;
-        the others were seen now. Two statements, whatever the number of records."""
+        the others were seen now, unless written at or after ``since`` (the run's start: they
+        were seen when written). Two statements, whatever the number of records."""
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
-            now = _bind_time(conn.dialect)(utcnow())
+            bind = _bind_time(conn.dialect)
+            now = bind(utcnow())
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
@@ -231,10 +246,14 @@ class IngestMixin(StoreBase):
                     for key in seen:
                         copy.write_row(key)
                 conn.exec_driver_sql("ANALYZE ingest_seen")
-            elif seen:
-                conn.exec_driver_sql(sql.seen_insert, list(seen))
+            else:
+                by_type: dict[tuple[str, str], list[str]] = {}
+                for platform, rtype, source_id in seen:
+                    by_type.setdefault((platform, rtype), []).append(source_id)
+                for (platform, rtype), source_ids in by_type.items():
+                    conn.exec_driver_sql(sql.seen_insert, (platform, rtype, _dumps(source_ids)))
             gone = int(conn.exec_driver_sql(sql.gone, (now, connector_id)).rowcount or 0)
-            conn.exec_driver_sql(sql.touch, (now, connector_id))
+            conn.exec_driver_sql(sql.touch, (now, connector_id, bind(since) if since else now))
             if sql.drop_seen:
                 conn.exec_driver_sql(sql.drop_seen)
         return gone
@@ -247,9 +266,5 @@ def _known(
     if sql.pg:
         rows = conn.exec_driver_sql(sql.known, (list(source_ids), platform, rtype))
         return {row[0]: (row[1], bool(row[2])) for row in rows}
-    known: dict[str, tuple[str, bool]] = {}
-    for part in chunks(source_ids, 900):  # under SQLite's oldest limit of 999 parameters
-        query = sql.known.format(", ".join("?" * len(part)))
-        rows = conn.exec_driver_sql(query, (platform, rtype, *part))
-        known.update({row[0]: (row[1], bool(row[2])) for row in rows})
-    return known
+    rows = conn.exec_driver_sql(sql.known, (platform, rtype, _dumps(list(source_ids))))
+    return {row[0]: (row[1], bool(row[2])) for row in rows}
