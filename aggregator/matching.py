@@ -38,13 +38,13 @@ from aggregator.models import (
     OfferRecord,
     RecordKey,
     RecordType,
-    ShopRecord,
-    content_hash,
     utcnow,
 )
 from aggregator.settings import Settings
+from aggregator.shop_columns import ShopColumns
 from aggregator.store import Store
-from dedupe import MatchResult, load_taxonomy, match_shops, update
+from aggregator.store.entities import entity_row
+from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
 from dedupe.prepare.taxonomy import Taxonomy
@@ -136,23 +136,21 @@ class Matching:
         # The old state goes before the new one is built: two at once would double the memory.
         self.result, self.held, self.offer_shop = None, {}, {}
         self._taxonomy_stamp = self._taxonomy_file_stamp()
-        shops: list[ShopRecord] = []
-        dates: dict[str, datetime] = {}
-        held: dict[str, str] = {}
-        for r in self.store.iter_raw(RecordType.shop):  # one at a time: payloads are not kept
-            key = f"{r.platform}:{r.source_id}"
-            shops.append(ShopRecord.model_validate(r.record))
-            dates[key], held[key] = r.last_changed, r.content_hash
+        reading = ShopColumns()
+        for batch in self.store.iter_live_records(RecordType.shop):
+            reading.add(batch)
+        table, held = reading.table(), reading.hashes
         offers = [
             OfferRecord.model_validate(r.record) for r in self.store.iter_raw(RecordType.offer)
         ]
-        result = match_shops(
-            shops,
-            self.store.list_decisions(),
-            self.store.entity_ids_by_record(),
+        config = MatchConfig(
             taxonomy=self._taxonomy(),
-            record_dates=dates,
+            record_dates=reading.dates,
             estimate=False if self.settings and self.settings.match_estimate == "off" else "auto",
+        )
+        del reading
+        result = match_table(
+            table, self.store.list_decisions(), self.store.entity_ids_by_key(), config
         )
         entities = result.build_entities()  # not cached on the result, which is kept
         choices = self._choices()
@@ -215,9 +213,11 @@ class Matching:
                 mode="incremental",
                 stats={"records_changed": 0, "seconds": round(time.perf_counter() - started, 3)},
             )
+        reading = ShopColumns()
+        reading.add((r.record, r.content_hash, r.last_changed) for r in stored)
         result = update(
             self.result,
-            [ShopRecord.model_validate(r.record) for r in stored],
+            reading.table(),
             removed,
             decisions,
             record_dates={f"{r.platform}:{r.source_id}": r.last_changed for r in stored},
@@ -311,9 +311,9 @@ class Matching:
         )
         upserts = []
         for entity in entities:
-            digest = content_hash(entity.model_dump(mode="json"))
-            if before.get(entity.entity_id) != digest:
-                upserts.append((entity, digest))
+            row = entity_row(entity)  # its JSON encoded once: for the hash and the store
+            if before.get(entity.entity_id) != row.doc_hash:
+                upserts.append(row)
                 outcome.changed.append(entity)
         outcome.removed = removed
         log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))
