@@ -95,7 +95,7 @@ def timed(runtime: Runtime, full: bool = False) -> dict[str, Any]:
         "mode": outcome.mode,
         "wall_s": round(time.perf_counter() - started, 3),
         "matching_s": outcome.stats.get("seconds"),
-        "entities_written": len(outcome.changed),
+        "entities_written": outcome.written,
         "entities_removed": len(outcome.removed),
         "entities": outcome.entities,
         "indexing": indexing,

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,64 +56,26 @@ class EntitiesMixin(StoreBase):
         upserts: Sequence[tuple[Entity, str] | EntityRow],
         removed: Iterable[str],
         candidates: Sequence[CandidatePair],
-    ) -> None:
+    ) -> int:
         """Write a matching outcome in one transaction: changed and removed entities, pairs.
+        Returns the write's number."""
+        with self.writing_entities() as write:
+            write.remove(list(removed))
+            write.upsert(
+                [u if isinstance(u, EntityRow) else entity_row(u[0], u[1]) for u in upserts]
+            )
+            write.candidates = candidates
+        return write.number
 
-        Rows go through the driver in bulk (``executemany``; ``COPY`` on PostgreSQL), their
-        JSON encoded once by the caller (:func:`entity_row`): a first matching writes a
-        million entities and as many memberships."""
-        now = utcnow()
-        removed = list(removed)
-        rows = [u if isinstance(u, EntityRow) else entity_row(u[0], u[1]) for u in upserts]
-        changed_ids = [row.entity_id for row in rows]
+    @contextmanager
+    def writing_entities(self) -> Iterator[EntityWrite]:
+        """One matching's entity write, in one transaction committed when the block ends: the
+        block hands :meth:`EntityWrite.upsert` batches of changed entities (a full matching
+        streams them, never holding a million at once) and the removed ids."""
         with self.engine.begin() as conn:
-            sql = _Sql.of(conn.dialect.name)
-            stamp = t.entities.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(
-                conn.dialect
-            )
-            at = stamp(now) if stamp is not None else now
-            # The write's number: the search index applies writes in this order and records the
-            # last one it applied (``aggregator.consistency``). Writers are serialised (the
-            # matching lock), and a clash on the primary key would fail loudly, not silently.
-            seq = int(conn.scalar(sa.select(sa.func.max(t.entity_writes.c.seq))) or 0) + 1
-            if changed_ids or removed:
-                conn.execute(
-                    t.entity_writes.insert().values(
-                        seq=seq, written_at=now, upserted=len(changed_ids), removed=len(removed)
-                    )
-                )
-            # An id written again is no longer removed; a removed one is written anew below.
-            _delete(conn, sql, "entity_removals", "entity_id", changed_ids + removed)
-            if removed:
-                conn.exec_driver_sql(sql.insert_removal, [(e, seq) for e in removed])
-            _delete(conn, sql, "entities", "entity_id", removed + changed_ids)
-            _delete(conn, sql, "entity_members", "entity_id", removed + changed_ids)
-            # A record moving between entities: its old membership row goes first.
-            members = [(p, s, row.entity_id) for row in rows for p, s in row.members]
-            _delete_members(conn, sql, [(p, s) for p, s, _ in members])
-            _insert(conn, sql, sql.copy_members, sql.insert_member, members)
-            _insert(
-                conn,
-                sql,
-                sql.copy_entity,
-                sql.insert_entity,
-                [(r.entity_id, r.golden, r.names, r.listings, r.doc_hash, at, seq) for r in rows],
-            )
-            conn.execute(t.candidate_pairs.delete())
-            if candidates:
-                conn.execute(
-                    t.candidate_pairs.insert(),
-                    [
-                        dict(
-                            a=str(p.a),
-                            b=str(p.b),
-                            probability=p.probability,
-                            explanation=p.explanation,
-                            created_at=now,
-                        )
-                        for p in candidates
-                    ],
-                )
+            write = EntityWrite(conn)
+            yield write
+            write.finish()
 
     def get_entity(self, entity_id: str) -> Entity | None:
         with self.engine.connect() as conn:
@@ -165,6 +128,85 @@ class EntitiesMixin(StoreBase):
                 )
                 for r in conn.execute(query)
             ]
+
+
+class EntityWrite:
+    """The entity write of one matching, inside its transaction (see
+    :meth:`EntitiesMixin.writing_entities`). Rows go through the driver in bulk
+    (``executemany``; ``COPY`` on PostgreSQL), their JSON encoded once by :func:`entity_row`."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.sql = _Sql.of(conn.dialect.name)
+        self.now = utcnow()
+        stamp = t.entities.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        self._at = stamp(self.now) if stamp is not None else self.now
+        # The write's number: the search index applies writes in this order and records the
+        # last one it applied (``aggregator.consistency``). Writers are serialised (the
+        # matching lock), and a clash on the primary key would fail loudly, not silently.
+        self.seq = int(conn.scalar(sa.select(sa.func.max(t.entity_writes.c.seq))) or 0) + 1
+        self.removed: list[str] = []
+        self.upserted = 0
+        #: The review candidates, written when the write finishes.
+        self.candidates: Sequence[CandidatePair] = ()
+
+    def remove(self, ids: list[str]) -> None:
+        """These entities no longer exist (none of them is written by this write)."""
+        conn, sql = self.conn, self.sql
+        _delete(conn, sql, "entity_removals", "entity_id", ids)
+        if ids:
+            conn.exec_driver_sql(sql.insert_removal, [(e, self.seq) for e in ids])
+        _delete(conn, sql, "entities", "entity_id", ids)
+        _delete(conn, sql, "entity_members", "entity_id", ids)
+        self.removed.extend(ids)
+
+    def upsert(self, rows: Sequence[EntityRow]) -> None:
+        """Write these entities (new or changed) and their memberships."""
+        if not rows:
+            return
+        conn, sql = self.conn, self.sql
+        ids = [row.entity_id for row in rows]
+        # An id written again is no longer removed.
+        _delete(conn, sql, "entity_removals", "entity_id", ids)
+        _delete(conn, sql, "entities", "entity_id", ids)
+        _delete(conn, sql, "entity_members", "entity_id", ids)
+        # A record moving between entities: its old membership row goes first.
+        members = [(p, s, row.entity_id) for row in rows for p, s in row.members]
+        _delete_members(conn, sql, [(p, s) for p, s, _ in members])
+        _insert(conn, sql, sql.copy_members, sql.insert_member, members)
+        at, seq = self._at, self.seq
+        entities = [(r.entity_id, r.golden, r.names, r.listings, r.doc_hash, at, seq) for r in rows]
+        _insert(conn, sql, sql.copy_entity, sql.insert_entity, entities)
+        self.upserted += len(rows)
+
+    @property
+    def number(self) -> int:
+        """The number of the store's last entity write once this one commits."""
+        return self.seq if self.upserted or self.removed else self.seq - 1
+
+    def finish(self) -> None:
+        conn, now = self.conn, self.now
+        if self.upserted or self.removed:
+            conn.execute(
+                t.entity_writes.insert().values(
+                    seq=self.seq, written_at=now, upserted=self.upserted, removed=len(self.removed)
+                )
+            )
+        conn.execute(t.candidate_pairs.delete())
+        if self.candidates:
+            conn.execute(
+                t.candidate_pairs.insert(),
+                [
+                    dict(
+                        a=str(p.a),
+                        b=str(p.b),
+                        probability=p.probability,
+                        explanation=p.explanation,
+                        created_at=now,
+                    )
+                    for p in self.candidates
+                ],
+            )
 
 
 @dataclass(frozen=True, slots=True)
