@@ -43,7 +43,7 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.shop_columns import ShopColumns
 from aggregator.store import Store
-from aggregator.store.entities import entity_row
+from aggregator.store.entities import doc_hash, entity_row
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
@@ -362,9 +362,10 @@ class Matching:
                     for entity in batch:
                         _attach(entity, offers)
                         seen.add(entity.entity_id)
-                        row = entity_row(entity)
-                        if before.get(entity.entity_id) != row.doc_hash:
-                            rows.append(row)
+                        data = entity.model_dump(mode="json")
+                        digest = doc_hash(data)
+                        if before.get(entity.entity_id) != digest:
+                            rows.append(entity_row(entity, digest, data))
                             if index is None:  # for the index to catch up with, afterwards
                                 outcome.changed.append(entity)
                     write.upsert(rows)
@@ -395,9 +396,10 @@ class Matching:
         )
         upserts = []
         for entity in entities:
-            row = entity_row(entity)  # its JSON encoded once: for the hash and the store
-            if before.get(entity.entity_id) != row.doc_hash:
-                upserts.append(row)
+            data = entity.model_dump(mode="json")
+            digest = doc_hash(data)
+            if before.get(entity.entity_id) != digest:
+                upserts.append(entity_row(entity, digest, data))
                 outcome.changed.append(entity)
         outcome.removed = removed
         log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))

@@ -240,32 +240,25 @@ def dumps(data: Any) -> str:
     return "".join(_encoder(data, 0))
 
 
-#: The keys of an entity's JSON form, sorted: its encoding is the concatenation of theirs.
-_ENTITY_KEYS = ("entity_id", "golden", "listings", "members", "names", "offers")
+def doc_hash(data: dict[str, Any]) -> str:
+    """:func:`aggregator.models.content_hash` of an entity's JSON form (``model_dump(mode=
+    "json")``): what tells a changed entity from an unchanged one."""
+    return hashlib.sha256(dumps(data).encode("utf-8")).hexdigest()
 
 
-def entity_row(entity: Entity, digest: str | None = None) -> EntityRow:
-    """The entity's row; ``digest`` is :func:`aggregator.models.content_hash` of its JSON
-    form (the search document's inputs), computed here when not given. Each column is
-    encoded once, and the hashed text is made of those same pieces."""
-    data = entity.model_dump(mode="json")
-    golden, names, listings = dumps(data["golden"]), dumps(data["names"]), dumps(data["listings"])
-    if digest is None:
-        if tuple(sorted(data)) == _ENTITY_KEYS:
-            text = (
-                f'{{"entity_id":{dumps(data["entity_id"])},"golden":{golden},'
-                f'"listings":{listings},"members":{dumps(data["members"])},"names":{names},'
-                f'"offers":{dumps(data["offers"])}}}'
-            )
-        else:
-            text = dumps(data)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+def entity_row(
+    entity: Entity, digest: str | None = None, data: dict[str, Any] | None = None
+) -> EntityRow:
+    """The entity's row: ``data`` is its JSON form and ``digest`` its :func:`doc_hash`, when
+    the caller has them already (a matching hashes every entity, and writes the changed)."""
+    if data is None:
+        data = entity.model_dump(mode="json")
     return EntityRow(
         entity_id=entity.entity_id,
-        golden=golden,
-        names=names,
-        listings=listings,
-        doc_hash=digest,
+        golden=dumps(data["golden"]),
+        names=dumps(data["names"]),
+        listings=dumps(data["listings"]),
+        doc_hash=doc_hash(data) if digest is None else digest,
         members=[(m.platform, m.source_id) for m in entity.members],
     )
 
