@@ -119,8 +119,8 @@ class ShopColumns:
             )
             for name in TEXT_FIELDS:
                 values = [columns[name][r] for r in order.tolist()]
-                packed = self.rows >= PACK_KEYS_FROM and name not in LISTED
-                columns[name] = TextColumn.from_values(values) if packed else values
+                pack = self.rows >= PACK_KEYS_FROM and name not in LISTED
+                columns[name] = TextColumn.from_values(values) if pack else values
             for name in ("lat", "lon"):
                 columns[name] = columns[name][order]
             records = [records[r] for r in order.tolist()]
