@@ -96,6 +96,28 @@ def index_state(store: Store, backend: SearchBackend, settings: Settings) -> Ind
     )
 
 
+def rebuild_reason(store: Store, backend: SearchBackend, settings: Settings) -> str | None:
+    """Why the index needs rebuilding whatever the next matching writes, or None: it records
+    no store state, one ahead of the store's, or it is empty while the store is not."""
+    applied = read_mark(backend, settings)
+    if applied is None:
+        return "the index records no store state"
+    if applied > store.entity_seq():
+        return f"the index says it applied write {applied}, the store is behind it"
+    if backend.count() == 0 and store.count_entities():
+        return "the index is empty"
+    return None
+
+
+def forget_mark(backend: SearchBackend, settings: Settings) -> None:
+    """Before an index is rebuilt while the store writes (published before the store commits):
+    until :func:`write_mark` says otherwise, the index records no store state, so a run cut in
+    between is followed by a rebuild. A backend that keeps the mark keeps it per rebuilt index,
+    which holds none until marked."""
+    if not callable(getattr(backend, "applied", None)):
+        (settings.data_dir / MARK_FILE).unlink(missing_ok=True)
+
+
 def sync_index(
     store: Store,
     backend: SearchBackend,

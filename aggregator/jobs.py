@@ -110,7 +110,7 @@ def match_after(
             "ok",
             mode=outcome.mode,
             entities=outcome.entities,
-            changed=len(outcome.changed),
+            changed=outcome.written,
             removed=len(outcome.removed),
             matching_s=round(matched - started, 3),
             indexing_s=round(indexed - matched, 3),
@@ -120,7 +120,7 @@ def match_after(
             matching_id,
             outcome.mode,
             outcome.entities,
-            len(outcome.changed),
+            outcome.written,
             len(outcome.removed),
             indexing,
         )

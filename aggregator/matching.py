@@ -26,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,13 +38,13 @@ from aggregator.models import (
     OfferRecord,
     RecordKey,
     RecordType,
-    ShopRecord,
-    content_hash,
     utcnow,
 )
 from aggregator.settings import Settings
+from aggregator.shop_columns import ShopColumns
 from aggregator.store import Store
-from dedupe import MatchResult, load_taxonomy, match_shops, update
+from aggregator.store.entities import doc_hash, entity_row
+from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
 from dedupe.prepare.taxonomy import Taxonomy
@@ -55,6 +55,11 @@ log = logging.getLogger(__name__)
 #: before it began may have been committed just after. Records read twice are recognised by
 #: their content hash and cost nothing more.
 OVERLAP = timedelta(minutes=2)
+
+#: Entities built, hashed and written at a time by a full matching.
+WRITE_BATCH = 5000
+#: What a full matching can feed its entities to as it writes them (a backend's ``rebuild``).
+Indexer = Callable[[Iterable[Entity]], int]
 
 #: Where the weights of the last full matching are saved, for ``aggregator match explain``.
 MODEL_FILE = "matching-model.json"
@@ -70,6 +75,12 @@ class MatchOutcome:
     candidate_pairs: int = 0
     #: "full" or "incremental".
     mode: str = "full"
+    #: Entities written (``changed`` holds them, unless a full matching fed them to an index).
+    written: int = 0
+    #: The number of the store's last entity write after this one (``entity_writes.seq``).
+    seq: int = 0
+    #: Entities the index given to :meth:`Matching.run` was rebuilt with (None: not fed).
+    indexed: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,6 +96,36 @@ def attach_offers(entities: Iterable[Entity], offers: Iterable[OfferRecord]) -> 
         owner = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
         if owner is not None:
             owner.offers.append(offer)
+
+
+def _offers_by_shop(offers: Iterable[OfferRecord]) -> dict[str, list[OfferRecord]]:
+    """``"platform:shop_source_id"`` -> the shop's offers, in :func:`attach_offers` ' order."""
+    by_shop: dict[str, list[OfferRecord]] = {}
+    for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
+        if offer.shop_source_id is not None:
+            by_shop.setdefault(f"{offer.platform}:{offer.shop_source_id}", []).append(offer)
+    return by_shop
+
+
+def _attach(entity: Entity, offers: dict[str, list[OfferRecord]]) -> None:
+    """:func:`attach_offers` for one entity, from :func:`_offers_by_shop`."""
+    if not offers:
+        return
+    found = [o for m in entity.members for o in offers.get(f"{m.platform}:{m.source_id}", ())]
+    if len(entity.members) > 1:
+        found.sort(key=lambda o: (o.platform, o.source_id))
+    entity.offers.extend(found)
+
+
+def _batches(items: Iterable[Entity], size: int) -> Iterator[list[Entity]]:
+    batch: list[Entity] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class Matching:
@@ -107,9 +148,13 @@ class Matching:
         self._lock = threading.Lock()
 
     # -- the one entry point -------------------------------------------------------------------
-    def run(self, *, full: bool = False) -> MatchOutcome:
+    def run(self, *, full: bool = False, index: Indexer | None = None) -> MatchOutcome:
         """Match what changed since the last run (everything on the first run, or when
-        ``full``), write the changed entities and the review candidates."""
+        ``full``), write the changed entities and the review candidates.
+
+        ``index`` (a search backend's ``rebuild``), when given, is fed every entity of a full
+        matching as it is written, inside the store's transaction (``outcome.indexed`` says so):
+        the entities are never all held at once. An incremental matching ignores it."""
         with self._lock, self.store.exclusive("matching"), gc_paused():
             reason = "asked" if full else self._full_reason()
             if reason is None:
@@ -118,7 +163,7 @@ class Matching:
                     return outcome
                 reason = "the state and the store disagree"
             log.info("matching every record (%s)", reason)
-            return self._full()
+            return self._full(index)
 
     def _full_reason(self) -> str | None:
         if self.result is None:
@@ -131,37 +176,29 @@ class Matching:
         return None
 
     # -- full ------------------------------------------------------------------------------------
-    def _full(self) -> MatchOutcome:
+    def _full(self, index: Indexer | None = None) -> MatchOutcome:
         started, mark = time.perf_counter(), utcnow()
         # The old state goes before the new one is built: two at once would double the memory.
         self.result, self.held, self.offer_shop = None, {}, {}
         self._taxonomy_stamp = self._taxonomy_file_stamp()
-        shops: list[ShopRecord] = []
-        dates: dict[str, datetime] = {}
-        held: dict[str, str] = {}
-        for r in self.store.iter_raw(RecordType.shop):  # one at a time: payloads are not kept
-            key = f"{r.platform}:{r.source_id}"
-            shops.append(ShopRecord.model_validate(r.record))
-            dates[key], held[key] = r.last_changed, r.content_hash
+        reading = ShopColumns()
+        for batch in self.store.iter_live_records(RecordType.shop):
+            reading.add(batch)
+        table, held = reading.table(), reading.hashes
         offers = [
             OfferRecord.model_validate(r.record) for r in self.store.iter_raw(RecordType.offer)
         ]
-        result = match_shops(
-            shops,
-            self.store.list_decisions(),
-            self.store.entity_ids_by_record(),
+        config = MatchConfig(
             taxonomy=self._taxonomy(),
-            record_dates=dates,
+            record_dates=reading.dates,
             estimate=False if self.settings and self.settings.match_estimate == "off" else "auto",
         )
-        entities = result.build_entities()  # not cached on the result, which is kept
+        del reading
+        result = match_table(
+            table, self.store.list_decisions(), self.store.entity_ids_by_key(), config
+        )
         choices = self._choices()
-        apply_choices(entities, result, choices)
-        attach_offers(entities, offers)
-        before = self.store.entity_hashes()
-        current = {e.entity_id for e in entities}
-        outcome = self._write(entities, sorted(set(before) - current), result, before)
-        outcome.mode = "full"
+        outcome = self._write_all(result, choices, _offers_by_shop(offers), index)
         self.result = result
         self.since = mark - OVERLAP
         self.held = held
@@ -215,9 +252,11 @@ class Matching:
                 mode="incremental",
                 stats={"records_changed": 0, "seconds": round(time.perf_counter() - started, 3)},
             )
+        reading = ShopColumns()
+        reading.add((r.record, r.content_hash, r.last_changed) for r in stored)
         result = update(
             self.result,
-            [ShopRecord.model_validate(r.record) for r in stored],
+            reading.table(),
             removed,
             decisions,
             record_dates={f"{r.platform}:{r.source_id}": r.last_changed for r in stored},
@@ -298,6 +337,52 @@ class Matching:
         return bool(rulings.changed_pairs(decided, rulings.latest(decisions)))
 
     # -- writing -----------------------------------------------------------------------------------
+    def _write_all(
+        self,
+        result: MatchResult,
+        choices: Choices,
+        offers: dict[str, list[OfferRecord]],
+        index: Indexer | None,
+    ) -> MatchOutcome:
+        """A full matching's write, streamed: entities built, compared with the stored ones
+        and written a batch at a time (and fed to ``index``), in one transaction."""
+        before = self.store.entity_hashes()
+        outcome = MatchOutcome(
+            entities=int(result.stats.get("entities", 0)),
+            candidate_pairs=len(result.candidates),
+        )
+        seen: set[str] = set()
+        log.info("phase: writing entities")
+        with self.store.writing_entities() as write:
+
+            def entities() -> Iterator[Entity]:
+                for batch in _batches(result.iter_entities(), WRITE_BATCH):
+                    apply_choices(batch, result, choices)
+                    rows = []
+                    for entity in batch:
+                        _attach(entity, offers)
+                        seen.add(entity.entity_id)
+                        data = entity.model_dump(mode="json")
+                        digest = doc_hash(data)
+                        if before.get(entity.entity_id) != digest:
+                            rows.append(entity_row(entity, digest, data))
+                            if index is None:  # for the index to catch up with, afterwards
+                                outcome.changed.append(entity)
+                    write.upsert(rows)
+                    yield from batch
+
+            if index is None:
+                for _ in entities():
+                    pass
+            else:
+                outcome.indexed = index(entities())
+            outcome.removed = sorted(set(before) - seen)
+            write.remove(outcome.removed)
+            write.candidates = result.candidates
+        outcome.written, outcome.seq = write.upserted, write.number
+        log.info("entities written: %d changed, %d removed", write.upserted, len(outcome.removed))
+        return outcome
+
     def _write(
         self,
         entities: list[Entity],
@@ -311,13 +396,15 @@ class Matching:
         )
         upserts = []
         for entity in entities:
-            digest = content_hash(entity.model_dump(mode="json"))
+            data = entity.model_dump(mode="json")
+            digest = doc_hash(data)
             if before.get(entity.entity_id) != digest:
-                upserts.append((entity, digest))
+                upserts.append(entity_row(entity, digest, data))
                 outcome.changed.append(entity)
         outcome.removed = removed
         log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))
-        self.store.replace_entities(upserts, removed, result.candidates)
+        outcome.seq = self.store.replace_entities(upserts, removed, result.candidates)
+        outcome.written = len(upserts)
         return outcome
 
     # -- files -------------------------------------------------------------------------------------

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from aggregator.consistency import sync_index
-from aggregator.matching import Matching, MatchOutcome
-from aggregator.models import ConnectorRegistration, Run
+from aggregator.consistency import forget_mark, rebuild_reason, sync_index, write_mark
+from aggregator.matching import Indexer, Matching, MatchOutcome
+from aggregator.models import ConnectorRegistration, Entity, Run
 from aggregator.pipeline import run_connector
 from aggregator.registrations import (
     RegistrationError,
@@ -154,11 +154,23 @@ class Runtime:
             )
 
     def match_and_index(self, *, full: bool = False) -> tuple[MatchOutcome, dict[str, int]]:
+        """Match, write the entities, and catch the search index up. When the index needs a
+        rebuild anyway (none yet, emptied, from another store), a full matching feeds it the
+        entities as it writes them: built once, never all held."""
         with self.exclusive():
+            reason = rebuild_reason(self.store, self.backend, self.settings)
+            if reason is not None:
+                forget_mark(self.backend, self.settings)
             log.info("phase: matching")
-            outcome = self.matching.run(full=full)
+            index = None if reason is None else _announced(self.backend.rebuild, reason)
+            outcome = self.matching.run(full=full, index=index)
             log.info("phase: indexing")
-            return outcome, self.sync_index(outcome)
+            if outcome.indexed is not None:
+                write_mark(self.backend, self.settings, outcome.seq)
+            indexing = self.sync_index(outcome)
+            if outcome.indexed is not None and not indexing["rebuilt"]:
+                indexing["rebuilt"] = outcome.indexed
+            return outcome, indexing
 
     def sync_index(self, outcome: MatchOutcome | None = None) -> dict[str, int]:
         """Catch the index up with the store (see :mod:`aggregator.consistency`)."""
@@ -186,6 +198,14 @@ class Runtime:
             self.backend.close()
         if "store" in self.__dict__:
             self.store.dispose()
+
+
+def _announced(rebuild: Indexer, reason: str) -> Indexer:
+    def announced(entities: Iterable[Entity]) -> int:
+        log.info("rebuilding the search index (%s) as the entities are written", reason)
+        return rebuild(entities)
+
+    return announced
 
 
 def describe_run(run: Run) -> dict[str, Any]:

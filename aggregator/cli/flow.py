@@ -44,7 +44,7 @@ def run() -> None:
         typer.echo(
             f"matching: {matching.entities} shops, "
             f"{matching.candidate_pairs} pairs to review, "
-            f"{len(matching.changed)} changed, {len(matching.removed)} removed"
+            f"{matching.written} changed, {len(matching.removed)} removed"
         )
     rt.close()
 

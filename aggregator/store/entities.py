@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +31,14 @@ class EntitiesMixin(StoreBase):
             rows = conn.execute(sa.select(t.entity_members)).all()
         return {RecordKey(platform=r.platform, source_id=r.source_id): r.entity_id for r in rows}
 
+    def entity_ids_by_key(self) -> dict[str, str]:
+        """``"platform:source_id"`` -> entity id of every shop record after the last matching:
+        :meth:`entity_ids_by_record` without a key object per record (a million of them)."""
+        m = t.entity_members.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(m.platform, m.source_id, m.entity_id))
+            return {f"{platform}:{source_id}": entity for platform, source_id, entity in rows}
+
     def entity_hashes(self, entity_ids: Iterable[str] | None = None) -> dict[str, str]:
         """Entity id -> hash of its search document: every entity, or only these."""
         query = sa.select(t.entities.c.entity_id, t.entities.c.doc_hash)
@@ -40,84 +53,29 @@ class EntitiesMixin(StoreBase):
 
     def replace_entities(
         self,
-        upserts: Sequence[tuple[Entity, str]],
+        upserts: Sequence[tuple[Entity, str] | EntityRow],
         removed: Iterable[str],
         candidates: Sequence[CandidatePair],
-    ) -> None:
-        """Write a matching outcome in one transaction: changed and removed entities, pairs."""
-        now = utcnow()
-        removed = list(removed)
-        changed_ids = [entity.entity_id for entity, _ in upserts]
+    ) -> int:
+        """Write a matching outcome in one transaction: changed and removed entities, pairs.
+        Returns the write's number."""
+        with self.writing_entities() as write:
+            write.remove(list(removed))
+            write.upsert(
+                [u if isinstance(u, EntityRow) else entity_row(u[0], u[1]) for u in upserts]
+            )
+            write.candidates = candidates
+        return write.number
+
+    @contextmanager
+    def writing_entities(self) -> Iterator[EntityWrite]:
+        """One matching's entity write, in one transaction committed when the block ends: the
+        block hands :meth:`EntityWrite.upsert` batches of changed entities (a full matching
+        streams them, never holding a million at once) and the removed ids."""
         with self.engine.begin() as conn:
-            # The write's number: the search index applies writes in this order and records the
-            # last one it applied (``aggregator.consistency``). Writers are serialised (the
-            # matching lock), and a clash on the primary key would fail loudly, not silently.
-            seq = int(conn.scalar(sa.select(sa.func.max(t.entity_writes.c.seq))) or 0) + 1
-            if changed_ids or removed:
-                conn.execute(
-                    t.entity_writes.insert().values(
-                        seq=seq, written_at=now, upserted=len(changed_ids), removed=len(removed)
-                    )
-                )
-            for part in chunks(changed_ids, 500):
-                conn.execute(
-                    t.entity_removals.delete().where(t.entity_removals.c.entity_id.in_(part))
-                )
-            for part in chunks(removed, 500):
-                conn.execute(
-                    t.entity_removals.delete().where(t.entity_removals.c.entity_id.in_(part))
-                )
-                conn.execute(t.entity_removals.insert(), [dict(entity_id=e, seq=seq) for e in part])
-            for part in chunks(removed + changed_ids, 500):
-                conn.execute(t.entities.delete().where(t.entities.c.entity_id.in_(part)))
-                conn.execute(
-                    t.entity_members.delete().where(t.entity_members.c.entity_id.in_(part))
-                )
-            members: list[dict[str, Any]] = []
-            rows: list[dict[str, Any]] = []
-            for entity, digest in upserts:
-                rows.append(
-                    dict(
-                        entity_id=entity.entity_id,
-                        golden=entity.golden.model_dump(mode="json"),
-                        names=entity.names,
-                        listings=[lst.model_dump(mode="json") for lst in entity.listings],
-                        doc_hash=digest,
-                        updated_at=now,
-                        seq=seq,
-                    )
-                )
-                members.extend(
-                    dict(platform=m.platform, source_id=m.source_id, entity_id=entity.entity_id)
-                    for m in entity.members
-                )
-            for part in chunks(members, 1000):
-                # A record moving between entities: its old membership row goes first.
-                for platform, ids in _by_platform(part).items():
-                    conn.execute(
-                        t.entity_members.delete().where(
-                            t.entity_members.c.platform == platform,
-                            t.entity_members.c.source_id.in_(ids),
-                        )
-                    )
-                conn.execute(t.entity_members.insert(), part)
-            for part in chunks(rows, 1000):
-                conn.execute(t.entities.insert(), part)
-            conn.execute(t.candidate_pairs.delete())
-            if candidates:
-                conn.execute(
-                    t.candidate_pairs.insert(),
-                    [
-                        dict(
-                            a=str(p.a),
-                            b=str(p.b),
-                            probability=p.probability,
-                            explanation=p.explanation,
-                            created_at=now,
-                        )
-                        for p in candidates
-                    ],
-                )
+            write = EntityWrite(conn)
+            yield write
+            write.finish()
 
     def get_entity(self, entity_id: str) -> Entity | None:
         with self.engine.connect() as conn:
@@ -172,11 +130,220 @@ class EntitiesMixin(StoreBase):
             ]
 
 
-def _by_platform(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for row in rows:
-        grouped.setdefault(row["platform"], []).append(row["source_id"])
-    return grouped
+class EntityWrite:
+    """The entity write of one matching, inside its transaction (see
+    :meth:`EntitiesMixin.writing_entities`). Rows go through the driver in bulk
+    (``executemany``; ``COPY`` on PostgreSQL), their JSON encoded once by :func:`entity_row`."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.sql = _Sql.of(conn.dialect.name)
+        self.now = utcnow()
+        stamp = t.entities.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        self._at = stamp(self.now) if stamp is not None else self.now
+        # The write's number: the search index applies writes in this order and records the
+        # last one it applied (``aggregator.consistency``). Writers are serialised (the
+        # matching lock), and a clash on the primary key would fail loudly, not silently.
+        self.seq = int(conn.scalar(sa.select(sa.func.max(t.entity_writes.c.seq))) or 0) + 1
+        self.removed: list[str] = []
+        self.upserted = 0
+        #: The review candidates, written when the write finishes.
+        self.candidates: Sequence[CandidatePair] = ()
+
+    def remove(self, ids: list[str]) -> None:
+        """These entities no longer exist (none of them is written by this write)."""
+        conn, sql = self.conn, self.sql
+        _delete(conn, sql, "entity_removals", "entity_id", ids)
+        if ids:
+            conn.exec_driver_sql(sql.insert_removal, [(e, self.seq) for e in ids])
+        _delete(conn, sql, "entities", "entity_id", ids)
+        _delete(conn, sql, "entity_members", "entity_id", ids)
+        self.removed.extend(ids)
+
+    def upsert(self, rows: Sequence[EntityRow]) -> None:
+        """Write these entities (new or changed) and their memberships."""
+        if not rows:
+            return
+        conn, sql = self.conn, self.sql
+        ids = [row.entity_id for row in rows]
+        # An id written again is no longer removed.
+        _delete(conn, sql, "entity_removals", "entity_id", ids)
+        _delete(conn, sql, "entities", "entity_id", ids)
+        _delete(conn, sql, "entity_members", "entity_id", ids)
+        # A record moving between entities: its old membership row goes first.
+        members = [(p, s, row.entity_id) for row in rows for p, s in row.members]
+        _delete_members(conn, sql, [(p, s) for p, s, _ in members])
+        _insert(conn, sql, sql.copy_members, sql.insert_member, members)
+        at, seq = self._at, self.seq
+        entities = [(r.entity_id, r.golden, r.names, r.listings, r.doc_hash, at, seq) for r in rows]
+        _insert(conn, sql, sql.copy_entity, sql.insert_entity, entities)
+        self.upserted += len(rows)
+
+    @property
+    def number(self) -> int:
+        """The number of the store's last entity write once this one commits."""
+        return self.seq if self.upserted or self.removed else self.seq - 1
+
+    def finish(self) -> None:
+        conn, now = self.conn, self.now
+        if self.upserted or self.removed:
+            conn.execute(
+                t.entity_writes.insert().values(
+                    seq=self.seq, written_at=now, upserted=self.upserted, removed=len(self.removed)
+                )
+            )
+        conn.execute(t.candidate_pairs.delete())
+        if self.candidates:
+            conn.execute(
+                t.candidate_pairs.insert(),
+                [
+                    dict(
+                        a=str(p.a),
+                        b=str(p.b),
+                        probability=p.probability,
+                        explanation=p.explanation,
+                        created_at=now,
+                    )
+                    for p in self.candidates
+                ],
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRow:
+    """An entity as the store writes it: JSON columns already encoded, its members' keys."""
+
+    entity_id: str
+    golden: str
+    names: str
+    listings: str
+    doc_hash: str
+    members: list[tuple[str, str]]
+
+
+#: ``json.dumps(..., sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)``:
+#: the encoding of :func:`aggregator.models.content_hash`.
+_slow_dumps = functools.partial(
+    json.dumps, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+)
+#: The same bytes from the C encoder ``json.dumps`` builds anew on each call, built once.
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encoder = _make_encoder and _make_encoder(
+    None, str, json.encoder.encode_basestring, None, ":", ",", True, False, True
+)
+
+
+def dumps(data: Any) -> str:
+    """``data`` as :func:`aggregator.models.content_hash` encodes it, byte for byte."""
+    if _encoder is None:  # a Python built without the C accelerator
+        return _slow_dumps(data)
+    return "".join(_encoder(data, 0))
+
+
+def doc_hash(data: dict[str, Any]) -> str:
+    """:func:`aggregator.models.content_hash` of an entity's JSON form (``model_dump(mode=
+    "json")``): what tells a changed entity from an unchanged one."""
+    return hashlib.sha256(dumps(data).encode("utf-8")).hexdigest()
+
+
+def entity_row(
+    entity: Entity, digest: str | None = None, data: dict[str, Any] | None = None
+) -> EntityRow:
+    """The entity's row: ``data`` is its JSON form and ``digest`` its :func:`doc_hash`, when
+    the caller has them already (a matching hashes every entity, and writes the changed)."""
+    if data is None:
+        data = entity.model_dump(mode="json")
+    return EntityRow(
+        entity_id=entity.entity_id,
+        golden=dumps(data["golden"]),
+        names=dumps(data["names"]),
+        listings=dumps(data["listings"]),
+        doc_hash=doc_hash(data) if digest is None else digest,
+        members=[(m.platform, m.source_id) for m in entity.members],
+    )
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The entity writes in the driver's own parameter style."""
+
+    pg: bool
+    insert_removal: str
+    insert_member: str
+    insert_entity: str
+    copy_members: str
+    copy_entity: str
+
+    @classmethod
+    @functools.cache
+    def of(cls, dialect: str) -> _Sql:
+        pg = dialect == "postgresql"
+        p = "%s" if pg else "?"
+        j = f"CAST({p} AS JSON)" if pg else p
+        return cls(
+            pg=pg,
+            insert_removal=f"INSERT INTO entity_removals (entity_id, seq) VALUES ({p}, {p})",
+            insert_member=(
+                "INSERT INTO entity_members (platform, source_id, entity_id) "
+                f"VALUES ({p}, {p}, {p})"
+            ),
+            insert_entity=(
+                "INSERT INTO entities (entity_id, golden, names, listings, doc_hash, updated_at, "
+                f"seq) VALUES ({p}, {j}, {j}, {j}, {p}, {p}, {p})"
+            ),
+            copy_members="COPY entity_members (platform, source_id, entity_id) FROM STDIN",
+            copy_entity=(
+                "COPY entities (entity_id, golden, names, listings, doc_hash, updated_at, seq) "
+                "FROM STDIN"
+            ),
+        )
+
+
+#: Keys per statement on PostgreSQL (one array parameter each).
+_PG_CHUNK = 20_000
+
+
+def _delete(conn: sa.Connection, sql: _Sql, table: str, column: str, ids: list[str]) -> None:
+    """Delete the rows whose ``column`` is one of ``ids``."""
+    if not ids:
+        return
+    if sql.pg:
+        statement = f"DELETE FROM {table} WHERE {column} = ANY(CAST(%s AS TEXT[]))"
+        for part in chunks(ids, _PG_CHUNK):
+            conn.exec_driver_sql(statement, (part,))
+    else:  # one indexed lookup per key, in SQLite's own loop
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
+
+
+def _delete_members(conn: sa.Connection, sql: _Sql, keys: list[tuple[str, str]]) -> None:
+    if not keys:
+        return
+    if sql.pg:
+        statement = (
+            "DELETE FROM entity_members m USING unnest(CAST(%s AS TEXT[]), CAST(%s AS TEXT[])) "
+            "AS k(platform, source_id) WHERE m.platform = k.platform "
+            "AND m.source_id = k.source_id"
+        )
+        for part in chunks(keys, _PG_CHUNK):
+            conn.exec_driver_sql(statement, ([k[0] for k in part], [k[1] for k in part]))
+    else:
+        conn.exec_driver_sql(
+            "DELETE FROM entity_members WHERE platform = ? AND source_id = ?", keys
+        )
+
+
+def _insert(
+    conn: sa.Connection, sql: _Sql, copy: str, insert: str, rows: list[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    if sql.pg:  # COPY: the cheapest way in
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(copy) as writer:  # type: ignore[union-attr]
+            for row in rows:
+                writer.write_row(row)
+    else:
+        conn.exec_driver_sql(insert, rows)
 
 
 def _entity(row: Any, members: list[RecordKey]) -> Entity:

@@ -79,6 +79,21 @@ class RecordsMixin(IngestMixin):
             for row in conn.execute(query):
                 yield _stored(row)
 
+    def iter_live_records(
+        self, rtype: RecordType, *, batch: int = 5000
+    ) -> Iterator[list[tuple[dict[str, Any], str, datetime]]]:
+        """Every live record of ``rtype`` as ``(record, content_hash, last_changed)``, in key
+        order, by batches: what a full matching reads. The payloads as received stay in the
+        store (they are most of a row) and no :class:`StoredRecord` is made per row."""
+        query = (
+            sa.select(_c.record, _c.content_hash, _c.last_changed)
+            .where(_c.record_type == rtype.value, _c.gone_at.is_(None))
+            .order_by(_c.platform, _c.record_type, _c.source_id)
+        )
+        with self.engine.connect().execution_options(stream_results=True, yield_per=batch) as conn:
+            for part in conn.execute(query).partitions(batch):
+                yield [(row[0], row[1], _aware(row[2])) for row in part]
+
     def count_raw(self, connector_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(t.raw_records)
         query = query.where(t.raw_records.c.gone_at.is_(None))

@@ -9,7 +9,7 @@ the matching state and makes :attr:`MatchResult.entities` (golden records includ
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +108,13 @@ class MatchResult:
         golden = self._golden()
         with gc_paused():
             return [self._build(eid, rows, golden) for eid, rows in self._sorted_clusters()]
+
+    def iter_entities(self) -> Iterator[Entity]:
+        """Every entity, built as it is asked for, in :meth:`build_entities` ' order: a caller
+        that writes them one batch at a time never holds them all."""
+        golden = self._golden()
+        for entity_id, rows in self._sorted_clusters():
+            yield self._build(entity_id, rows, golden)
 
     def changed_entities(self) -> list[Entity]:
         """The entities this run created or changed (to re-index)."""

@@ -1,0 +1,127 @@
+"""Stored shop records as the matcher's columns, without a ``ShopRecord`` per record.
+
+The store holds each record as the JSON of a validated :class:`~aggregator.models.ShopRecord`
+(validated when it was ingested), so matching reads those values straight into a
+:class:`~dedupe.prepare.table.ShopTable`: a million pydantic records would cost a minute to
+validate again and gigabytes to hold, where packed columns cost seconds and a few hundred
+megabytes. The fields only golden records read (description, opening hours, services, the
+listing's URL) ride along in a small :class:`Extras` per record that has any.
+
+Example::
+
+    reading = ShopColumns()
+    for batch in store.iter_live_records(RecordType.shop):
+        reading.add(batch)
+    table = reading.table()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from dedupe.prepare.columns import TextColumn
+from dedupe.prepare.table import PACK_KEYS_FROM, TABLE_FIELDS, ShopTable
+
+#: Table fields read as text (``lat`` and ``lon`` are float arrays).
+TEXT_FIELDS = tuple(name for name in TABLE_FIELDS if name not in ("lat", "lon"))
+#: Fields golden records read row by row: kept as lists, whose items are read several times
+#: faster than a packed column's (the others are packed, as the matcher reads them in bulk).
+LISTED = frozenset({"platform", "source_id", "name", "address", "city", "email", "website"})
+
+
+class Extras:
+    """A record's fields that golden records read and matching does not (what
+    :class:`~dedupe.golden.records.GoldenBuilder` and the listings ask of a record)."""
+
+    __slots__ = ("description", "opening_hours", "services", "url")
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.description: str | None = record.get("description")
+        self.opening_hours: str | None = record.get("opening_hours")
+        self.services: list[str] = record.get("services") or []
+        self.url: str | None = record.get("url")
+
+
+def extras(record: dict[str, Any]) -> Extras | None:
+    """The record's extras, or None when it has none (most records)."""
+    if (
+        record.get("description")
+        or record.get("opening_hours")
+        or record.get("services")
+        or record.get("url")
+    ):
+        return Extras(record)
+    return None
+
+
+class ShopColumns:
+    """Collects stored shop records (``(record, content_hash, last_changed)`` batches) into
+    columns, with each record's last change and content hash by key."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[Any]] = {name: [] for name in TABLE_FIELDS}
+        self.extras: list[Extras | None] = []
+        #: ``"platform:source_id"`` -> last change, for the recency rule of golden records.
+        self.dates: dict[str, datetime] = {}
+        #: ``"platform:source_id"`` -> content hash: what the matching state holds.
+        self.hashes: dict[str, str] = {}
+        self.rows = 0
+        self._last: tuple[str, str] | None = None
+        self._ordered = True
+
+    def add(self, batch: Iterable[tuple[dict[str, Any], str, datetime]]) -> None:
+        texts: dict[str, list[str | None]] = {name: [] for name in TEXT_FIELDS}
+        lat: list[float] = []
+        lon: list[float] = []
+        nan = float("nan")
+        for record, digest, changed in batch:
+            platform, source_id = record["platform"], record["source_id"]
+            key = f"{platform}:{source_id}"
+            # The store's order is its collation's; matching's is Python's (checked here).
+            if self._last is not None and (platform, source_id) <= self._last:
+                self._ordered = False
+            self._last = (platform, source_id)
+            for name, column in texts.items():
+                column.append(record.get(name))
+            if texts["country"][-1] is None:
+                texts["country"][-1] = "FR"
+            point = record.get("lat"), record.get("lon")
+            lat.append(nan if point[0] is None else point[0])
+            lon.append(nan if point[1] is None else point[1])
+            self.extras.append(extras(record))
+            self.dates[key], self.hashes[key] = changed, digest
+        for name, column in texts.items():
+            self.parts[name].append(TextColumn.from_values(column))
+        self.parts["lat"].append(np.array(lat, dtype=np.float64))
+        self.parts["lon"].append(np.array(lon, dtype=np.float64))
+        self.rows += len(lat)
+
+    def table(self) -> ShopTable:
+        """The records read, in (platform, source id) order, as one table."""
+        columns: dict[str, Any] = {}
+        for name in TEXT_FIELDS:
+            packed = TextColumn.concat(self.parts[name]) if self.parts[name] else TextColumn()
+            listed = self.rows < PACK_KEYS_FROM or name in LISTED
+            columns[name] = packed.slice(0, self.rows) if listed else packed
+        for name in ("lat", "lon"):
+            parts = self.parts[name]
+            columns[name] = np.concatenate(parts) if parts else np.zeros(0, np.float64)
+        self.parts = {name: [] for name in TABLE_FIELDS}
+        records = self.extras
+        if not self._ordered:
+            platforms, sources = columns["platform"], columns["source_id"]
+            order = np.array(
+                sorted(range(self.rows), key=lambda r: (platforms[r], sources[r])), dtype=np.int64
+            )
+            for name in TEXT_FIELDS:
+                values = [columns[name][r] for r in order.tolist()]
+                pack = self.rows >= PACK_KEYS_FROM and name not in LISTED
+                columns[name] = TextColumn.from_values(values) if pack else values
+            for name in ("lat", "lon"):
+                columns[name] = columns[name][order]
+            records = [records[r] for r in order.tolist()]
+        return ShopTable(columns, records=records)  # type: ignore[arg-type]
