@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from dedupe.prepare.columns import gather
 
@@ -149,8 +150,24 @@ TRADE_WORDS: frozenset[str] = frozenset(
 )
 
 
+#: Long trade words listed alone, for the typo check below.
+_LONG_TRADE_WORDS = sorted(w for w in TRADE_WORDS if len(w) >= 6)
+
+
+@lru_cache(maxsize=1 << 16)
 def is_trade_word(word: str) -> bool:
-    return word in TRADE_WORDS or (word.endswith("s") and word[:-1] in TRADE_WORDS)
+    """A trade word, its plural, or a typo of a long one ("boulanegrie"): a misspelt trade word
+    still says only what the shop is. Typos as the search allows them: one from 7 letters, two
+    from 9 (a transposition costs two)."""
+    if word in TRADE_WORDS or (word.endswith("s") and word[:-1] in TRADE_WORDS):
+        return True
+    if len(word) < 7:
+        return False
+    budget = 2 if len(word) >= 9 else 1
+    found = process.extractOne(
+        word, _LONG_TRADE_WORDS, scorer=Levenshtein.distance, score_cutoff=budget
+    )
+    return found is not None
 
 
 @lru_cache(maxsize=1 << 16)
