@@ -31,6 +31,7 @@ from dedupe.prepare.values import (
     normalise_postcode,
     parse_street_part,
     split_number,
+    street_segment,
 )
 
 #: House-number suffixes as codes (0: none).
@@ -39,7 +40,8 @@ SUFFIX_NAMES = {code: name for name, code in SUFFIX_CODES.items()}
 
 #: Array columns and their dtypes (hashes: 0 is missing; codes: -1; coordinates: NaN).
 ARRAYS: dict[str, Any] = {
-    "name_hash": np.int64, "number": np.int32, "suffix": np.int8, "street_hash": np.int64,
+    "name_hash": np.int64, "number": np.int32, "number_to": np.int32, "suffix": np.int8,
+    "street_hash": np.int64,
     "street_word": np.int64, "postcode": np.int32, "city_hash": np.int64, "phone1": np.int64,
     "phone2": np.int64, "email": np.int64, "domain": np.int64, "siret": np.int64,
     "category": np.int16, "group": np.int16, "lat": np.float64, "lon": np.float64,
@@ -163,6 +165,7 @@ class Normaliser:
             values = [p[k] for p in parsed]
             out[name] = values if name in TEXTS else array(values, ARRAYS[name])
         out["street_word"] = array((p[5] for p in parsed), np.int64)
+        out["number_to"] = array((p[6] for p in parsed), np.int32)
         out["street_hash"] = array((hash(x) if x else 0 for x in out["streets"]), np.int64)
         out["city_hash"] = array((hash(x) if x else 0 for x in out["cities"]), np.int64)
         phones = [
@@ -189,27 +192,33 @@ class Normaliser:
 
     def _address(
         self, raw: str | None, raw_postcode: str | None, raw_city: str | None
-    ) -> tuple[int, int, str | None, int, str | None, int]:
-        """``(number, suffix code, street, postcode, town, street word)`` of one record."""
-        number = suffix = word = 0
+    ) -> tuple[int, int, str | None, int, str | None, int, int]:
+        """``(number, suffix code, street, postcode, town, street word, range end)`` of one
+        record."""
+        number = suffix = word = last = 0
         street = text_postcode = text_city = None
         if raw:
             found = self._addresses.get(raw)
             if found is None:
                 if len(self._addresses) >= CACHE_LIMIT:
                     self._addresses.clear()
-                house, rest = split_number(fold(raw))
+                segment, last = street_segment(raw)
+                house, rest = split_number(fold(segment))
                 street, text_postcode, text_city, word = self.street(rest)
+                if "," in raw and text_postcode is None:
+                    # "12 rue X, 31000 Toulouse": the postcode and town are in another part.
+                    _, text_postcode, text_city, _ = self.street(split_number(fold(raw))[1])
                 if house:
                     digits, _, tail = house.partition(" ")
                     number, suffix = int(digits[:9]), SUFFIX_CODES.get(tail, 0)
-                found = (number, suffix, street, text_postcode, text_city, word)
+                found = (number, suffix, street, text_postcode, text_city, word, last)
                 self._addresses[raw] = found
-            number, suffix, street, text_postcode, text_city, word = found
+            number, suffix, street, text_postcode, text_city, word, last = found
         code = self.postcode(raw_postcode)
         if code < 0 and text_postcode:
             code = int(text_postcode)
-        return number, suffix, street or None, code, self.city(raw_city) or text_city, word
+        city = self.city(raw_city) or text_city
+        return number, suffix, street or None, code, city, word, last
 
 
 def _hash_or_zero(value: str | None) -> int:

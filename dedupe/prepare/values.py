@@ -232,6 +232,8 @@ class ParsedAddress:
     street: str
     postcode: str | None = None
     city: str | None = None
+    #: The last number of a range ("39-41 George St": 41), else None.
+    number_to: int | None = None
 
     @property
     def full(self) -> str:
@@ -241,19 +243,91 @@ class ParsedAddress:
 def parse_address(address: str | None) -> ParsedAddress | None:
     """Split and normalise a French street address; ``None`` when nothing is left.
 
-    >>> parse_address("12 bis av. Jean Jaurès")
-    ParsedAddress(number='12 bis', street='avenue jean jaures', postcode=None, city=None)
-    >>> parse_address("3 r. des Filatiers 31000 Toulouse CEDEX 6")
-    ParsedAddress(number='3', street='rue des filatiers', postcode='31000', city='toulouse')
+    >>> parse_address("12 bis av. Jean Jaurès")[:2]
+    ('12 bis', 'avenue jean jaures')
+    >>> parse_address("3 r. des Filatiers 31000 Toulouse CEDEX 6")[:4]
+    ('3', 'rue des filatiers', '31000', 'toulouse')
     """
-    text = fold(address)
-    if not text:
+    if not fold(address):
         return None
-    number, rest = split_number(text)
+    segment, number_to = street_segment(address or "")
+    number, rest = split_number(fold(segment))
     street, postcode, city = parse_street_part(rest)
+    if segment != address and postcode is None:
+        # "12 rue X, 31000 Toulouse": the postcode and town are in another part.
+        _, postcode, city = parse_street_part(split_number(fold(address))[1])
     if not street and not number:
         return None
-    return ParsedAddress(number=number, street=street, postcode=postcode, city=city)
+    return ParsedAddress(number, street, postcode, city, number_to or None)
+
+
+#: A part of an address that is only a house number or a list of them: "304", "25-27-29",
+#: "6A/8", "12 bis" (four digits at most: five are a postcode).
+_ONLY_NUMBER = re.compile(
+    r"\s*\d{1,4}\s*(?:bis|ter|quater|[a-d])?(?:\s*[-/&]\s*\d{1,4}\s*[a-d]?)*\s*", re.IGNORECASE
+)
+#: A leading house number and the rest of its range: "39-41", "9/11", "25-27-29", "6A/8".
+_LEADING_RANGE = re.compile(
+    r"^\s*(\d{1,4})(\s*(?:bis|ter|quater|[a-d])\b)?((?:\s*[-/&]\s*\d{1,4}[a-d]?\b)+)",
+    re.IGNORECASE,
+)
+#: A part naming a unit within a building or site, not the street: "Unit 8", "Bât. B".
+_SUB_PREMISE = re.compile(
+    r"\s*(?:(?:ground|first|second|third|upper|lower|top|\d+(?:st|nd|rd|th|er|e|eme))\s+)?"
+    r"(?:unit|suite|flat|apt|apartment|floor|level|shop|stall|kiosk|b[aâ]t|b[aâ]timent|"
+    r"appt|appartement|[eé]tage|escalier|porte|lot|local)\b\.?\s*[\w-]{0,4}\s*$",
+    re.IGNORECASE,
+)
+
+
+def street_segment(address: str) -> tuple[str, int]:
+    """The part of an address that holds the street, with a range of house numbers reduced to
+    its first, and the range's last number (0 when there is no range).
+
+    Sources write one address many ways: "Lawnmarket, 304" and "304 Lawnmarket"; "11 Crichton
+    St, Newington" (a district after a comma); "Unit 8, Gyle Ave."; "Caledonian Crescent,
+    25-27-29" and "25-29 Caledonian Crescent"; "12, rue X".
+
+    >>> street_segment("Caledonian Crescent, 25-27-29")
+    ('25 Caledonian Crescent', 29)
+    >>> street_segment("11 Crichton St, Newington")
+    ('11 Crichton St', 0)
+    >>> street_segment("12, rue des Filatiers")
+    ('12 rue des Filatiers', 0)
+    """
+    segment = address
+    if "," in address:
+        parts = [p.strip() for p in address.split(",") if p.strip()]
+        merged: list[str] = []
+        for i, part in enumerate(parts):
+            if _ONLY_NUMBER.fullmatch(part):
+                if merged and i == len(parts) - 1 or merged and not _has_number(merged[-1]):
+                    merged[-1] = f"{part} {merged[-1]}"  # "Lawnmarket, 304"
+                    continue
+                if i + 1 < len(parts):
+                    parts[i + 1] = f"{part} {parts[i + 1]}"  # "12, rue X"
+                    continue
+            merged.append(part)
+        streets = [p for p in merged if not _SUB_PREMISE.fullmatch(p)] or merged
+        segment = next((p for p in streets if _has_number(p)), streets[0]) if streets else ""
+    if not segment[:1].isdigit() and not segment.lstrip()[:1].isdigit():
+        return segment, 0
+    found = _LEADING_RANGE.match(segment)
+    if not found:
+        return segment, 0
+    first = int(found.group(1))
+    last = max((int(n) for n in re.findall(r"\d+", found.group(3))), default=0)
+    head = found.group(1) + (found.group(2) or "")
+    return head + segment[found.end() :], last if last > first else 0
+
+
+def _has_number(part: str) -> bool:
+    """Whether a part holds a house number (four digits at most, first or last): a postcode
+    and its town ("31000 Toulouse") do not."""
+    return _HOUSE_NUMBER.search(part) is not None
+
+
+_HOUSE_NUMBER = re.compile(r"^\s*\d{1,4}(?!\d)|(?<!\w)\d{1,4}[a-zA-Z]?\s*$")
 
 
 def split_number(folded: str) -> tuple[str | None, str]:
