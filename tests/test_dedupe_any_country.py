@@ -61,6 +61,7 @@ def test_postcodes_with_extensions_and_names_in_other_scripts() -> None:
     assert fold("玉川高校前 バス停") == "玉川高校前 ハス停"
     assert fold("ร้านตัดผม") != ""
     assert normalise_name("Enrico Ferezi Inc") == normalise_name("Enrico Ferezi")
+    assert normalise_name("Toni and Guy") == normalise_name("Toni & Guy")
 
 
 def test_the_same_number_and_street_is_never_different() -> None:
@@ -69,6 +70,55 @@ def test_the_same_number_and_street_is_never_different() -> None:
     b = rec("yelp", "1", "Al Dente", address="139 Easter Road", city="Edinburgh", country="GB")
     level = explain(a, b)["fields"]["address"]["level"]
     assert level != "different", level
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("11 Crichton St, Newington", "Crichton Street, 11"),  # a district after a comma
+        ("Lawnmarket, 304", "304 Lawnmarket"),
+        ("Unit 8, 12 Gyle Ave.", "12 Gyle Avenue"),  # the unit is not the street
+        ("First Floor, 77 George Street", "77 George St"),
+        ("12, rue des Filatiers", "12 rue des Filatiers"),
+        ("Caledonian Crescent, 25-27-29", "25-29 Caledonian Crescent"),
+    ],
+)
+def test_the_street_part_of_an_address_written_in_parts(one: str, other: str) -> None:
+    a, b = parse_address(one), parse_address(other)
+    assert a is not None and b is not None
+    assert (a.number, a.street) == (b.number, b.street)
+
+
+def test_a_postcode_and_town_in_their_own_part_are_not_the_street() -> None:
+    parsed = parse_address("12 rue X, 31000 Toulouse")
+    assert parsed is not None
+    assert (parsed.number, parsed.street, parsed.postcode, parsed.city) == (
+        "12",
+        "rue x",
+        "31000",
+        "toulouse",
+    )
+    parsed = parse_address("Rue X, Bâtiment B, 31000 Toulouse")
+    assert parsed is not None and (parsed.number, parsed.street) == (None, "rue x")
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "level"),
+    [
+        ("George Street, 41", "39-41 George St", "exact"),  # a range holds its numbers
+        ("Caledonian Crescent, 25-27-29", "27 Caledonian Crescent", "exact"),
+        ("George Street, 77B", "77 George Street", "similar>=0.9"),  # one letter written
+        ("Union Street, 8", "6 Union St", "similar>=0.75"),  # next door
+        ("109 Princes St", "Princes Street, 111-112", "similar>=0.75"),
+        ("Union Street, 8", "20 Union St", "different"),
+        ("12 bis rue X", "12 ter rue X", "similar>=0.9"),  # one house, two doors
+        ("Princes Street, 40", "40 Rose Street", "different"),
+    ],
+)
+def test_house_numbers_ranges_letters_and_neighbours(one: str, other: str, level: str) -> None:
+    a = rec("osm", "1", "Cadiz", address=one, postcode="EH2 3EE", country="GB")
+    b = rec("yelp", "1", "Cadiz", address=other, postcode="EH2 3EE", country="GB")
+    assert explain(a, b)["fields"]["address"]["level"] == level
 
 
 @pytest.mark.parametrize(

@@ -178,6 +178,9 @@ def _name_words(name: str | None) -> list[str]:
         return words
     if "s" in words[1:]:
         words = _possessives(words)
+    if "and" in words[1:-1] or "und" in words[1:-1]:
+        # "Toni and Guy" is "Toni & Guy" ("&" folds to "et").
+        words = ["et" if w in ("and", "und") else w for w in words]
     if not LEGAL_FORMS.isdisjoint(words):
         words = [w for w in words if w not in LEGAL_FORMS] or words
     while len(words) > 1 and words[-1] in EDGE_LEGAL_FORMS:
@@ -264,7 +267,7 @@ def parse_address(address: str | None) -> ParsedAddress | None:
 #: A part of an address that is only a house number or a list of them: "304", "25-27-29",
 #: "6A/8", "12 bis" (four digits at most: five are a postcode).
 _ONLY_NUMBER = re.compile(
-    r"\s*\d{1,4}\s*(?:bis|ter|quater|[a-d])?(?:\s*[-/&]\s*\d{1,4}\s*[a-d]?)*\s*", re.IGNORECASE
+    r"\s*\d{1,4}\s*(?:bis|ter|quater|[a-dtq])?(?:\s*[-/&]\s*\d{1,4}\s*[a-d]?)*\s*", re.IGNORECASE
 )
 #: A leading house number and the rest of its range: "39-41", "9/11", "25-27-29", "6A/8".
 _LEADING_RANGE = re.compile(

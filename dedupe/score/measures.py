@@ -243,24 +243,19 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     na, nb = prepared.number[a], prepared.number[b]
     values = np.full(len(a), np.nan)
     present = (sa != 0) & (sb != 0)
-    xa, xb = prepared.suffix[a], prepared.suffix[b]
-    same_number = (na == nb) & (xa == xb)
     # A range of house numbers ("39-41 George St") holds each of its numbers ("George St, 41");
     # otherwise the gap between the two numbers (or ranges) says how far apart they are.
     ea, eb = np.maximum(na, prepared.number_to[a]), np.maximum(nb, prepared.number_to[b])
     gap = np.maximum(np.maximum(nb - ea, na - eb), 0)
     numbered = (na > 0) & (nb > 0)
-    same_number |= numbered & (gap == 0) & (ea + eb > na + nb)
-    # "77B" against "77": one source wrote the letter, the other did not (not 12 bis / 12 ter).
-    lettered = numbered & (na == nb) & (xa != xb) & ((xa == 0) | (xb == 0))
-    # Two or four numbers apart on one street: next door, or the same shop's number misread.
-    near = numbered & ~same_number & ~lettered & (gap <= NEXT_DOOR) & (sa == sb)
-    same = present & (sa == sb) & same_number
+    same_house = (na == nb) | (numbered & (gap == 0))
+    same = present & (sa == sb) & same_house & (prepared.suffix[a] == prepared.suffix[b])
     other_town = ~same_town(prepared, a, b)
-    apart = present & ~same & ((numbered & ~same_number) | other_town)
+    apart = present & ~same & ((numbered & ~same_house) | other_town)
     values[apart] = 0.0
-    values[apart & ~other_town & lettered & (sa == sb)] = SAME_STREET_OTHER_TOWN
-    values[apart & ~other_town & near] = NEXT_DOOR_SIMILARITY
+    # Two numbers apart on one street: next door, or the same shop's number misread.
+    near = apart & ~other_town & (sa == sb) & numbered & (gap <= NEXT_DOOR)
+    values[near] = NEXT_DOOR_SIMILARITY
     # The same number and street is never "different": a town spelled otherwise or a district
     # named instead of the city leaves it similar; in one town it is exact.
     values[same] = np.where(other_town[same], SAME_STREET_OTHER_TOWN, 1.0)
@@ -275,8 +270,7 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return values, present & ~apart & ~same
 
 
-#: The same number and street written with another town (or with a letter on one side only:
-#: "77B" / "77"); the same street, no number.
+#: The same number and street written with another town; the same street, no number.
 SAME_STREET_OTHER_TOWN, STREET_ONLY = 0.9, 0.85
 #: House numbers at most this far apart on one street ("6" / "8", "109" / "111-112") are close,
 #: not different: one building's two doors, or a number misread by one source.
