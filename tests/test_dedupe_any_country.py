@@ -81,6 +81,10 @@ def test_the_same_number_and_street_is_never_different() -> None:
         ("First Floor, 77 George Street", "77 George St"),
         ("12, rue des Filatiers", "12 rue des Filatiers"),
         ("Caledonian Crescent, 25-27-29", "25-29 Caledonian Crescent"),
+        ("1325 W 1st Ave Ste 204", "1325 West 1st Avenue"),  # a suite is not the street
+        ("239 Main Ave E # 60", "239 Main Avenue East"),
+        ("Hauptstr. 12B", "Hauptstraße 12 B"),  # German streets, a letter after the number
+        ("Lange Str. 17", "Lange Straße 17"),
     ],
 )
 def test_the_street_part_of_an_address_written_in_parts(one: str, other: str) -> None:

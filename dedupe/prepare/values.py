@@ -238,6 +238,12 @@ class ParsedAddress:
     #: The last number of a range ("39-41 George St": 41), else None.
     number_to: int | None = None
 
+    def __repr__(self) -> str:
+        shown = (self.number, self.street, self.postcode, self.city)
+        return "ParsedAddress(number={!r}, street={!r}, postcode={!r}, city={!r}, ...)".format(
+            *shown
+        )
+
     @property
     def full(self) -> str:
         return f"{self.number} {self.street}" if self.number else self.street
@@ -246,10 +252,10 @@ class ParsedAddress:
 def parse_address(address: str | None) -> ParsedAddress | None:
     """Split and normalise a French street address; ``None`` when nothing is left.
 
-    >>> parse_address("12 bis av. Jean Jaurès")[:2]
-    ('12 bis', 'avenue jean jaures')
-    >>> parse_address("3 r. des Filatiers 31000 Toulouse CEDEX 6")[:4]
-    ('3', 'rue des filatiers', '31000', 'toulouse')
+    >>> parse_address("12 bis av. Jean Jaurès")
+    ParsedAddress(number='12 bis', street='avenue jean jaures', postcode=None, city=None, ...)
+    >>> parse_address("3 r. des Filatiers 31000 Toulouse CEDEX 6")
+    ParsedAddress(number='3', street='rue des filatiers', postcode='31000', city='toulouse', ...)
     """
     if not fold(address):
         return None
@@ -313,6 +319,8 @@ def street_segment(address: str) -> tuple[str, int]:
             merged.append(part)
         streets = [p for p in merged if not _SUB_PREMISE.fullmatch(p)] or merged
         segment = next((p for p in streets if _has_number(p)), streets[0]) if streets else ""
+    if "#" in segment or _UNIT_AT_END.search(segment):
+        segment = _UNIT_AT_END.sub("", segment)  # "1325 W 1st Ave Ste 204", "239 Main Ave E # 60"
     if not segment[:1].isdigit() and not segment.lstrip()[:1].isdigit():
         return segment, 0
     found = _LEADING_RANGE.match(segment)
@@ -322,6 +330,13 @@ def street_segment(address: str) -> tuple[str, int]:
     last = max((int(n) for n in re.findall(r"\d+", found.group(3))), default=0)
     head = found.group(1) + (found.group(2) or "")
     return head + segment[found.end() :], last if last > first else 0
+
+
+#: A unit at the end of a street address: "Ste 204", "Suite 100", "Apt 5", "# 60".
+_UNIT_AT_END = re.compile(
+    r"\s+(?:ste|suite|apt|unit|bldg|fl|rm|room)\.?\s*#?\s*\d[\w-]*\s*$|\s*#\s*\w[\w-]*\s*$",
+    re.IGNORECASE,
+)
 
 
 def _has_number(part: str) -> bool:
@@ -353,6 +368,10 @@ def _trailing_number(folded: str) -> tuple[str | None, str]:
     street (OpenStreetMap, much of Europe); "58 59" keeps its first number, and five digits
     are a postcode, not a house number."""
     words = folded.split()
+    if len(words) >= 2 and _LETTERED.fullmatch(words[-1]):
+        # "Hauptstraße 12B": the number and its letter.
+        number, letter = words[-1][:-1].lstrip("0") or "0", words[-1][-1]
+        return f"{number} {_SUFFIXES.get(letter, letter)}", " ".join(words[:-1])
     if len(words) < 2 or not words[-1].isdigit() or len(words[-1]) > 4:
         return None, folded
     if words[-2] in _BOX_WORDS:  # "BP 1234": a post-office box, not a house
@@ -363,6 +382,7 @@ def _trailing_number(folded: str) -> tuple[str | None, str]:
     return words[end].lstrip("0") or "0", " ".join(words[:end])
 
 
+_LETTERED = re.compile(r"\d{1,4}[a-d]")
 _BOX_WORDS = frozenset(["bp", "cs", "tsa", "cp", "cedex", "po", "box"])
 _SUFFIX_WORDS = frozenset(["bis", "ter", "quater", "quinquies", "b", "c", "d"])
 
@@ -404,6 +424,9 @@ def normalise_street(text: str) -> str:
     words = text.split()
     if not words:
         return ""
+    if "str" in text:
+        # German streets: "Hauptstraße" / "Hauptstr.", "Lange Straße" / "Lange Str.".
+        words = [w[:-4] if w.endswith("strasse") else w for w in words]
     if words[0] in STREET_TYPES and not (len(words) == 2 and words[1] in TRAILING_TYPES):
         words[0] = STREET_TYPES[words[0]]
     elif words[0] in DIRECTIONS and len(words) > 1:
