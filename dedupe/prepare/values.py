@@ -368,6 +368,8 @@ def _trailing_number(folded: str) -> tuple[str | None, str]:
     street (OpenStreetMap, much of Europe); "58 59" keeps its first number, and five digits
     are a postcode, not a house number."""
     words = folded.split()
+    if len(words) >= 3 and len(words[-1]) == 1 and words[-1] in "abcd" and words[-2].isdigit():
+        words[-2:] = [words[-2] + words[-1]]  # "Hauptstraße 12 B"
     if len(words) >= 2 and _LETTERED.fullmatch(words[-1]):
         # "Hauptstraße 12B": the number and its letter.
         number, letter = words[-1][:-1].lstrip("0") or "0", words[-1][-1]
