@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from aggregator.models import Decision, RecordKey, Verdict
+from dedupe.prepare.arrays import isin
 from dedupe.score.model import probability
-from dedupe.state.pairstore import decode
+from dedupe.state.pairstore import decode, encode
 from dedupe.state.result import MatchResult
 
 
@@ -62,7 +63,13 @@ class InformativePair:
     same_entity: bool
 
 
-def informative_pairs(result: MatchResult, limit: int | None = 50) -> list[InformativePair]:
+#: The least probability of a pair worth asking about: below it, "same" is a long shot.
+ASK_FROM = 0.1
+
+
+def informative_pairs(
+    result: MatchResult, limit: int | None = 50, candidates: np.ndarray | None = None
+) -> list[InformativePair]:
     """The scored pairs of ``result`` not decided yet, most informative first: the chance that
     the answer overturns the run's decision (p for a pair kept apart, 1 - p for one merged)
     times the cluster effect (``log2(1 + records that would change entity)``), divided by 1 +
@@ -70,9 +77,16 @@ def informative_pairs(result: MatchResult, limit: int | None = 50) -> list[Infor
     diverse). A pair merged at 0.95 is answered "same" nine times in ten and changes nothing;
     one kept apart at 0.8 is a merge missed four times in five.
 
-    Pairs scored below the review threshold are not kept by a run and are not offered."""
+    A run stores only the pairs it may review (probability 0.5 and up); the pairs it scored
+    lower, down to :data:`ASK_FROM`, are asked about too when the candidate pairs are at hand
+    (``candidates``, pair codes, by default those a run with ``keep_pairs`` kept): a true
+    match scored 0.3 is a merge missed, and only a label finds it."""
     s = result.state
     codes, weights = s.store.codes, s.store.weights
+    if candidates is None:
+        candidates = getattr(s, "last_pairs", None)
+    if candidates is not None and len(candidates) and s.model is not None:
+        codes, weights = _with_lower_pairs(s, codes, weights, candidates)
     a, b = decode(codes)
     live = s.alive[a] & s.alive[b]
     a, b, weights = a[live], b[live], weights[live]
@@ -113,6 +127,27 @@ def informative_pairs(result: MatchResult, limit: int | None = 50) -> list[Infor
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def _with_lower_pairs(
+    state: Any, codes: np.ndarray, weights: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stored pairs and those of ``candidates`` the store does not hold, scored now, kept
+    from :data:`ASK_FROM` up."""
+    extra = candidates[~isin(candidates, codes)]
+    if not len(extra):
+        return codes, weights
+    ea, eb = decode(extra)
+    live = (ea < len(state.alive)) & (eb < len(state.alive))
+    ea, eb = ea[live], eb[live]
+    live = state.alive[ea] & state.alive[eb]
+    floor = float(np.log2(ASK_FROM / (1.0 - ASK_FROM)))
+    scored = state.model.score(state.prepared, ea[live], eb[live], prune_below=floor)
+    below = scored.weights < state.lower
+    return (
+        np.concatenate([codes, encode(scored.a[below], scored.b[below])]),
+        np.concatenate([weights, scored.weights[below]]),
+    )
 
 
 def _repeats(state: Any, a: np.ndarray, b: np.ndarray, value: np.ndarray) -> np.ndarray:

@@ -48,6 +48,7 @@ def match_shops(
     platform_domains: Iterable[str] = (),
     estimate: bool | str = "auto",
     record_dates: Mapping[str, datetime] | None = None,
+    keep_pairs: bool = False,
 ) -> MatchResult:
     """Match shop records into entities.
 
@@ -66,6 +67,7 @@ def match_shops(
         platform_domains=tuple(platform_domains),
         platform_priority=dict(platform_priority or {}),
         record_dates={str(k): v for k, v in (record_dates or {}).items()},
+        keep_pairs=keep_pairs,
     )
     table = ShopTable.from_records(sorted(records, key=lambda r: (r.platform, r.source_id)))
     return match_table(table, decisions, previous_ids, config)

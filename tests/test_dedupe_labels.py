@@ -117,3 +117,23 @@ def test_questions_are_those_an_answer_could_overturn_and_of_many_kinds(data: An
     # Pairs of one pattern of evidence after the first are worth less: some are discounted,
     # and the first question of each pattern is not.
     assert undiscounted[0] and not all(undiscounted)
+
+
+def test_pairs_scored_below_the_review_threshold_are_asked_when_the_run_kept_them(
+    data: Any,
+) -> None:
+    table = ShopTable(dict(data.columns))
+    stored_only = informative_pairs(match_table(table, config=MatchConfig()), limit=None)
+    assert all(p.probability >= 0.5 for p in stored_only)
+    kept = match_table(ShopTable(dict(data.columns)), config=MatchConfig(keep_pairs=True))
+    asked = informative_pairs(kept, limit=None)
+    lower = [p for p in asked if p.probability < 0.5]
+    assert lower, "3,000 generated records have candidate pairs scored 0.1-0.5"
+    assert all(p.probability >= 0.1 for p in lower)
+    # The stored pairs are asked as before; the lower ones come in beside them.
+    assert {(p.a, p.b) for p in stored_only} <= {(p.a, p.b) for p in asked}
+    # Valued as any other pair: a pair kept apart at p is overturned by "same" with chance p
+    # (one at 0.4 comes before a merged pair at 0.95), one merged through others by 1 - p.
+    for p in lower:
+        flip = 1.0 - p.probability if p.same_entity else p.probability
+        assert p.value <= flip * math.log2(1 + p.effect) + 1e-5

@@ -226,9 +226,17 @@ def match_label(
     stored = rt.store.list_decisions()
     model = _saved_model(rt)
     result = match_shops(
-        shops, stored, rt.store.entity_ids_by_record(), taxonomy=_taxonomy(rt), model=model
+        shops,
+        stored,
+        rt.store.entity_ids_by_record(),
+        taxonomy=_taxonomy(rt),
+        model=model,
+        keep_pairs=True,
     )
     model = result.state.model
+    # Every pair blocking proposed, also those scored too low to store: a label may find a
+    # merge the run missed (the rows stay the same while decisions update the result).
+    proposed = result.state.last_pairs
     pending: Decision | None = None
     unsure: list[tuple[str, str]] = []  # pairs answered "unsure": not asked again
     again: Any = None  # a pair taken back: asked again first
@@ -236,7 +244,7 @@ def match_label(
     answered = saved = 0
     typer.echo(HELP)
     while not limit or answered < limit:
-        question = again or _next_pair(result, unsure)
+        question = again or _next_pair(result, unsure, proposed)
         if question is None:
             typer.echo("no more pairs to ask")
             break
@@ -291,13 +299,13 @@ def match_label(
     typer.echo(f"\nstored {saved} decisions; the next `aggregator run` applies them")
 
 
-def _next_pair(result: Any, unsure: list[tuple[str, str]]) -> Any:
+def _next_pair(result: Any, unsure: list[tuple[str, str]], proposed: Any = None) -> Any:
     """The most informative pair (:func:`dedupe.labels.informative_pairs`) not answered
     "unsure" in this session, or None when none is left."""
     from dedupe.labels import informative_pairs
 
     # The pairs passed over come first in the order: one more than them is enough.
-    for candidate in informative_pairs(result, limit=len(unsure) + 1):
+    for candidate in informative_pairs(result, limit=len(unsure) + 1, candidates=proposed):
         if (str(candidate.a), str(candidate.b)) not in unsure:
             return candidate
     return None
