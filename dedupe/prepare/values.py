@@ -319,9 +319,15 @@ def street_segment(address: str) -> tuple[str, int]:
             merged.append(part)
         streets = [p for p in merged if not _SUB_PREMISE.fullmatch(p)] or merged
         segment = next((p for p in streets if _has_number(p)), streets[0]) if streets else ""
-    if "#" in segment or _UNIT_AT_END.search(segment):
-        segment = _UNIT_AT_END.sub("", segment)  # "1325 W 1st Ave Ste 204", "239 Main Ave E # 60"
-    if not segment[:1].isdigit() and not segment.lstrip()[:1].isdigit():
+    if "#" in segment:
+        segment = _UNIT_AT_END.sub("", segment)  # "239 Main Ave E # 60"
+    else:
+        words = segment.rsplit(None, 2)  # "1325 W 1st Ave Ste 204"
+        if len(words) == 3 and words[2][:1].isdigit() and words[1].lower() in _UNIT_WORDS:
+            segment = words[0]
+    if not segment.lstrip()[:1].isdigit():
+        return segment, 0
+    if "-" not in segment and "/" not in segment and "&" not in segment:
         return segment, 0
     found = _LEADING_RANGE.match(segment)
     if not found:
@@ -333,10 +339,12 @@ def street_segment(address: str) -> tuple[str, int]:
 
 
 #: A unit at the end of a street address: "Ste 204", "Suite 100", "Apt 5", "# 60".
-_UNIT_AT_END = re.compile(
-    r"\s+(?:ste|suite|apt|unit|bldg|fl|rm|room)\.?\s*#?\s*\d[\w-]*\s*$|\s*#\s*\w[\w-]*\s*$",
-    re.IGNORECASE,
+_UNIT_WORDS = frozenset(
+    f"{w}{end}"
+    for w in ("ste", "suite", "apt", "unit", "bldg", "fl", "rm", "room")
+    for end in ("", ".")
 )
+_UNIT_AT_END = re.compile(r"\s*#\s*\w[\w-]*\s*$")
 
 
 def _has_number(part: str) -> bool:
