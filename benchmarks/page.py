@@ -122,7 +122,12 @@ def measure(base_url: str, trials: int) -> dict[str, Any]:
         for n in range(trials):
             word = QUERIES[n % len(QUERIES)]
             page.fill("#q", word[:-1])
-            page.wait_for_timeout(400)  # the results of the prefix are in
+            # The results of the prefix are in (the address follows them), and settled: on a
+            # loaded machine they can take longer than the pause, and were then timed as the key.
+            page.wait_for_function(
+                "w => new URLSearchParams(location.search).get('q') === w", arg=word[:-1]
+            )
+            page.wait_for_timeout(400)
             page.evaluate("() => { window.__took = []; }")
             page.keyboard.press(word[-1])
             page.wait_for_function("() => window.__took.length > 0", timeout=10_000)
