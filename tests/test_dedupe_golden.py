@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aggregator.models import RecordKey, ShopRecord
 from dedupe import GOLDEN_FIELDS, match_shops
@@ -267,3 +268,81 @@ def test_word_uses_follow_rows_appended_and_killed() -> None:
     alive[0] = True
     assert word_uses(prepared, alive)["boulangerie"] == 2
     assert word_uses(prepared)["boulanegrie"] == 1  # every row when no mask is given
+
+
+def _one_shop(*spellings: tuple[str, str, dict[str, str]]) -> Any:
+    """The entity of records written by different platforms for one shop (one phone)."""
+    records = [
+        ShopRecord(platform=p, source_id=f"{p}6", phone="05 61 99 88 44", **fields)
+        for p, _, fields in spellings
+    ]
+    (entity,) = match_shops(records).entities
+    return entity
+
+
+def test_an_address_keeps_its_accents_though_most_platforms_drop_them() -> None:
+    """Spellings alike but for accents are one spelling written three times: the accented
+    one is shown, from the record that wrote it."""
+    entity = _one_shop(
+        (T, "", {"name": "Le Fournil", "address": "12 rue de la Republique"}),
+        (G, "", {"name": "Le Fournil", "address": "12 rue de la Republique"}),
+        (C, "", {"name": "Le Fournil", "address": "12 rue de la République"}),
+    )
+    address = entity.golden.fields["address"]
+    assert (address.value, address.platform) == ("12 rue de la République", C)
+
+
+def test_accents_come_before_case_and_take_the_proper_case() -> None:
+    """Capitals or lowercase with accents, proper case without: the accented letters in the
+    proper case, for the name, the address and the town alike."""
+    for accented, cased in (
+        ({"name": "AU PÉCHÉ MIGNON", "address": "3 PLACE DU MARCHÉ", "city": "MONTRÉAL"},
+         {"name": "Au Peche Mignon", "address": "3 Place du Marche", "city": "Montreal"}),
+        ({"name": "au péché mignon", "address": "3 place du marché", "city": "montréal"},
+         {"name": "Au Peche Mignon", "address": "3 Place du Marche", "city": "Montreal"}),
+    ):  # fmt: skip
+        for order in ((T, C), (C, T)):
+            entity = _one_shop((order[0], "", accented), (order[1], "", cased))
+            golden = entity.golden.fields
+            assert golden["name"].value == "Au Péché Mignon"
+            assert golden["address"].value == "3 Place du Marché"
+            assert golden["city"].value == "Montréal"
+            assert {golden[f].platform for f in ("name", "address", "city")} == {order[0]}
+
+
+def test_proper_case_wins_among_spellings_with_the_same_accents() -> None:
+    entity = _one_shop(
+        (T, "", {"name": "BOULANGERIE DE LA RÉPUBLIQUE", "address": "8 RUE DE LA RÉPUBLIQUE"}),
+        (G, "", {"name": "BOULANGERIE DE LA RÉPUBLIQUE", "address": "8 RUE DE LA RÉPUBLIQUE"}),
+        (C, "", {"name": "Boulangerie de la République", "address": "8 rue de la République"}),
+    )
+    golden = entity.golden.fields
+    assert (golden["name"].value, golden["name"].platform) == ("Boulangerie de la République", C)
+    assert (golden["address"].value, golden["address"].platform) == ("8 rue de la République", C)
+
+
+def test_spellings_that_differ_by_more_than_case_and_accents_stay_apart() -> None:
+    """In an address "av." and "avenue" are not one spelling: the one most platforms write
+    is shown, even without its accents; folding merges case, accents and spacing only."""
+    entity = _one_shop(
+        (T, "", {"name": "Le Fournil", "address": "12 av. Jean Jaures"}),
+        (G, "", {"name": "Le Fournil", "address": "12  av. Jean Jaures"}),
+        (C, "", {"name": "Le Fournil", "address": "12 avenue Jean Jaurès"}),
+    )
+    assert entity.golden.value("address") in ("12 av. Jean Jaures", "12  av. Jean Jaures")
+
+
+def test_a_golden_record_built_directly_follows_the_same_rule() -> None:
+    """The builder on its own (no matching): the town's accents and proper case together."""
+    from dedupe.golden.records import golden_record
+    from dedupe.prepare.columns_of import prepare
+
+    records = [
+        ShopRecord(platform=T, source_id="1", name="Épicerie Léa", city="SAINT-ÉTIENNE"),
+        ShopRecord(platform=G, source_id="2", name="EPICERIE LEA", city="Saint-Etienne"),
+        ShopRecord(platform=C, source_id="3", name="Epicerie Lea", city="Saint-Etienne"),
+    ]
+    golden = golden_record([0, 1, 2], prepare(records))
+    assert golden.value("name") == "Épicerie Léa"
+    assert golden.value("city") == "Saint-Étienne"
+    assert golden.fields["city"].platform == T

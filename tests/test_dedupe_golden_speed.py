@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -151,23 +152,61 @@ class Reference:
         best = []
         for members in groups.values():
             uses = Counter(value for value, _ in members)
-            accents = (
-                (lambda text: sum(not c.isascii() and c.isalpha() for c in text))
-                if field == "name"
-                else (lambda text: 0)
-            )
-            best.append(
-                min(
-                    members,
-                    key=lambda m: (
-                        casing_rank(m[0]),
-                        -accents(m[0]),
-                        -uses[m[0]],
-                        -len(m[0]),
-                        *self.rank(m[1]),
-                    ),
+            if field not in ("name", "address", "city"):
+                best.append(
+                    min(
+                        members,
+                        key=lambda m: (
+                            casing_rank(m[0]),
+                            -uses[m[0]],
+                            -len(m[0]),
+                            *self.rank(m[1]),
+                        ),
+                    )
                 )
+                continue
+
+            # Spellings alike but for case, accents and spacing are one: the one written most
+            # (in its best case), then within it accents, case, uses; cased like the best cased.
+            def plain(text: str) -> str:
+                return "".join(
+                    unicodedata.normalize("NFD", c)[0].lower() for c in " ".join(text.split())
+                )
+
+            classes: dict[str, list[tuple[str, int]]] = {}
+            for m in members:
+                classes.setdefault(plain(m[0]), []).append(m)
+            folded = min(
+                classes,
+                key=lambda f: (
+                    min(casing_rank(v) for v, _ in classes[f]),
+                    -len(classes[f]),
+                    -len(f),
+                    min(self.rank(r) for _, r in classes[f]),
+                ),
             )
+            alike = classes[folded]
+            value, row = min(
+                alike,
+                key=lambda m: (
+                    -sum(not c.isascii() and c.isalpha() for c in m[0]),
+                    casing_rank(m[0]),
+                    -uses[m[0]],
+                    *self.rank(m[1]),
+                ),
+            )
+            cased = sorted(alike, key=lambda m: (casing_rank(m[0]), -uses[m[0]], *self.rank(m[1])))
+            if casing_rank(cased[0][0]) < casing_rank(value):
+                model = " ".join(cased[0][0].split())
+                value = "".join(
+                    c.upper()
+                    if k.isupper() and len(c.upper()) == 1
+                    else c.lower()
+                    if k.islower()
+                    else c
+                    for c, k in zip(" ".join(value.split()), model, strict=True)
+                )
+            best.append((value, row))
         sizes = [len(members) for members in groups.values()]
         typo = [False] * len(best)
         if field == "name":  # a likely typo loses a tie between equally big groups

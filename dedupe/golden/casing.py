@@ -13,6 +13,7 @@ golden records show the properly cased spelling when a member has one, and recas
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 #: Small words kept lowercase inside a title ("Place de la Halle", "Saint-Jean-de-Luz").
@@ -79,3 +80,39 @@ def display_city(city: str | None) -> str | None:
     show the same few thousand towns again and again)."""
     text = _CITY_NOISE.sub("", (city or "").strip()).strip(" ,-")
     return tidy(text) if text else None
+
+
+@lru_cache(maxsize=1 << 12)
+def _bare(char: str) -> str:
+    """One character without case or accent, still one character: "É" -> "e", "œ" -> "œ"."""
+    return unicodedata.normalize("NFD", char)[0].lower()
+
+
+def spelling_fold(text: str) -> str:
+    """Two spellings of one text fold alike when they differ only by case, accents or spacing:
+    "Rue de la République", "RUE DE LA REPUBLIQUE" and "rue de la  republique". One character
+    of the fold per character of the text, spaces collapsed (see ``recase_like``).
+
+    >>> spelling_fold("Rue de la  République") == spelling_fold("RUE DE LA REPUBLIQUE")
+    True
+    """
+    return "".join(_bare(c) for c in " ".join(text.split()))
+
+
+def recase_like(text: str, model: str) -> str:
+    """``text``'s letters (its accents) in ``model``'s case, when the two fold alike; else
+    ``text``. "RUE DE LA RÉPUBLIQUE" cased like "Rue de la Republique" is "Rue de la République".
+    """
+    letters, cases = " ".join(text.split()), " ".join(model.split())
+    if len(letters) != len(cases) or spelling_fold(letters) != spelling_fold(cases):
+        return text
+    out = []
+    for char, case in zip(letters, cases, strict=True):
+        if case.isupper():
+            shown = char.upper()
+        elif case.islower():
+            shown = char.lower()
+        else:
+            shown = char
+        out.append(shown if len(shown) == 1 else char)  # "ß" has no one-letter capital
+    return "".join(out)

@@ -12,11 +12,15 @@ Survivorship, field by field (``docs/matching.md`` says the same for chambers):
    spelling has and other shops use ("Boulanegrie Ange" loses to "Boulangerie Ange";
    see :mod:`dedupe.golden.typos`).
 3. Within the winning group, the **spelling**: properly cased text beats ALL CAPITALS and
-   all-lowercase ("Boulangerie Ange" over "BOULANGERIE ANGE"); for the name, the one with
-   its accents ("Au Péché Mignon" over "Au Peche Mignon", which ASCII exports write); then
-   the spelling most members use, then the same tie-breaks. Shouted text with no better
-   spelling is recased ("PHARMACIE DE LA GARE" -> "Pharmacie de la Gare"; acronyms without
-   vowels stay).
+   all-lowercase ("Boulangerie Ange" over "BOULANGERIE ANGE"), then the spelling most members
+   use, then the same tie-breaks. For the name, the address and the town, spellings that are
+   one once case, accents and spacing are set aside count together, and among them the one
+   with its accents wins ("Au Péché Mignon" over "Au Peche Mignon", which ASCII exports
+   write; "Rue de la République" over "Rue de la Republique"), then proper case, then the
+   most used; an accented spelling in capitals or lowercase takes the case of a properly
+   cased one ("RUE DE LA RÉPUBLIQUE" with "Rue de la Republique" shows "Rue de la
+   République"). Shouted text with no better spelling is recased ("PHARMACIE DE LA GARE" ->
+   "Pharmacie de la Gare"; acronyms without vowels stay).
 
 Shown values: the name without its legal form; the address without the postcode and town a
 platform wrote after it in one field; the town without "Cedex" or postcode; phone in E.164;
@@ -36,7 +40,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from aggregator.models import GoldenRecord, Provenanced
-from dedupe.golden.casing import casing_rank, display_city, tidy
+from dedupe.golden.casing import casing_rank, display_city, recase_like, spelling_fold, tidy
 from dedupe.golden.typos import accented, likely_typos, word_uses
 from dedupe.prepare.columns_of import SUFFIX_NAMES
 from dedupe.prepare.identifiers import normalise_email
@@ -47,6 +51,8 @@ GOLDEN_FIELDS: tuple[str, ...] = (
     "description", "lat", "lon", "opening_hours", "services",
 )  # fmt: skip
 
+#: Fields whose spellings alike but for case, accents and spacing count as one (rule 3).
+FOLDED: frozenset[str] = frozenset(("name", "address", "city"))
 _TOWN_AFTER_POSTCODE = re.compile(r"\b\d{2}\s?\d{3}\s+(\D.*)$")
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -237,7 +243,12 @@ class GoldenBuilder:
         return (-priority, -when.timestamp() if when is not None else -0.0, key)
 
     def _choose(
-        self, rows: Sequence[int], extractor: Extractor, ranks: _Ranks, name: bool = False
+        self,
+        rows: Sequence[int],
+        extractor: Extractor,
+        ranks: _Ranks,
+        name: bool = False,
+        fold: bool = False,
     ) -> tuple[str, int] | None:
         key = extractor.key
         groups: dict[Any, list[int]] = {}
@@ -250,7 +261,7 @@ class GoldenBuilder:
         # The group most members hold wins: only groups of that size are shown and compared.
         size = max(len(members) for members in groups.values())
         tied = [group for group, members in groups.items() if len(members) == size]
-        best = [self._spelling(groups[group], group, extractor, ranks, name) for group in tied]
+        best = [self._spelling(groups[group], group, extractor, ranks, fold) for group in tied]
         if len(best) == 1:
             return best[0]
         if name:
@@ -262,10 +273,11 @@ class GoldenBuilder:
         return min(best, key=lambda b: (-len(b[0]), *ranks[b[1]]))
 
     def _spelling(
-        self, members: list[int], key: Any, extractor: Extractor, ranks: _Ranks, accents: bool
+        self, members: list[int], key: Any, extractor: Extractor, ranks: _Ranks, fold: bool
     ) -> tuple[str, int]:
-        """The spelling shown for one group: cased text first, then (``accents``: for names)
-        the one with the most accented letters, then the most used, longest."""
+        """The spelling shown for one group: cased text first, then the most used, longest.
+        ``fold`` (name, address, town): spellings alike but for case, accents and spacing are
+        one, and among them the accented one wins, in the best case they offer."""
         show = extractor.show
         if len(members) == 1:
             return show(members[0], key), members[0]
@@ -277,16 +289,35 @@ class GoldenBuilder:
         if len(uses) == 1:  # every member spells it alike: the best ranked one's
             row = min(members, key=ranks.__getitem__)
             return shown[0][0], row
-        return min(
-            shown,
-            key=lambda m: (
-                casing_rank(m[0]),
-                -accented(m[0]) if accents else 0,
-                -uses[m[0]],
-                -len(m[0]),
-                *ranks[m[1]],
+        if not fold:
+            return min(
+                shown,
+                key=lambda m: (casing_rank(m[0]), -uses[m[0]], -len(m[0]), *ranks[m[1]]),
+            )
+        alike: dict[str, list[tuple[str, int]]] = {}
+        for value, row in shown:
+            alike.setdefault(spelling_fold(value), []).append((value, row))
+        # The spelling written alike most often, in its best case, ...
+        _, spellings = min(
+            alike.items(),
+            key=lambda item: (
+                min(casing_rank(value) for value, _ in item[1]),
+                -len(item[1]),
+                -len(item[0]),
+                min(ranks[row] for _, row in item[1]),
             ),
         )
+        # ... with its accents, then in proper case, then as most members write it.
+        value, row = min(
+            spellings,
+            key=lambda m: (-accented(m[0]), casing_rank(m[0]), -uses[m[0]], *ranks[m[1]]),
+        )
+        if casing_rank(value):
+            cased = [m for m in spellings if casing_rank(m[0]) < casing_rank(value)]
+            if cased:
+                model = min(cased, key=lambda m: (casing_rank(m[0]), -uses[m[0]], *ranks[m[1]]))
+                value = recase_like(value, model[0])
+        return value, row
 
     def _point(self, rows: Sequence[int], ranks: _Ranks) -> int | None:
         """The located row nearest the members' median point (ties: survivorship rank)."""
@@ -317,7 +348,9 @@ class GoldenBuilder:
                     continue
                 value, row = extractor.show(rows[0], found), rows[0]
             else:
-                chosen = self._choose(rows, extractor, ranks, name=name == "name")
+                chosen = self._choose(
+                    rows, extractor, ranks, name=name == "name", fold=name in FOLDED
+                )
                 if chosen is None:
                     continue
                 value, row = chosen

@@ -13,6 +13,18 @@ from dedupe import Taxonomy
 from search import SearchAnswer
 from search.analysis import key
 
+
+class Shown(dict[str, Any]):
+    """A dict whose keys read as attributes too: what ``card.name`` in a template looks up
+    first, so the pages' thousands of look-ups per results page skip an AttributeError each."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 #: Golden fields shown on a shop page, with their French labels.
 SHOP_FIELDS = (
     ("category", "Catégorie"),
@@ -37,23 +49,23 @@ def listings_view(listings: list[Any], names: dict[str, str]) -> list[dict[str, 
         url = view.web_url(data.get("url"))
         current = chosen.get(data["platform"])
         if current is None or (current["url"] is None and url):
-            chosen[data["platform"]] = {
-                "platform": data["platform"],
-                "platform_name": names.get(data["platform"], data["platform"]),
-                "name": data.get("name") or "",
-                "url": url,
-            }
+            chosen[data["platform"]] = Shown(
+                platform=data["platform"],
+                platform_name=names.get(data["platform"], data["platform"]),
+                name=data.get("name") or "",
+                url=url,
+            )
     return list(chosen.values())
 
 
 def _offer_view(offer: Any, pickup: bool) -> dict[str, Any]:
-    return {
-        "title": offer.title,
-        "price": view.price_text(offer.price, offer.currency),
-        "availability": view.availability_text(offer.availability),
-        "url": view.web_url(offer.url),
-        "pickup": pickup,
-    }
+    return Shown(
+        title=offer.title,
+        price=view.price_text(offer.price, offer.currency),
+        availability=view.availability_text(offer.availability),
+        url=view.web_url(offer.url),
+        pickup=pickup,
+    )
 
 
 def result_cards(
@@ -70,40 +82,44 @@ def result_cards(
     for hit in answer.hits:
         status = view.open_status(hit.opening_hours, now)
         city = communes.get(key(hit.city), hit.city) if hit.city else None
-        card: dict[str, Any] = {
-            "kind": "shop",
-            "entity_id": hit.entity_id,
-            "name": hit.name,
-            "category": taxonomy.label(hit.category) or (hit.category or "").capitalize(),
-            "group": taxonomy.group(hit.category) or "",
-            "address": " ".join(p for p in (hit.address, hit.postcode, city) if p),
-            "city": city or "",
-            "distance": view.distance_text(hit.distance_m),
-            "distance_m": hit.distance_m,
-            "status": status,
-            "services": [view.SERVICES[s] for s in hit.services if s in view.SERVICES],
-            "tel": view.tel_href(hit.phone),
-            "phone": view.phone_text(hit.phone) if hit.phone else None,
-            "listings": listings_view(hit.listings, names),
-            "offers": [],
-            "pickup": "click_and_collect" in hit.services,
-        }
+        card: dict[str, Any] = Shown(
+            {
+                "kind": "shop",
+                "entity_id": hit.entity_id,
+                "name": hit.name,
+                "category": taxonomy.label(hit.category) or (hit.category or "").capitalize(),
+                "group": taxonomy.group(hit.category) or "",
+                "address": " ".join(p for p in (hit.address, hit.postcode, city) if p),
+                "city": city or "",
+                "distance": view.distance_text(hit.distance_m),
+                "distance_m": hit.distance_m,
+                "status": status,
+                "services": [view.SERVICES[s] for s in hit.services if s in view.SERVICES],
+                "tel": view.tel_href(hit.phone),
+                "phone": view.phone_text(hit.phone) if hit.phone else None,
+                "listings": listings_view(hit.listings, names),
+                "offers": [],
+                "pickup": "click_and_collect" in hit.services,
+            }
+        )
         cards.append(card)
         by_shop[hit.entity_id] = card
     for offer in answer.offers:
         found = by_shop.get(offer.entity_id)
         if found is None:
-            card = {
-                "kind": "products",
-                "entity_id": offer.entity_id,
-                "name": offer.shop_name,
-                "city": communes.get(key(offer.city), offer.city) if offer.city else "",
-                "distance": view.distance_text(offer.distance_m),
-                "distance_m": offer.distance_m,
-                "group": "",
-                "offers": [],
-                "pickup": False,
-            }
+            card = Shown(
+                {
+                    "kind": "products",
+                    "entity_id": offer.entity_id,
+                    "name": offer.shop_name,
+                    "city": communes.get(key(offer.city), offer.city) if offer.city else "",
+                    "distance": view.distance_text(offer.distance_m),
+                    "distance_m": offer.distance_m,
+                    "group": "",
+                    "offers": [],
+                    "pickup": False,
+                }
+            )
             cards.append(card)
             by_shop[offer.entity_id] = card
         else:

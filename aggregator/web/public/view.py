@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,6 +93,12 @@ def web_url(value: Any) -> str | None:
     """``value`` when it is an http(s) address with a host, else None (no ``javascript:``)."""
     if not isinstance(value, str):
         return None
+    return _web_url(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _web_url(value: str) -> str | None:
+    """Remembered: a results page checks the same listings' addresses at every key."""
     text = value.strip()
     try:
         parts = urlsplit(text)

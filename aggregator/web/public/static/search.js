@@ -66,9 +66,15 @@
     fetch(target, { headers: { "X-Partial": "results" }, signal: current.signal, credentials: "omit" })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
       .then(function (html) {
+        // The first screen of results is laid out and painted on its own; the rest of the
+        // page follows in the next frame, so a key shows its results sooner.
+        zone.classList.add("suite-apres");
         zone.innerHTML = html;
-        history.replaceState(null, "", target);
         reorder();
+        requestAnimationFrame(function () {
+          requestAnimationFrame(function () { zone.classList.remove("suite-apres"); });
+        });
+        history.replaceState(null, "", target);
       })
       .catch(function () {});
   }
