@@ -67,11 +67,8 @@ def index_rows(state: MatchState, fresh: np.ndarray, words: Words, dead: np.ndar
         # touched (a block of one makes no pair, and no block was active before).
         state.index.insert(keys, rows)
         ordered = state.index.keys
-        if len(ordered) < 2:
-            return ordered[:0]
-        repeated = np.flatnonzero(ordered[1:] == ordered[:-1])
-        firsts = repeated[np.r_[True, repeated[1:] != repeated[:-1] + 1]]
-        return ordered[firsts]
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        return unique(repeated)
     old = state.index.keys[isin(state.index.rows, dead)] if len(dead) else keys[:0]
     state.index.insert(keys, rows)
     return unique(np.concatenate([keys, old]))
