@@ -70,6 +70,15 @@ def _core(name: str | None) -> str:
     return " ".join(w for w in (name or "").split() if not is_trade_word(w))
 
 
+@lru_cache(maxsize=1 << 18)
+def _facts(name: str) -> tuple[frozenset[str], bool, str, int]:
+    """A name's words, whether one is not a trade word, its core, its first letter (-1: none);
+    cached, as the same names come back in every batch of a run."""
+    words = name.split()
+    distinctive = any(not is_trade_word(w) for w in words)
+    return frozenset(words), distinctive, _core(name), ord(words[0][0]) if words else -1
+
+
 def _name_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ha, hb = prepared.name_hash[a], prepared.name_hash[b]
     values = np.full(len(a), np.nan)
@@ -119,14 +128,13 @@ class DistinctNames:
 
     def __init__(self, texts: list[str | None]) -> None:
         self.texts = [t or "" for t in texts]
-        self.words = [frozenset(t.split()) for t in self.texts]
-        self.distinctive = np.array(
-            [any(not is_trade_word(w) for w in ws) for ws in self.words], dtype=bool
-        )
-        self.cores = [_core(t) for t in self.texts]
+        facts = [_facts(t) for t in self.texts]
+        self.words = [f[0] for f in facts]
+        self.distinctive = np.array([f[1] for f in facts], dtype=bool)
+        self.cores = [f[2] for f in facts]
         ids: dict[str, int] = {}
         self.core_id = np.array([ids.setdefault(c, len(ids)) for c in self.cores], np.int64)
-        self.initial = np.array([ord(t.lstrip()[0]) if t.strip() else -1 for t in self.texts])
+        self.initial = np.array([f[3] for f in facts], np.int64)
 
     def contained(self, i: int, j: int) -> bool | None:
         """Whether one name's words all stand in the other (``None``: neither contains the
