@@ -65,15 +65,16 @@ def is_trade_word(word: str) -> bool:
     return found is not None
 
 
+@lru_cache(maxsize=1 << 16)
 def _core(name: str | None) -> str:
     """The name without its trade words ("three bridges sandwich bar" -> "three bridges")."""
     return " ".join(w for w in (name or "").split() if not is_trade_word(w))
 
 
-@lru_cache(maxsize=1 << 18)
 def _facts(name: str) -> tuple[frozenset[str], bool, str, int]:
-    """A name's words, whether one is not a trade word, its core, its first letter (-1: none);
-    cached, as the same names come back in every batch of a run."""
+    """A name's words, whether one is not a trade word, its core, its first letter (-1: none).
+    Not cached: a million records' estimate meets a quarter of a million names, whose word
+    sets would stay in memory for the whole run (the core, a short string, is cached)."""
     words = name.split()
     distinctive = any(not is_trade_word(w) for w in words)
     return frozenset(words), distinctive, _core(name), ord(words[0][0]) if words else -1
