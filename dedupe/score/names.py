@@ -161,11 +161,7 @@ def compare_names(names: DistinctNames, i: np.ndarray, j: np.ndarray) -> np.ndar
     qa, qb = [texts[k] for k in i.tolist()], [texts[k] for k in j.tolist()]
     out, by_set = _ratios(qa, qb)
     for k in np.flatnonzero(by_set >= 100.0).tolist():
-        found = names.contained(int(i[k]), int(j[k]))
-        if found is True:
-            out[k] = max(out[k], CONTAINED)
-        elif found is False:
-            out[k] = min(out[k], TRADE_ONLY)
+        out[k] = _contained_bound(out[k], names.contained(int(i[k]), int(j[k])))
     core_id, empty = names.core_id, np.array([not c for c in cores], dtype=bool)
     changed = np.array([c != t for c, t in zip(cores, texts, strict=True)], dtype=bool)
     traded = np.flatnonzero(~empty[i] & ~empty[j] & (changed[i] | changed[j]))
@@ -183,10 +179,10 @@ def compare_names(names: DistinctNames, i: np.ndarray, j: np.ndarray) -> np.ndar
         out[traded] = np.where(same, np.maximum(lower, CONTAINED), np.minimum(lower, plain))
     initial = names.initial
     low = np.flatnonzero((out < ABBREVIATED) & (initial[i] == initial[j]) & (initial[i] >= 0))
-    found = [(k, e) for k in low.tolist() if (e := _expanded(qa[k], qb[k])) is not None]
-    if found:
-        rows = [k for k, _ in found]
-        xs, ys = [x for _, (x, _) in found], [y for _, (_, y) in found]
+    expansions = [(k, e) for k in low.tolist() if (e := _expanded(qa[k], qb[k])) is not None]
+    if expansions:
+        rows = [k for k, _ in expansions]
+        xs, ys = [x for _, (x, _) in expansions], [y for _, (_, y) in expansions]
         full, by_set = _ratios(xs, ys)
         for k in np.flatnonzero(by_set >= 100.0).tolist():
             full[k] = _contained_bound(full[k], _contained_name(xs[k], ys[k]))
