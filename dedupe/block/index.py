@@ -156,6 +156,12 @@ class BlockIndex:
         return (count >= 2) & (count <= limits[keys & RULE_BITS])
 
 
+def repeated_keys(ordered: np.ndarray) -> np.ndarray:
+    """The distinct keys that stand twice or more in the sorted ``ordered``: the only blocks of
+    a first run that can make a pair."""
+    return unique(ordered[1:][ordered[1:] == ordered[:-1]])
+
+
 def _pairs_within(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
     """All pairs of rows within each group (``group`` sorted): ``(a, b, group of the pair)``."""
     empty = np.zeros(0, np.int64)
@@ -190,5 +196,5 @@ def candidate_pairs(prepared, rules: BlockingRules | None = None) -> PairBatch: 
     index.insert(keys, owners)
     everyone = np.ones(len(prepared), bool)
     filters = pair_filters(prepared)
-    batch, _ = index.pairs(unique(index.keys), everyone, ~everyone, everyone, rules, filters)
+    batch, _ = index.pairs(repeated_keys(index.keys), everyone, ~everyone, everyone, rules, filters)
     return batch

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dedupe.block.index import repeated_keys
 from dedupe.block.keys import Words, pair_filters, row_keys, word_counts
 from dedupe.golden.shared_identifiers import GROUPS, refresh_shared
 from dedupe.prepare.arrays import isin, unique
@@ -66,9 +67,7 @@ def index_rows(state: MatchState, fresh: np.ndarray, words: Words, dead: np.ndar
         # A first run: the index sorts the keys; the distinct keys of two entries or more are
         # touched (a block of one makes no pair, and no block was active before).
         state.index.insert(keys, rows)
-        ordered = state.index.keys
-        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-        return unique(repeated)
+        return repeated_keys(state.index.keys)
     old = state.index.keys[isin(state.index.rows, dead)] if len(dead) else keys[:0]
     state.index.insert(keys, rows)
     return unique(np.concatenate([keys, old]))
