@@ -5,7 +5,7 @@ anything else: their keys are inserted, the blocks they touch are re-read, and o
 involving them (or blocks that crossed their size limit) come out. A full run is the same
 operation with every record new.
 
-Keys carry their rule in their lowest 4 bits (for the per-rule size limits and the stats).
+Keys carry their rule in their lowest 4 bits (:func:`dedupe.block.keys.tag`).
 Rows are never deleted from the index: a removed record's row is simply no longer *alive*.
 """
 
@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedupe.block.keys import RULES, BlockingRules, Words, pair_filters, row_keys, word_counts
+from dedupe.block.keys import (
+    RULE_BITS,
+    RULES,
+    BlockingRules,
+    Words,
+    pair_filters,
+    row_keys,
+    word_counts,
+)
 from dedupe.prepare.arrays import unique
-
-_RULE_BITS = np.int64(0xF)
-
-
-def tag(keys: np.ndarray, rules: np.ndarray) -> np.ndarray:
-    """Keys with their rule code in the lowest 4 bits."""
-    return (keys & ~_RULE_BITS) | rules.astype(np.int64)
 
 
 @dataclass
@@ -47,8 +48,12 @@ class BlockIndex:
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def insert(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Add entries; ``keys`` is sorted in place (a full run's twenty million keys are not
+        copied: the index keeps that very array)."""
         order = np.argsort(keys)
-        keys, rows = keys[order], rows[order]
+        rows = rows[order]
+        del order
+        keys.sort()
         if not len(self.keys):
             self.keys, self.rows = keys, rows
             return
@@ -109,7 +114,7 @@ class BlockIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         group, rows = self.members(touched)
         limits = np.array([rules.limit(code) for code in range(len(RULES))] + [0] * 8)
-        rule_of = touched & _RULE_BITS
+        rule_of = touched & RULE_BITS
         limit = limits[rule_of]
         now = alive[rows]
         count_now = np.bincount(group, weights=now, minlength=len(touched)).astype(np.int64)
@@ -127,8 +132,12 @@ class BlockIndex:
             made = int(block_pairs[is_rule].sum())
             if made:
                 stats[f"block_pairs_{rule}"] += made
-        # Live members of active blocks, grouped.
+        # Live members of active blocks, grouped; a filtered rule's block only where one of its
+        # members has the flag its pairs need (most ``street`` blocks have none).
         keep = now & active_now[group]
+        for code, flag in (filters or {}).items():
+            flagged = np.bincount(group, weights=keep & flag[rows], minlength=len(touched)) > 0
+            keep &= (rule_of[group] != code) | flagged[group]
         group, rows = group[keep], rows[keep]
         a, b, of = _pairs_within(group, rows)
         # A block that became active gives all its pairs; the others, the fresh rows' pairs.
@@ -144,7 +153,13 @@ class BlockIndex:
         group, rows = self.members(keys)
         count = np.bincount(group, weights=alive[rows], minlength=len(keys))
         limits = np.array([rules.limit(code) for code in range(len(RULES))] + [0] * 8)
-        return (count >= 2) & (count <= limits[keys & _RULE_BITS])
+        return (count >= 2) & (count <= limits[keys & RULE_BITS])
+
+
+def repeated_keys(ordered: np.ndarray) -> np.ndarray:
+    """The distinct keys that stand twice or more in the sorted ``ordered``: the only blocks of
+    a first run that can make a pair."""
+    return unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
 
 def _pairs_within(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -176,10 +191,10 @@ def candidate_pairs(prepared, rules: BlockingRules | None = None) -> PairBatch: 
     limit = rules.common_limit or 0
     common = np.array(sorted(h for h, c in word_counts(words).items() if c > limit), np.int64)
     rows = np.arange(len(prepared))
-    keys, owners, codes = row_keys(prepared, rows, words, common, rules)
+    keys, owners = row_keys(prepared, rows, words, common, rules)
     index = BlockIndex()
-    index.insert(tag(keys, codes), owners)
+    index.insert(keys, owners)
     everyone = np.ones(len(prepared), bool)
     filters = pair_filters(prepared)
-    batch, _ = index.pairs(unique(index.keys), everyone, ~everyone, everyone, rules, filters)
+    batch, _ = index.pairs(repeated_keys(index.keys), everyone, ~everyone, everyone, rules, filters)
     return batch

@@ -166,29 +166,38 @@ def word_counts(words: Words) -> Counter[int]:
     return Counter(dict(zip(values.tolist(), counts.tolist(), strict=True)))
 
 
+#: The rule code in a key's lowest 4 bits (for the per-rule size limits and the stats).
+RULE_BITS = np.int64(0xF)
+
+
+def tag(keys: np.ndarray, rules: np.ndarray | int) -> np.ndarray:
+    """Keys with their rule code in the lowest 4 bits."""
+    return (keys & ~RULE_BITS) | np.asarray(rules).astype(np.int64)
+
+
 class _Keys:
-    """Blocking keys collected rule by rule, as parallel arrays."""
+    """Blocking keys collected rule by rule, tagged with their rule, and the row of each: two
+    compact arrays in the end (a million records hold some twenty million keys)."""
 
     def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
         self.keys: list[np.ndarray] = []
         self.rows: list[np.ndarray] = []
-        self.rules: list[np.ndarray] = []
         self.disabled = disabled
 
     def add(self, rule: str, keys: np.ndarray, rows: np.ndarray) -> None:
         if len(keys) and rule not in self.disabled:
-            self.keys.append(keys)
-            self.rows.append(rows)
-            self.rules.append(np.full(len(keys), RULE_CODE[rule], dtype=np.int8))
+            self.keys.append(tag(keys, RULE_CODE[rule]))
+            self.rows.append(rows.astype(np.int32))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(tagged keys, rows)``; the parts are let go as they are joined."""
         if not self.keys:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8)
-        return (
-            np.concatenate(self.keys),
-            np.concatenate(self.rows).astype(np.int32),
-            np.concatenate(self.rules),
-        )
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        keys = np.concatenate(self.keys)
+        self.keys.clear()
+        rows = np.concatenate(self.rows)
+        self.rows.clear()
+        return keys, rows
 
 
 def row_keys(
@@ -197,9 +206,10 @@ def row_keys(
     words: Words,
     common: np.ndarray,
     rules: BlockingRules,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(keys, rows, rule codes)`` of every blocking key of ``rows`` (``words``: their name
-    words; ``common``: the sorted hashes of words too common to block on)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, rows)`` of every blocking key of ``rows``, each key tagged with its rule (see
+    :func:`tag`; ``words``: their name words; ``common``: the sorted hashes of words too
+    common to block on)."""
     out = _Keys(rules.disabled)
     for rule, columns in (
         ("siret", ("siret",)),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedupe.block.index import tag
+from dedupe.block.index import repeated_keys
 from dedupe.block.keys import Words, pair_filters, row_keys, word_counts
 from dedupe.golden.shared_identifiers import GROUPS, refresh_shared
 from dedupe.prepare.arrays import isin, unique
@@ -62,13 +62,12 @@ def refresh_statuses(
 def index_rows(state: MatchState, fresh: np.ndarray, words: Words, dead: np.ndarray) -> np.ndarray:
     """Index the fresh rows' keys; returns every key their blocks and the dead rows' touch."""
     common = np.array(sorted(state.common), np.int64)
-    keys, rows, codes = row_keys(state.prepared, fresh, words, common, state.rules)
-    keys = tag(keys, codes)
+    keys, rows = row_keys(state.prepared, fresh, words, common, state.rules)
     if not len(state.index.keys):
-        # A first run: the index sorts the keys, its distinct keys are all touched.
+        # A first run: the index sorts the keys; the distinct keys of two entries or more are
+        # touched (a block of one makes no pair, and no block was active before).
         state.index.insert(keys, rows)
-        ordered = state.index.keys
-        return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+        return repeated_keys(state.index.keys)
     old = state.index.keys[isin(state.index.rows, dead)] if len(dead) else keys[:0]
     state.index.insert(keys, rows)
     return unique(np.concatenate([keys, old]))

@@ -6,7 +6,8 @@ with its own m and u probabilities. The first level whose condition holds is the
 a pair where either value is missing gets the neutral ``missing`` level (weight 0).
 
 Measures take whole columns of pairs (numpy arrays of rows) and return one float per pair, NaN
-where a value is missing; the text measures live in :mod:`dedupe.score.measures`.
+where a value is missing; the measures live in :mod:`dedupe.score.measures`, the name's in
+:mod:`dedupe.score.names`.
 
 >>> from dedupe.score.measures import same_any
 >>> phone = Comparison("phone", ("phones",), same_any,

@@ -56,10 +56,10 @@ from dedupe.score.measures import (
     category_similarity,
     distance_m,
     exact,
-    name_similarity,
     prefix_match,
     same_any,
 )
+from dedupe.score.names import name_similarity
 
 # What each comparison shows of one record in explanations: the normalised values compared.
 
