@@ -115,6 +115,7 @@ def test_a_postcode_and_town_in_their_own_part_are_not_the_street() -> None:
         ("Union Street, 8", "6 Union St", "similar>=0.75"),  # next door
         ("109 Princes St", "Princes Street, 111-112", "similar>=0.75"),
         ("Union Street, 8", "20 Union St", "different"),
+        ("Union Street, 8", "7 Union St", "different"),  # across the street
         ("12 bis rue X", "12 ter rue X", "similar>=0.9"),  # one house, two doors
         ("Princes Street, 40", "40 Rose Street", "different"),
     ],

@@ -86,8 +86,10 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     other_town = ~same_town(prepared, a, b)
     apart = present & ~same & ((numbered & ~same_house) | other_town)
     values[apart] = 0.0
-    # Two numbers apart on one street: next door, or the same shop's number misread.
-    near = apart & ~other_town & (sa == sb) & numbered & (gap <= NEXT_DOOR)
+    # Two numbers apart on one side of a street (odd and even numbers face each other): next
+    # door, or the same shop's number misread.
+    side = ((na - nb) % 2 == 0) | (ea > na) | (eb > nb)
+    near = apart & ~other_town & (sa == sb) & numbered & (gap <= NEXT_DOOR) & side
     values[near] = NEXT_DOOR_SIMILARITY
     # The same number and street is never "different": a town spelled otherwise or a district
     # named instead of the city leaves it similar; in one town it is exact.
@@ -105,8 +107,9 @@ def _address_quick(prepared: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
 
 #: The same number and street written with another town; the same street, no number.
 SAME_STREET_OTHER_TOWN, STREET_ONLY = 0.9, 0.85
-#: House numbers at most this far apart on one street ("6" / "8", "109" / "111-112") are close,
-#: not different: one building's two doors, or a number misread by one source.
+#: House numbers at most this far apart on one side of a street ("6" / "8", "109" /
+#: "111-112") are close, not different: one building's two doors, or a number misread by one
+#: source. "36" and "37" face each other: different.
 NEXT_DOOR, NEXT_DOOR_SIMILARITY = 2, 0.8
 
 
