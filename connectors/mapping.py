@@ -25,6 +25,7 @@ from aggregator.models import (
     Rejection,
     ShopRecord,
     strict_text_ok,
+    validate_record,
 )
 from connectors.base import ConnectorError, Item
 
@@ -343,7 +344,7 @@ def _validate(
         reason = "the record is not an object"
     else:
         try:
-            return model.model_validate(data)
+            return validate_record(model, data)
         except ValidationError as exc:
             reason = _summary(exc, sources, prefix)
             return refusal(model, data.get("source_id"), locator, reason, row)
