@@ -318,10 +318,7 @@ _PLAIN_LINK = re.compile(r"https?://[^\s/\\][^\s]*")
 _PLAIN_TYPES = frozenset({str, float, int, bool, type(None), list})
 _STR = frozenset({str})
 
-RecordT = TypeVar("RecordT", ShopRecord, OfferRecord)
-
-
-def validate_record(model: type[RecordT], data: dict[str, Any]) -> RecordT:
+def validate_record(model: type[R], data: dict[str, Any]) -> R:
     """``model.model_validate(data)``, faster on the usual record: when no text holds a
     character that is not printable (so no control character, no lone surrogate) and every link
     is already a plain ``http(s)://`` link, the model's Python validators would return each
