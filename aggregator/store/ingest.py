@@ -69,6 +69,11 @@ _ORJSON_OPTIONS = (
 )
 
 
+#: Where orjson may write a float otherwise than ``json.dumps``: an exponent, or a float below
+#: 1e-4 written out in full.
+_UNSURE = re.compile(rb"[0-9][eE]|0\.0000")
+
+
 def _not_plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
@@ -78,20 +83,17 @@ def _dumps_bytes(data: dict[str, Any]) -> bytes:
     integers, booleans and floats but: a float below 1e-4 (``1e-05`` is ``0.00001`` there,
     ``1.5e-07`` is ``1.5e-7``), NaN and infinities (``null`` there); and it refuses integers
     beyond 64 bits, lone surrogates, keys that are not strings and other types. Its bytes are
-    kept when none of these can be in them: no ``e-``, no ``0.0000`` and no more ``null`` than
-    the dictionary has ``None`` values (texts holding these spellings are encoded by
-    ``json.dumps`` too). tests/test_store_ingest.py compares both on varied records."""
+    kept when none of these can be in them: no exponent (a digit then ``e``), no ``0.0000`` and
+    no more ``null`` than the dictionary has ``None`` values (texts holding these spellings are
+    encoded by ``json.dumps`` too). tests/test_store_ingest.py compares both on varied
+    records."""
     if _orjson is not None:
         try:
             blob = _orjson.dumps(data, default=_not_plain, option=_ORJSON_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError included
             pass
         else:
-            if (
-                b"e-" not in blob
-                and b"0.0000" not in blob
-                and blob.count(b"null") == list(data.values()).count(None)
-            ):
+            if not _UNSURE.search(blob) and blob.count(b"null") == list(data.values()).count(None):
                 return blob
     return _dumps(data).encode("utf-8")
 
