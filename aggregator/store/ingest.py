@@ -69,9 +69,19 @@ _ORJSON_OPTIONS = (
 )
 
 
-#: Where orjson may write a float otherwise than ``json.dumps``: an exponent, or a float below
-#: 1e-4 written out in full.
-_UNSURE = re.compile(rb"[0-9][eE]|0\.0000")
+def _unsure(blob: bytes) -> bool:
+    """Whether orjson may have written a float otherwise than ``json.dumps``: one below 1e-4,
+    written out in full (``0.0000``) or with a negative exponent (a digit then ``e-``; its
+    other exponents, ``1e+16``, are Python's). Substring searches: a regular expression
+    scanning every byte cost as much as the encoding."""
+    if b"0.0000" in blob:
+        return True
+    at = blob.find(b"e-")
+    while at > 0:
+        if 48 <= blob[at - 1] <= 57:
+            return True
+        at = blob.find(b"e-", at + 2)
+    return False
 
 
 def _not_plain(value: Any) -> Any:
@@ -83,8 +93,8 @@ def _dumps_bytes(data: dict[str, Any]) -> bytes:
     integers, booleans and floats but: a float below 1e-4 (``1e-05`` is ``0.00001`` there,
     ``1.5e-07`` is ``1.5e-7``), NaN and infinities (``null`` there); and it refuses integers
     beyond 64 bits, lone surrogates, keys that are not strings and other types. Its bytes are
-    kept when none of these can be in them: no exponent (a digit then ``e``), no ``0.0000`` and
-    no more ``null`` than the dictionary has ``None`` values (texts holding these spellings are
+    kept when none of these can be in them: no negative exponent, no ``0.0000`` and no more
+    ``null`` than the dictionary has ``None`` values (texts holding these spellings are
     encoded by ``json.dumps`` too). tests/test_store_ingest.py compares both on varied
     records."""
     if _orjson is not None:
@@ -93,7 +103,7 @@ def _dumps_bytes(data: dict[str, Any]) -> bytes:
         except TypeError:  # orjson.JSONEncodeError included
             pass
         else:
-            if not _UNSURE.search(blob) and blob.count(b"null") == list(data.values()).count(None):
+            if not _unsure(blob) and blob.count(b"null") == list(data.values()).count(None):
                 return blob
     return _dumps(data).encode("utf-8")
 
