@@ -254,16 +254,32 @@ def _extractor(
     dictionary lookup per field and no loop (the loop over the fields, its unpacking and
     lookups cost more than the fields' values). Names and sources enter the code as ``repr``
     literals only."""
-    env: dict[str, Any] = {"_clean_text": _clean_text, "_walk": _walk}
+    env: dict[str, Any] = {"_clean_text": _clean_text, "_walk": _walk, "_MISSING": _MISSING}
     lines = ["def extract(row, values):", "    get = row.get"]
 
     def fetch(i: int, source: str, parts: tuple[str, ...] | None) -> str:
         env[f"parts{i}"] = parts
-        return f"get({source!r})" if parts is None else f"_walk(row, {source!r}, parts{i})"
+        if parts is None:
+            return f"get({source!r})"
+        if len(parts) != 2:
+            return f"_walk(row, {source!r}, parts{i})"
+        # ``_walk`` written out for the usual ``address.city``: the key itself, else the
+        # object's key, else (a list, a string...) the general walk.
+        lines.extend([
+            f"    v = get({source!r}, _MISSING)",
+            "    if v is _MISSING:",
+            f"        v = get({parts[0]!r})",
+            "        if type(v) is dict:",
+            f"            v = v.get({parts[1]!r})",
+            "        elif v is not None:",
+            f"            v = _walk(row, {source!r}, parts{i})",
+        ])  # fmt: skip
+        return "v"
 
     for i, (name, source, parts) in enumerate(texts):
+        got = fetch(i, source, parts)
         lines += [
-            f"    v = {fetch(i, source, parts)}",
+            f"    v = {got}",
             "    if type(v) is str:",
             "        v = v.strip()",
             "        if v:",
@@ -275,13 +291,17 @@ def _extractor(
         ]
     for i, (name, source, parts, clean) in enumerate(others, start=len(texts)):
         env[f"clean{i}"] = clean
+        got = fetch(i, source, parts)
         lines += [
-            f"    v = clean{i}({fetch(i, source, parts)})",
+            f"    v = clean{i}({got})",
             "    if v is not None:",
             f"        values[{name!r}] = v",
         ]
     exec("\n".join(lines), env)  # noqa: S102 - literals only, see above
     return env["extract"]  # type: ignore[no-any-return]
+
+
+_MISSING = object()
 
 
 def _walk(row: dict[str, Any], source: str, parts: tuple[str, ...]) -> Any:

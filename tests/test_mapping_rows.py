@@ -33,7 +33,10 @@ def mapped(mapping: dict[str, str], row: Any) -> dict[str, Any]:
 def test_written_extractor_reads_as_the_general_walk(start: int) -> None:
     mapping = {field: COLUMNS[(i + start) % len(COLUMNS)] for i, field in enumerate(FIELDS)}
     row = {column: VALUES[(i + start) % len(VALUES)] for i, column in enumerate(COLUMNS)}
-    row["adresse"] = {"ville": VALUES[start]}
+    # The dotted column as a key, else a path: through an object, a list, a text, nothing.
+    if start % 2:
+        del row["adresse.ville"]
+    row["adresse"] = [{"ville": "Albi"}, "Albi", None, {"ville": VALUES[start]}][start % 4]
     row["geo"] = [{"lat": VALUES[start]}]
     fast = mapped(mapping, row)
     general = mapped(mapping, types.MappingProxyType(row))  # not a dict: the general walk
