@@ -318,6 +318,7 @@ _PLAIN_LINK = re.compile(r"https?://[^\s/\\][^\s]*")
 _PLAIN_TYPES = frozenset({str, float, int, bool, type(None), list})
 _STR = frozenset({str})
 
+
 def validate_record(model: type[R], data: dict[str, Any]) -> R:
     """``model.model_validate(data)``, faster on the usual record: when no text holds a
     character that is not printable (so no control character, no lone surrogate) and every link
@@ -327,13 +328,17 @@ def validate_record(model: type[R], data: dict[str, Any]) -> R:
     ones reported."""
     links, lists, plain = _PLAIN[model]
     values = list(data.values())
-    # ``repr`` escapes a backslash and every character that is not printable: none in it,
-    # none in any text (list items included), so none of the unsafe ones either.
-    if not _PLAIN_TYPES.issuperset(map(type, values)) or "\\" in repr(values):
+    # Control characters and lone surrogates are not printable: every text printable, none.
+    if (
+        not _PLAIN_TYPES.issuperset(map(type, values))
+        or not "".join([v for v in values if type(v) is str]).isprintable()
+    ):
         return model.model_validate(data)
     for name in lists:
         items = data.get(name)
-        if type(items) is list and not _STR.issuperset(map(type, items)):
+        if type(items) is list and (
+            not _STR.issuperset(map(type, items)) or not "".join(items).isprintable()
+        ):
             return model.model_validate(data)
     for name in links:
         link = data.get(name)
