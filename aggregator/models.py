@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError, SchemaValidator
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 #: Longest text stored per field, in characters; a longer value refuses the record.
@@ -281,6 +281,73 @@ def clean_texts(record: R) -> R:
             cleaned_list = [_UNSAFE.sub("", v).strip() for v in value]
             record.__dict__[name] = [v for v in cleaned_list if v]
     return record
+
+
+def _without_python_validators(schema: Any) -> Any:
+    """A copy of a core schema with every ``function-after`` validator replaced by the schema
+    it wraps: types, lengths and bounds checked in Rust, nothing called back in Python."""
+    if isinstance(schema, list):
+        return [_without_python_validators(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "function-after":
+        return _without_python_validators(schema["schema"])
+    return {key: _without_python_validators(value) for key, value in schema.items()}
+
+
+#: Per model: its link fields, its list fields, and its validator without the Python
+#: validators (``strict_text``, ``web_url``, ``clean_texts``), used by ``validate_record`` once
+#: they are shown to be no-ops.
+_PLAIN: dict[type[BaseModel], tuple[tuple[str, ...], tuple[str, ...], SchemaValidator]] = {
+    model: (
+        links,
+        lists,
+        SchemaValidator(_without_python_validators(model.__pydantic_core_schema__)),
+    )
+    for model, links, lists in (
+        (ShopRecord, ("website", "url"), ("services",)),
+        (OfferRecord, ("url", "image_url"), ()),
+    )
+}
+
+
+#: A link ``web_url`` returns as it is (control characters aside): ``http(s)://`` and a host,
+#: nothing to trim or encode.
+_PLAIN_LINK = re.compile(r"https?://[^\s/\\][^\s]*")
+#: The types a mapped value has when it comes from a CSV cell or a JSON document.
+_PLAIN_TYPES = frozenset({str, float, int, bool, type(None), list})
+_STR = frozenset({str})
+
+
+def validate_record(model: type[R], data: dict[str, Any]) -> R:
+    """``model.model_validate(data)``, faster on the usual record: when no text holds a
+    character that is not printable (so no control character, no lone surrogate) and every link
+    is already a plain ``http(s)://`` link, the model's Python validators would return each
+    value unchanged, so only its core schema runs (types, lengths, bounds). Anything else, and
+    any record the core schema refuses, goes through the full validation, whose errors are the
+    ones reported."""
+    links, lists, plain = _PLAIN[model]
+    values = list(data.values())
+    # Control characters and lone surrogates are not printable: every text printable, none.
+    if (
+        not _PLAIN_TYPES.issuperset(map(type, values))
+        or not "".join([v for v in values if type(v) is str]).isprintable()
+    ):
+        return model.model_validate(data)
+    for name in lists:
+        items = data.get(name)
+        if type(items) is list and (
+            not _STR.issuperset(map(type, items)) or not "".join(items).isprintable()
+        ):
+            return model.model_validate(data)
+    for name in links:
+        link = data.get(name)
+        if link is not None and (type(link) is not str or not _PLAIN_LINK.fullmatch(link)):
+            return model.model_validate(data)
+    try:
+        return plain.validate_python(data)  # type: ignore[no-any-return]
+    except ValidationError:
+        return model.model_validate(data)
 
 
 class RecordKey(BaseModel):

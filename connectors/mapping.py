@@ -25,6 +25,7 @@ from aggregator.models import (
     Rejection,
     ShopRecord,
     strict_text_ok,
+    validate_record,
 )
 from connectors.base import ConnectorError, Item
 
@@ -183,6 +184,8 @@ class _Fields:
     texts: tuple[_Source, ...]
     #: The others, each with its cleaner.
     others: tuple[tuple[str, str, tuple[str, ...] | None, Callable[[Any], Any]], ...]
+    #: ``_mapped_values`` for a plain dict row, written out field by field (``_extractor``).
+    extract: Callable[[dict[str, Any], dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ def _compile(items: tuple[tuple[str, str], ...]) -> _Compiled:
                 texts.append((name, source, parts))
             else:
                 others.append((name, source, parts, clean))
-        return _Fields(tuple(texts), tuple(others))
+        return _Fields(tuple(texts), tuple(others), _extractor(texts, others))
 
     return _Compiled(fields(shop), fields(offer), shop, offer, not shop and bool(offer))
 
@@ -241,21 +244,64 @@ def _mapped_values(fields: _Fields, row: Any, values: dict[str, Any]) -> None:
             if value is not None:
                 values[name] = value
         return
-    get = row.get  # the usual case: one dictionary lookup per field
-    for name, source, parts in fields.texts:
-        value = get(source) if parts is None else _walk(row, source, parts)
-        if type(value) is str:
-            value = value.strip()
-            if value:
-                values[name] = value
-        elif value is not None:
-            value = _clean_text(value)
-            if value is not None:
-                values[name] = value
-    for name, source, parts, clean in fields.others:
-        value = clean(get(source) if parts is None else _walk(row, source, parts))
-        if value is not None:
-            values[name] = value
+    fields.extract(row, values)  # the usual case
+
+
+def _extractor(
+    texts: list[_Source], others: list[tuple[str, str, tuple[str, ...] | None, Any]]
+) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    """``_mapped_values`` for a plain dict row, as a function written for the mapping: one
+    dictionary lookup per field and no loop (the loop over the fields, its unpacking and
+    lookups cost more than the fields' values). Names and sources enter the code as ``repr``
+    literals only."""
+    env: dict[str, Any] = {"_clean_text": _clean_text, "_walk": _walk, "_MISSING": _MISSING}
+    lines = ["def extract(row, values):", "    get = row.get"]
+
+    def fetch(i: int, source: str, parts: tuple[str, ...] | None) -> str:
+        env[f"parts{i}"] = parts
+        if parts is None:
+            return f"get({source!r})"
+        if len(parts) != 2:
+            return f"_walk(row, {source!r}, parts{i})"
+        # ``_walk`` written out for the usual ``address.city``: the key itself, else the
+        # object's key, else (a list, a string...) the general walk.
+        lines.extend([
+            f"    v = get({source!r}, _MISSING)",
+            "    if v is _MISSING:",
+            f"        v = get({parts[0]!r})",
+            "        if type(v) is dict:",
+            f"            v = v.get({parts[1]!r})",
+            "        elif v is not None:",
+            f"            v = _walk(row, {source!r}, parts{i})",
+        ])  # fmt: skip
+        return "v"
+
+    for i, (name, source, parts) in enumerate(texts):
+        got = fetch(i, source, parts)
+        lines += [
+            f"    v = {got}",
+            "    if type(v) is str:",
+            "        v = v.strip()",
+            "        if v:",
+            f"            values[{name!r}] = v",
+            "    elif v is not None:",
+            "        v = _clean_text(v)",
+            "        if v is not None:",
+            f"            values[{name!r}] = v",
+        ]
+    for i, (name, source, parts, clean) in enumerate(others, start=len(texts)):
+        env[f"clean{i}"] = clean
+        got = fetch(i, source, parts)
+        lines += [
+            f"    v = clean{i}({got})",
+            "    if v is not None:",
+            f"        values[{name!r}] = v",
+        ]
+    exec("\n".join(lines), env)  # noqa: S102 - literals only, see above
+    return env["extract"]  # type: ignore[no-any-return]
+
+
+_MISSING = object()
 
 
 def _walk(row: dict[str, Any], source: str, parts: tuple[str, ...]) -> Any:
@@ -324,6 +370,10 @@ def _clean_list(value: Any) -> Any:
 def _number(value: Any) -> Any:
     if not isinstance(value, str):
         return value
+    try:  # the usual case: ``43.6`` or ``43,6`` (what float() reads needs no other change)
+        return float(value.replace(",", ".") if "," in value else value)
+    except ValueError:
+        pass
     text = value.replace("\u00a0", "").replace(" ", "").replace("€", "").replace(",", ".")
     try:
         return float(text)
@@ -343,7 +393,7 @@ def _validate(
         reason = "the record is not an object"
     else:
         try:
-            return model.model_validate(data)
+            return validate_record(model, data)
         except ValidationError as exc:
             reason = _summary(exc, sources, prefix)
             return refusal(model, data.get("source_id"), locator, reason, row)

@@ -3,12 +3,17 @@ records worked out in SQL, and rows written earlier row by row read as unchanged
 
 from __future__ import annotations
 
+import hashlib
+import random
+import struct
+from typing import Any
+
 import sqlalchemy as sa
 
 from aggregator import schema as t
 from aggregator.models import RecordType, RunCounts, content_hash, utcnow
 from aggregator.store import IngestBatch, Store
-from aggregator.store.ingest import encode
+from aggregator.store.ingest import SURROGATES, encode
 
 Item = tuple[RecordType, str, str, dict, dict]
 
@@ -52,6 +57,62 @@ def test_hash_is_the_records_json_hash_byte_for_byte() -> None:
     payload_json, _, digest = encode({"ligne": "\ud800 seul"}, {"name": "x"})
     assert payload_json == '{"ligne":"\ufffd seul"}'
     assert digest == content_hash({"payload": {"ligne": "\ufffd seul"}, "record": {"name": "x"}})
+
+
+def test_hash_bytes_on_varied_records_whichever_encoder_writes_them() -> None:
+    """orjson (when installed) writes most records: the bytes must still be those of
+    ``json.dumps``, or every stored record would look changed on the next run."""
+    rng = random.Random(12)
+    texts = ["Épicerie", "😀", "null", "nullement", "e-", "1e-05", "0.00001", "", "\x7f\u2028",
+             '"\\/', "\ud800", "\x00\t\n", "\uffff", "Ωmega"]  # fmt: skip
+    keys = ["a", "B", "é", "😀", "\uffff", "_", "10", "9", "a b", "Z"]
+
+    def value(depth: int) -> Any:
+        pick = rng.randrange(12 if depth < 3 else 8)
+        if pick == 0:
+            return rng.choice(texts)
+        if pick == 1:
+            return rng.choice([None, True, False, 0, -1, 2**63, 2**64, -(2**63) - 1, 10**30])
+        if pick == 2:  # floats of every size, as written by feeds and as computed
+            return rng.choice(
+                [1.0, -0.0, 0.1, 43.604512, 1e16, 1e-4, 9.9e-5, 1e-7, 1.5e-300, NAN, INF, -INF]
+            )
+        if pick == 3:
+            return float(f"{rng.random() * 10:.{rng.randrange(1, 17)}f}e{rng.randint(-12, 22)}")
+        if pick == 4:
+            return struct.unpack("d", rng.randbytes(8))[0]  # NaN and infinities now and then
+        if pick == 5:
+            return rng.choice(texts) + str(rng.random())
+        if pick in (6, 7):
+            return rng.choice([utcnow(), (1, "é"), Label("étiquette"), 3.5, None])
+        if pick in (8, 9):
+            return [value(depth + 1) for _ in range(rng.randrange(4))]
+        return {rng.choice(keys): value(depth + 1) for _ in range(rng.randrange(5))}
+
+    for _ in range(3000):
+        payload = {rng.choice(keys): value(0) for _ in range(rng.randrange(8))}
+        record = {rng.choice(keys): value(1) for _ in range(rng.randrange(8))}
+        try:
+            expected = content_hash({"payload": payload, "record": record})
+            record_text = t_dumps(record)
+            record_text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in a record: refused, as ever
+            continue
+        payload_json, record_json, digest = encode(payload, record)
+        payload_text = t_dumps(payload)
+        if SURROGATES.search(payload_text):
+            payload_text = SURROGATES.sub("\ufffd", payload_text)
+            expected = hashlib.sha256(
+                ('{"payload":' + payload_text + ',"record":' + record_text + "}").encode()
+            ).hexdigest()
+        assert (payload_json, record_json, digest) == (payload_text, record_text, expected)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+class Label(str):
+    """A ``str`` subclass, as a library might hand one over."""
 
 
 def t_dumps(data: dict) -> str:

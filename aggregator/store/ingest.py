@@ -50,25 +50,77 @@ def _dumps(data: dict[str, Any] | list[str]) -> str:
     return "".join(_encoder(data, 0))
 
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - an optional accelerator
+    _orjson = None  # type: ignore[assignment]
+
+#: Dates, dataclasses and subclasses of the JSON types go to ``default``, which refuses them:
+#: ``json.dumps`` writes them its own way, so such data is encoded by it.
+_ORJSON_OPTIONS = (
+    (
+        _orjson.OPT_SORT_KEYS
+        | _orjson.OPT_PASSTHROUGH_DATETIME
+        | _orjson.OPT_PASSTHROUGH_DATACLASS
+        | _orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
+    if _orjson is not None
+    else 0
+)
+
+
+def _unsure(blob: bytes) -> bool:
+    """Whether orjson may have written a float otherwise than ``json.dumps``: one below 1e-4,
+    written out in full (``0.0000``) or with a negative exponent (a digit then ``e-``; its
+    other exponents, ``1e+16``, are Python's). Substring searches: a regular expression
+    scanning every byte cost as much as the encoding."""
+    if b"0.0000" in blob:
+        return True
+    at = blob.find(b"e-")
+    while at > 0:
+        if 48 <= blob[at - 1] <= 57:
+            return True
+        at = blob.find(b"e-", at + 2)
+    return False
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def _dumps_bytes(data: dict[str, Any]) -> bytes:
+    """``_dumps(data)`` as UTF-8. orjson writes the same bytes as ``json.dumps`` for strings,
+    integers, booleans and floats but: a float below 1e-4 (``1e-05`` is ``0.00001`` there,
+    ``1.5e-07`` is ``1.5e-7``), NaN and infinities (``null`` there); and it refuses integers
+    beyond 64 bits, lone surrogates, keys that are not strings and other types. Its bytes are
+    kept when none of these can be in them: no negative exponent, no ``0.0000`` and no more
+    ``null`` than the dictionary has ``None`` values (texts holding these spellings are
+    encoded by ``json.dumps`` too). tests/test_store_ingest.py compares both on varied
+    records."""
+    if _orjson is not None:
+        try:
+            blob = _orjson.dumps(data, default=_not_plain, option=_ORJSON_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError included
+            pass
+        else:
+            if not _unsure(blob) and blob.count(b"null") == list(data.values()).count(None):
+                return blob
+    return _dumps(data).encode("utf-8")
+
+
 #: Neither store can encode a lone surrogate (JSON's "\ud800" read by ``json.loads``).
 SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def record_digest(payload_json: str, record_json: str) -> str:
-    """``content_hash({"payload": payload, "record": record})`` from the two serialised halves
-    (``_dumps``): the same text, so the same hash as before, without encoding twice."""
-    text = '{"payload":' + payload_json + ',"record":' + record_json + "}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def encode(payload: dict[str, Any], record: dict[str, Any]) -> tuple[str, str, str]:
     """``(payload_json, record_json, content hash)`` of a record as stored."""
-    payload_json, record_json = _dumps(payload), _dumps(record)
     try:
-        return payload_json, record_json, record_digest(payload_json, record_json)
+        payload_blob = _dumps_bytes(payload)
     except UnicodeEncodeError:  # a lone surrogate in the payload as received
-        payload_json = SURROGATES.sub("\ufffd", payload_json)
-        return payload_json, record_json, record_digest(payload_json, record_json)
+        payload_blob = SURROGATES.sub("\ufffd", _dumps(payload)).encode("utf-8")
+    record_blob = _dumps_bytes(record)
+    digest = hashlib.sha256(b'{"payload":%b,"record":%b}' % (payload_blob, record_blob))
+    return payload_blob.decode("utf-8"), record_blob.decode("utf-8"), digest.hexdigest()
 
 
 @dataclass(frozen=True)
