@@ -9,7 +9,7 @@ the matching state and makes :attr:`MatchResult.entities` (golden records includ
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +115,17 @@ class MatchResult:
         golden = self._golden()
         for entity_id, rows in self._sorted_clusters():
             yield self._build(entity_id, rows, golden)
+
+    def iter_clusters(self) -> Iterator[tuple[str, list[int]]]:
+        """``(entity id, member rows)`` of every entity, in :meth:`iter_entities` ' order: a
+        caller that can tell an unchanged entity from its rows builds only the others (with
+        :meth:`builder`)."""
+        yield from self._sorted_clusters()
+
+    def builder(self) -> Callable[[str, list[int]], Entity]:
+        """Builds the entity of ``(entity id, member rows)`` as :meth:`iter_entities` does."""
+        golden = self._golden()
+        return lambda entity_id, rows: self._build(entity_id, rows, golden)
 
     def changed_entities(self) -> list[Entity]:
         """The entities this run created or changed (to re-index)."""
