@@ -139,9 +139,11 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 class Matching:
     """The matching of one process: the state it keeps between runs and when it starts over."""
 
-    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None, pool: Any = None) -> None:
         self.store = store
         self.settings = settings
+        #: Worker processes forked before any thread (``Runtime.start_match_pool``), or None.
+        self.pool = pool
         self.result: MatchResult | None = None
         #: Changes are read from here on (the last matching's start, less :data:`OVERLAP`).
         self.since: datetime | None = None
@@ -193,7 +195,8 @@ class Matching:
         for batch in self.store.iter_live_records(RecordType.shop):
             reading.add(batch)
         table, held = reading.table(), reading.hashes
-        offers, offer_hashes = [], {}
+        offers: list[OfferRecord] = []
+        offer_hashes: dict[str, list[str]] = {}
         for stored in self.store.iter_raw(RecordType.offer):
             offer = OfferRecord.model_validate(stored.record)
             offers.append(offer)
@@ -205,6 +208,7 @@ class Matching:
             taxonomy=self._taxonomy(),
             record_dates=reading.dates,
             estimate=False if self.settings and self.settings.match_estimate == "off" else "auto",
+            pool=self.pool,
         )
         del reading
         result = match_table(
@@ -295,7 +299,8 @@ class Matching:
         apply_choices(entities, result, choices)
         self.choices = choices
         members = [(m.platform, m.source_id) for e in entities for m in e.members]
-        offers, offer_hashes = [], {}
+        offers: list[OfferRecord] = []
+        offer_hashes: dict[str, list[str]] = {}
         for stored_offer in self.store.offers_of(members):
             offer = OfferRecord.model_validate(stored_offer.record)
             offers.append(offer)
