@@ -228,7 +228,9 @@ class Matching:
         self.full_at = time.monotonic()
         self.choices = choices
         self._save_model(result)
-        outcome.stats = dict(result.stats, seconds=round(time.perf_counter() - started, 3))
+        outcome.stats = dict(
+            result.stats, **outcome.stats, seconds=round(time.perf_counter() - started, 3)
+        )
         return outcome
 
     # -- incremental -------------------------------------------------------------------------------
@@ -425,6 +427,7 @@ class Matching:
             write.remove(outcome.removed)
             write.candidates = result.candidates
         outcome.written, outcome.seq = write.upserted, write.number
+        outcome.stats["entities_not_built"] = skipped
         log.info(
             "entities written: %d changed, %d removed, %d unchanged not built again",
             write.upserted,
