@@ -215,9 +215,20 @@ class MatchResult:
         """Pairs between the thresholds, and refused merges, for a chamber to review."""
         s = self.state
         keys = s.table.keys
+        # A live row's normalised values never change (a changed record, or one whose shared
+        # identifiers flip, comes back as a new row), so a pair's explanation under the same
+        # weights is the last run's: an update explains only its new pairs, not them all.
+        model, known = getattr(s, "_explained", (None, None))
+        if model is not s.model or known is None:
+            known = {}
+        explained: dict[tuple[int, int], dict[str, Any]] = {}
         out = []
         for x, y, w in self._candidate_pairs():
-            explanation = s.model.explain(s.prepared, x, y)  # type: ignore[union-attr]
+            detail = known.get((x, y))
+            if detail is None:
+                detail = s.model.explain(s.prepared, x, y)  # type: ignore[union-attr]
+            explained[(x, y)] = detail
+            explanation = dict(detail)
             explanation["same_entity"] = bool(s.labels[x] == s.labels[y])
             if (x, y) in s.refused:
                 explanation["refused"] = s.refused[(x, y)]
@@ -227,6 +238,7 @@ class MatchResult:
                     a=_key(ka), b=_key(kb), probability=probability(w), explanation=explanation
                 )
             )
+        s._explained = (s.model, explained)  # type: ignore[attr-defined]
         out.sort(key=lambda c: (-c.probability, str(c.a), str(c.b)))
         return out
 
