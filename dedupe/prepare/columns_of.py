@@ -47,7 +47,8 @@ def _work(bounds: tuple[int, int]) -> dict[str, Any]:
     return _chunk(*_WORK, bounds)
 
 
-def _sent(normaliser: Normaliser, part: ShopTable) -> dict[str, Any]:
+def _sent(task: tuple[Normaliser, ShopTable]) -> dict[str, Any]:
+    normaliser, part = task
     gc.disable()
     return _chunk(normaliser, part, (0, len(part)))
 
@@ -69,14 +70,13 @@ def normalise(
     global _WORK
     bounds = [(s, min(s + CHUNK, stop)) for s in range(start, stop, CHUNK)] or [(start, start)]
     if pool is not None and stop - start >= PARALLEL_FROM:
-        parts = pool.starmap(
-            _sent,
-            (
-                (normaliser, ShopTable({n: table.slice(n, a, b) for n in TABLE_FIELDS}))
-                for a, b in bounds
-            ),
-            chunksize=1,
+        # imap, not map: the chunks are cut and sent as the workers take them (map would
+        # first copy the whole table into the chunks, hundreds of megabytes at a million).
+        tasks = (
+            (normaliser, ShopTable({n: table.slice(n, a, b) for n in TABLE_FIELDS}))
+            for a, b in bounds
         )
+        parts = list(pool.imap(_sent, tasks, chunksize=1))
     elif processes > 1 and stop - start >= PARALLEL_FROM and "fork" in _methods():
         _WORK = (normaliser, table)
         try:
