@@ -30,8 +30,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from aggregator.entity_sources import Sources, fingerprint
 from aggregator.models import (
     Decision,
     Entity,
@@ -50,6 +51,7 @@ from dedupe.prepare.arrays import gc_paused
 from dedupe.prepare.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Changes are read from this long before the last matching began: a record written just
 #: before it began may have been committed just after. Records read twice are recognised by
@@ -117,8 +119,14 @@ def _attach(entity: Entity, offers: dict[str, list[OfferRecord]]) -> None:
     entity.offers.extend(found)
 
 
-def _batches(items: Iterable[Entity], size: int) -> Iterator[list[Entity]]:
-    batch: list[Entity] = []
+def _sorted(by_shop: dict[str, list[str]]) -> dict[str, list[str]]:
+    for values in by_shop.values():
+        values.sort()
+    return by_shop
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:
@@ -131,9 +139,11 @@ def _batches(items: Iterable[Entity], size: int) -> Iterator[list[Entity]]:
 class Matching:
     """The matching of one process: the state it keeps between runs and when it starts over."""
 
-    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None, pool: Any = None) -> None:
         self.store = store
         self.settings = settings
+        #: Worker processes forked before any thread (``Runtime.start_match_pool``), or None.
+        self.pool = pool
         self.result: MatchResult | None = None
         #: Changes are read from here on (the last matching's start, less :data:`OVERLAP`).
         self.since: datetime | None = None
@@ -185,20 +195,28 @@ class Matching:
         for batch in self.store.iter_live_records(RecordType.shop):
             reading.add(batch)
         table, held = reading.table(), reading.hashes
-        offers = [
-            OfferRecord.model_validate(r.record) for r in self.store.iter_raw(RecordType.offer)
-        ]
+        offers: list[OfferRecord] = []
+        offer_hashes: dict[str, list[str]] = {}
+        for stored in self.store.iter_raw(RecordType.offer):
+            offer = OfferRecord.model_validate(stored.record)
+            offers.append(offer)
+            if offer.shop_source_id is not None:
+                offer_hashes.setdefault(f"{offer.platform}:{offer.shop_source_id}", []).append(
+                    f"{offer.platform}:{offer.source_id}={stored.content_hash}"
+                )
         config = MatchConfig(
             taxonomy=self._taxonomy(),
             record_dates=reading.dates,
             estimate=False if self.settings and self.settings.match_estimate == "off" else "auto",
+            pool=self.pool,
         )
         del reading
         result = match_table(
             table, self.store.list_decisions(), self.store.entity_ids_by_key(), config
         )
         choices = self._choices()
-        outcome = self._write_all(result, choices, _offers_by_shop(offers), index)
+        sources = Sources(result, held, choices, _sorted(offer_hashes), self._fingerprint(config))
+        outcome = self._write_all(result, choices, _offers_by_shop(offers), index, sources)
         self.result = result
         self.since = mark - OVERLAP
         self.held = held
@@ -210,7 +228,9 @@ class Matching:
         self.full_at = time.monotonic()
         self.choices = choices
         self._save_model(result)
-        outcome.stats = dict(result.stats, seconds=round(time.perf_counter() - started, 3))
+        outcome.stats = dict(
+            result.stats, **outcome.stats, seconds=round(time.perf_counter() - started, 3)
+        )
         return outcome
 
     # -- incremental -------------------------------------------------------------------------------
@@ -281,15 +301,23 @@ class Matching:
         apply_choices(entities, result, choices)
         self.choices = choices
         members = [(m.platform, m.source_id) for e in entities for m in e.members]
-        offers = [OfferRecord.model_validate(r.record) for r in self.store.offers_of(members)]
-        attach_offers(entities, offers)
-        for offer in offers:
+        offers: list[OfferRecord] = []
+        offer_hashes: dict[str, list[str]] = {}
+        for stored_offer in self.store.offers_of(members):
+            offer = OfferRecord.model_validate(stored_offer.record)
+            offers.append(offer)
             if offer.shop_source_id is not None:
-                self.offer_shop[f"{offer.platform}:{offer.source_id}"] = (
-                    f"{offer.platform}:{offer.shop_source_id}"
+                shop = f"{offer.platform}:{offer.shop_source_id}"
+                self.offer_shop[f"{offer.platform}:{offer.source_id}"] = shop
+                offer_hashes.setdefault(shop, []).append(
+                    f"{offer.platform}:{offer.source_id}={stored_offer.content_hash}"
                 )
+        attach_offers(entities, offers)
+        sources = Sources(
+            result, self.held, choices, _sorted(offer_hashes), self._fingerprint(state.config)
+        )
         gone_ids = sorted(result.removed - {e.entity_id for e in entities})
-        outcome = self._write(entities, gone_ids, result, self.store.entity_hashes(ids))
+        outcome = self._write(entities, gone_ids, result, self.store.entity_hashes(ids), sources)
         outcome.mode = "incremental"
         self.since = mark - OVERLAP
         outcome.stats = dict(
@@ -343,32 +371,51 @@ class Matching:
         choices: Choices,
         offers: dict[str, list[OfferRecord]],
         index: Indexer | None,
+        sources: Sources,
     ) -> MatchOutcome:
         """A full matching's write, streamed: entities built, compared with the stored ones
-        and written a batch at a time (and fed to ``index``), in one transaction."""
-        before = self.store.entity_hashes()
+        and written a batch at a time (and fed to ``index``), in one transaction. An entity
+        whose inputs hash as when it was stored is not built again, unless ``index`` needs
+        every entity."""
+        before = self.store.entity_sources()
         outcome = MatchOutcome(
             entities=int(result.stats.get("entities", 0)),
             candidate_pairs=len(result.candidates),
         )
         seen: set[str] = set()
+        skipped = 0
+        build = result.builder()
         log.info("phase: writing entities")
         with self.store.writing_entities() as write:
 
             def entities() -> Iterator[Entity]:
-                for batch in _batches(result.iter_entities(), WRITE_BATCH):
+                nonlocal skipped
+                for clusters in _batches(result.iter_clusters(), WRITE_BATCH):
+                    batch, source_of = [], {}
+                    for entity_id, members in clusters:
+                        seen.add(entity_id)
+                        source = sources.of(entity_id, members)
+                        if index is None and source is not None and before.get(entity_id) == source:
+                            skipped += 1
+                            continue
+                        batch.append(build(entity_id, members))
+                        source_of[entity_id] = source
                     apply_choices(batch, result, choices)
-                    rows = []
+                    stored = write.doc_hashes([e for e in source_of if e in before])
+                    rows, unchanged = [], []
                     for entity in batch:
                         _attach(entity, offers)
-                        seen.add(entity.entity_id)
                         data = entity.model_dump(mode="json")
                         digest = doc_hash(data)
-                        if before.get(entity.entity_id) != digest:
-                            rows.append(entity_row(entity, digest, data))
+                        source = source_of[entity.entity_id]
+                        if stored.get(entity.entity_id) != digest:
+                            rows.append(entity_row(entity, digest, data, source))
                             if index is None:  # for the index to catch up with, afterwards
                                 outcome.changed.append(entity)
+                        elif before.get(entity.entity_id) != source:
+                            unchanged.append((entity.entity_id, source))
                     write.upsert(rows)
+                    write.set_sources(unchanged)
                     yield from batch
 
             if index is None:
@@ -380,7 +427,13 @@ class Matching:
             write.remove(outcome.removed)
             write.candidates = result.candidates
         outcome.written, outcome.seq = write.upserted, write.number
-        log.info("entities written: %d changed, %d removed", write.upserted, len(outcome.removed))
+        outcome.stats["entities_not_built"] = skipped
+        log.info(
+            "entities written: %d changed, %d removed, %d unchanged not built again",
+            write.upserted,
+            len(outcome.removed),
+            skipped,
+        )
         return outcome
 
     def _write(
@@ -389,23 +442,34 @@ class Matching:
         removed: list[str],
         result: MatchResult,
         before: dict[str, str],
+        sources: Sources,
     ) -> MatchOutcome:
         outcome = MatchOutcome(
             entities=int(result.stats.get("entities", len(entities))),
             candidate_pairs=len(result.candidates),
         )
-        upserts = []
+        upserts, unchanged = [], []
+        row_of = result.state.row_of
         for entity in entities:
             data = entity.model_dump(mode="json")
             digest = doc_hash(data)
+            members = [row_of[f"{m.platform}:{m.source_id}"] for m in entity.members]
+            source = sources.of(entity.entity_id, members)
             if before.get(entity.entity_id) != digest:
-                upserts.append(entity_row(entity, digest, data))
+                upserts.append(entity_row(entity, digest, data, source))
                 outcome.changed.append(entity)
+            else:
+                unchanged.append((entity.entity_id, source))
         outcome.removed = removed
         log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))
-        outcome.seq = self.store.replace_entities(upserts, removed, result.candidates)
+        outcome.seq = self.store.replace_entities(
+            upserts, removed, result.candidates, sources=unchanged
+        )
         outcome.written = len(upserts)
         return outcome
+
+    def _fingerprint(self, config: MatchConfig) -> bytes:
+        return fingerprint(self._taxonomy_path(), config.platform_priority)
 
     # -- files -------------------------------------------------------------------------------------
     def _taxonomy_path(self) -> Path | None:

@@ -55,6 +55,20 @@ class Runtime:
         self.settings = settings or Settings()
         self.settings.ensure_dirs()
         self._holding = threading.local()
+        #: Worker processes normalising a full matching's records (see :meth:`start_match_pool`).
+        self.match_pool: Any = None
+
+    def start_match_pool(self, processes: int | None = None) -> None:
+        """Fork the worker processes of the full matchings (``match_processes``, or
+        ``processes``): only batch commands call it, first thing, before any thread starts
+        (forking a process that runs threads is unsafe)."""
+        from dedupe.prepare.columns_of import start_pool
+
+        if self.match_pool is None:
+            count = processes if processes is not None else self.settings.match_processes
+            self.match_pool = start_pool(count)
+            if self.match_pool is not None:
+                log.info("%d worker processes will normalise full matchings", count)
 
     @cached_property
     def store(self) -> Store:
@@ -67,7 +81,7 @@ class Runtime:
     @cached_property
     def matching(self) -> Matching:
         """Kept for the process's life: after its first run it matches only what changed."""
-        return Matching(self.store, self.settings)
+        return Matching(self.store, self.settings, pool=self.match_pool)
 
     @cached_property
     def http(self) -> FeedClient:
@@ -192,6 +206,10 @@ class Runtime:
             return report
 
     def close(self) -> None:
+        if self.match_pool is not None:
+            self.match_pool.terminate()
+            self.match_pool.join()
+            self.match_pool = None
         if "http" in self.__dict__:
             self.http.close()
         if "backend" in self.__dict__:

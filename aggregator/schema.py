@@ -124,6 +124,8 @@ entities = sa.Table(
     sa.Column("listings", sa.JSON, nullable=False),
     #: Hash of everything the search document is built from: unchanged means no re-index.
     sa.Column("doc_hash", sa.String(64), nullable=False),
+    #: Hash of what its golden record and listings are built from (None: build it again).
+    sa.Column("source_hash", sa.String(32), nullable=True),
     sa.Column("updated_at", TS, nullable=False),
     #: The entity write (``entity_writes.seq``) that last wrote it: the index catches up by it.
     sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     #: How a full matching gets its weights: ``auto`` fits them to the records at hand (the
     #: a priori weights only when the fit fails), ``off`` always uses the a priori weights.
     match_estimate: Literal["auto", "off"] = "auto"
+    #: Worker processes that normalise the records of a full matching in ``aggregator worker``
+    #: and ``aggregator run`` (forked at their start, before any thread); 1: none. The web
+    #: process (``aggregator serve``) always normalises in its own process.
+    match_processes: int = Field(default=2, ge=1, le=64)
     #: A fixed "now" for the public pages' opening hours (demos, tests); unset: the real clock.
     clock: datetime | None = None
     #: ``/readyz`` fails while the oldest store change the index lacks is older than this.

@@ -136,6 +136,13 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--match-processes",
+        type=int,
+        default=None,
+        help="worker processes normalising a full matching, as `aggregator worker` and "
+        "`aggregator run` start them (default: the match_processes setting; 1: none)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -155,7 +162,12 @@ def main() -> None:
         if child.exitcode != 0:
             sys.exit(f"storing the records failed ({child.exitcode})")
         runtime = Runtime(settings)
-        figures: dict[str, Any] = {"records": args.records, "changes": args.changes}
+        runtime.start_match_pool(args.match_processes)  # as the batch commands: before threads
+        figures: dict[str, Any] = {
+            "records": args.records,
+            "changes": args.changes,
+            "match_processes": args.match_processes or settings.match_processes,
+        }
         figures["full"] = timed(runtime)
         print("full:", figures["full"])
         store_records(runtime.store, json.loads(Path(changes_file).read_text()))

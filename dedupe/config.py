@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dedupe.block.keys import BlockingRules
 from dedupe.prepare.taxonomy import Taxonomy
@@ -60,5 +61,8 @@ class MatchConfig:
     #: Worker processes (forked) for normalising a big first run; 1: none. Forking a process
     #: that runs threads (a web server) is unsafe: only batch callers should raise it.
     processes: int = 1
+    #: Worker processes forked before the caller started any thread
+    #: (:func:`dedupe.prepare.columns_of.start_pool`): used instead of ``processes``.
+    pool: Any = None
     #: Keep the last run's candidate pairs (``MatchState.last_pairs``), for measuring blocking.
     keep_pairs: bool = False

@@ -55,6 +55,9 @@ def same(a: MatchResult, b: MatchResult) -> None:
     assert dump == {e.entity_id: e.model_dump(mode="json") for e in b.entities}
     pairs = sorted((str(c.a), str(c.b), round(c.probability, 9)) for c in a.candidates)
     assert pairs == sorted((str(c.a), str(c.b), round(c.probability, 9)) for c in b.candidates)
+    # The explanations too: an update re-explains only its new pairs, keeps the others'.
+    explained = {(str(c.a), str(c.b)): c.explanation for c in a.candidates}
+    assert explained == {(str(c.a), str(c.b)): c.explanation for c in b.candidates}
 
 
 @pytest.fixture(scope="module")

@@ -83,8 +83,15 @@ def snapshot(store: Store) -> dict[str, Any]:
     }
 
 
+def forget_sources(store: Store) -> None:
+    """The next full matching builds every entity again, none skipped as unchanged."""
+    with store.engine.begin() as conn:
+        conn.execute(t.entities.update().values(source_hash=None))
+
+
 def assert_same_as_full(store: Store, settings: Settings) -> None:
     before = snapshot(store)
+    forget_sources(store)  # every entity built anew, compared with what was written
     outcome = Matching(store, settings).run()
     assert outcome.mode == "full"
     assert outcome.changed == [] and outcome.removed == []
@@ -108,6 +115,35 @@ def test_first_run_is_full_and_saves_its_weights(matching: Matching) -> None:
     assert matching.settings is not None
     saved = json.loads((matching.settings.data_dir / MODEL_FILE).read_text())
     assert saved["levels"]["phone"] and saved["source"] == outcome.stats["weights"]
+
+
+def test_a_full_matching_builds_again_only_entities_whose_inputs_changed(
+    matching: Matching, store: Store
+) -> None:
+    matching.run()
+    again = matching.run(full=True)
+    assert again.mode == "full" and again.stats["entities_not_built"] == 30
+    assert again.changed == [] and again.removed == [] and again.written == 0
+    # A renamed listing: its entity is built and written again, the 29 others are not.
+    renamed = shop("clickn_co", "c3", "SARL LIBRAIRIE D3 & FILS", 3)
+    put(store, renamed)
+    outcome = matching.run(full=True)
+    assert outcome.stats["entities_not_built"] == 29
+    assert [[str(m) for m in e.members] for e in outcome.changed] == [
+        ["clickn_co:c3", "toutoulouse:t3"]
+    ]
+    assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
+
+
+def test_a_new_taxonomy_builds_every_entity_again(matching: Matching) -> None:
+    matching.run()
+    assert matching.settings is not None
+    source = Path(__file__).resolve().parents[1] / "config" / "taxonomy.yaml"
+    target = matching.settings.config_dir / "taxonomy.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    outcome = matching.run()
+    assert outcome.mode == "full" and outcome.stats["entities_not_built"] == 0
 
 
 def test_nothing_changed_reads_nothing_and_writes_nothing(matching: Matching) -> None:

@@ -16,7 +16,14 @@ app = typer.Typer()
 
 
 @app.command()
-def run() -> None:
+def run(
+    match_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes normalising a full matching (default: match_processes)"
+        ),
+    ] = None,
+) -> None:
     """Run every enabled connector, then matching, then indexing, showing progress as it goes
     (records read with their rate, matching and index build, time left from the last time)."""
     from aggregator.jobs import match_after, run_connector, worker_name
@@ -25,6 +32,7 @@ def run() -> None:
     from aggregator.runlock import RunInProgress
 
     rt = runtime()
+    rt.start_match_pool(match_processes)  # forked now: no thread runs yet
     progress, worker = Progress(), worker_name()
     runs = []
     try:

@@ -34,6 +34,12 @@ def worker(
     ] = None,
     metrics_host: str = "127.0.0.1",
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines")] = False,
+    match_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes normalising a full matching (default: match_processes)"
+        ),
+    ] = None,
 ) -> None:
     """Run connectors on their schedules and the operators' "run now" requests, then the
     matching and indexing their changes need (one matching at a time across every worker)."""
@@ -44,6 +50,7 @@ def worker(
     from scheduler import Worker
 
     rt = runtime(log_json=log_json)
+    rt.start_match_pool(match_processes)  # forked now: no thread runs yet
     rt.import_config_registrations()
     # A person watching: records read, matching and index build as they go. Logs stay logs.
     progress = Progress() if sys.stderr.isatty() and not rt.settings.log_json else None

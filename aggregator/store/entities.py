@@ -51,19 +51,28 @@ class EntitiesMixin(StoreBase):
                     rows.extend(conn.execute(query.where(t.entities.c.entity_id.in_(part))))
         return {r.entity_id: r.doc_hash for r in rows}
 
+    def entity_sources(self) -> dict[str, str | None]:
+        """Entity id -> hash of what it was built from (None: unknown), for every entity: what
+        lets a full matching skip building the entities whose inputs did not change."""
+        query = sa.select(t.entities.c.entity_id, t.entities.c.source_hash)
+        with self.engine.connect() as conn:
+            return {entity_id: source for entity_id, source in conn.execute(query)}
+
     def replace_entities(
         self,
         upserts: Sequence[tuple[Entity, str] | EntityRow],
         removed: Iterable[str],
         candidates: Sequence[CandidatePair],
+        sources: Sequence[tuple[str, str | None]] = (),
     ) -> int:
-        """Write a matching outcome in one transaction: changed and removed entities, pairs.
-        Returns the write's number."""
+        """Write a matching outcome in one transaction: changed and removed entities, pairs,
+        and what the unchanged ones were built from (``sources``). Returns the write's number."""
         with self.writing_entities() as write:
             write.remove(list(removed))
             write.upsert(
                 [u if isinstance(u, EntityRow) else entity_row(u[0], u[1]) for u in upserts]
             )
+            write.set_sources(sources)
             write.candidates = candidates
         return write.number
 
@@ -175,9 +184,32 @@ class EntityWrite:
         _delete_members(conn, sql, [(p, s) for p, s, _ in members])
         _insert(conn, sql, sql.copy_members, sql.insert_member, members)
         at, seq = self._at, self.seq
-        entities = [(r.entity_id, r.golden, r.names, r.listings, r.doc_hash, at, seq) for r in rows]
+        entities = [
+            (r.entity_id, r.golden, r.names, r.listings, r.doc_hash, r.source_hash, at, seq)
+            for r in rows
+        ]
         _insert(conn, sql, sql.copy_entity, sql.insert_entity, entities)
         self.upserted += len(rows)
+
+    def doc_hashes(self, entity_ids: list[str]) -> dict[str, str]:
+        """Entity id -> stored document hash of these entities, read inside the write."""
+        query = sa.select(t.entities.c.entity_id, t.entities.c.doc_hash)
+        out: dict[str, str] = {}
+        for part in chunks(entity_ids, 500):
+            out.update(
+                (e, h) for e, h in self.conn.execute(query.where(t.entities.c.entity_id.in_(part)))
+            )
+        return out
+
+    def set_sources(self, sources: Sequence[tuple[str, str | None]]) -> None:
+        """Record what these entities were built from, where their document did not change
+        (they are not written again, so the index has nothing to catch up with)."""
+        if sources:
+            p = "%s" if self.sql.pg else "?"
+            self.conn.exec_driver_sql(
+                f"UPDATE entities SET source_hash = {p} WHERE entity_id = {p}",
+                [(source, entity_id) for entity_id, source in sources],
+            )
 
     @property
     def number(self) -> int:
@@ -219,6 +251,8 @@ class EntityRow:
     listings: str
     doc_hash: str
     members: list[tuple[str, str]]
+    #: Hash of what it was built from (:mod:`aggregator.entity_sources`), when known.
+    source_hash: str | None = None
 
 
 #: ``json.dumps(..., sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)``:
@@ -247,7 +281,10 @@ def doc_hash(data: dict[str, Any]) -> str:
 
 
 def entity_row(
-    entity: Entity, digest: str | None = None, data: dict[str, Any] | None = None
+    entity: Entity,
+    digest: str | None = None,
+    data: dict[str, Any] | None = None,
+    source: str | None = None,
 ) -> EntityRow:
     """The entity's row: ``data`` is its JSON form and ``digest`` its :func:`doc_hash`, when
     the caller has them already (a matching hashes every entity, and writes the changed)."""
@@ -260,6 +297,7 @@ def entity_row(
         listings=dumps(data["listings"]),
         doc_hash=doc_hash(data) if digest is None else digest,
         members=[(m.platform, m.source_id) for m in entity.members],
+        source_hash=source,
     )
 
 
@@ -288,13 +326,13 @@ class _Sql:
                 f"VALUES ({p}, {p}, {p})"
             ),
             insert_entity=(
-                "INSERT INTO entities (entity_id, golden, names, listings, doc_hash, updated_at, "
-                f"seq) VALUES ({p}, {j}, {j}, {j}, {p}, {p}, {p})"
+                "INSERT INTO entities (entity_id, golden, names, listings, doc_hash, "
+                f"source_hash, updated_at, seq) VALUES ({p}, {j}, {j}, {j}, {p}, {p}, {p}, {p})"
             ),
             copy_members="COPY entity_members (platform, source_id, entity_id) FROM STDIN",
             copy_entity=(
-                "COPY entities (entity_id, golden, names, listings, doc_hash, updated_at, seq) "
-                "FROM STDIN"
+                "COPY entities (entity_id, golden, names, listings, doc_hash, source_hash, "
+                "updated_at, seq) FROM STDIN"
             ),
         )
 

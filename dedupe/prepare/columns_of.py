@@ -18,7 +18,7 @@ import numpy as np
 
 from dedupe.prepare.columns import TextColumn
 from dedupe.prepare.rows import ARRAYS, SUFFIX_CODES, SUFFIX_NAMES, TEXTS, WORDS, Normaliser
-from dedupe.prepare.table import ShopTable
+from dedupe.prepare.table import TABLE_FIELDS, ShopTable
 from dedupe.prepare.taxonomy import Taxonomy
 
 __all__ = ["SUFFIX_CODES", "SUFFIX_NAMES", "Normaliser", "Prepared", "normalise", "prepare"]
@@ -47,13 +47,37 @@ def _work(bounds: tuple[int, int]) -> dict[str, Any]:
     return _chunk(*_WORK, bounds)
 
 
+def _sent(task: tuple[Normaliser, ShopTable]) -> dict[str, Any]:
+    normaliser, part = task
+    gc.disable()
+    return _chunk(normaliser, part, (0, len(part)))
+
+
 def normalise(
-    table: ShopTable, normaliser: Normaliser, start: int, stop: int, processes: int = 1
+    table: ShopTable,
+    normaliser: Normaliser,
+    start: int,
+    stop: int,
+    processes: int = 1,
+    pool: Any = None,
 ) -> dict[str, Any]:
-    """Normalised columns (texts packed) and name words for rows ``start`` to ``stop``."""
+    """Normalised columns (texts packed) and name words for rows ``start`` to ``stop``.
+
+    ``pool`` (a :class:`multiprocessing.pool.Pool` forked before the process started any
+    thread, see :func:`start_pool`) is sent the rows a chunk at a time; otherwise, with
+    ``processes`` above 1, worker processes are forked here, which only a process that runs
+    no other thread may do."""
     global _WORK
     bounds = [(s, min(s + CHUNK, stop)) for s in range(start, stop, CHUNK)] or [(start, start)]
-    if processes > 1 and stop - start >= PARALLEL_FROM and "fork" in _methods():
+    if pool is not None and stop - start >= PARALLEL_FROM:
+        # imap, not map: the chunks are cut and sent as the workers take them (map would
+        # first copy the whole table into the chunks, hundreds of megabytes at a million).
+        tasks = (
+            (normaliser, ShopTable({n: table.slice(n, a, b) for n in TABLE_FIELDS}))
+            for a, b in bounds
+        )
+        parts = list(pool.imap(_sent, tasks, chunksize=1))
+    elif processes > 1 and stop - start >= PARALLEL_FROM and "fork" in _methods():
         _WORK = (normaliser, table)
         try:
             with multiprocessing.get_context("fork").Pool(processes) as pool:
@@ -74,6 +98,16 @@ def normalise(
 
 def _methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
+
+
+def start_pool(processes: int) -> Any:
+    """Worker processes for :func:`normalise`, forked now: call it before the process starts
+    any thread (forking a process that runs threads is unsafe). Forked, they share the
+    parent's string hashes, which normalised columns hold. None when there is no use for one
+    (``processes`` below 2, or no ``fork`` on this platform)."""
+    if processes < 2 or "fork" not in _methods():
+        return None
+    return multiprocessing.get_context("fork").Pool(processes)
 
 
 class Prepared:

@@ -81,7 +81,9 @@ class MatchState:
             start = self.table.extend(table).start
         stop = len(self.table)
         rows = np.arange(start, stop)
-        columns = normalise(self.table, self.normaliser, start, stop, self.config.processes)
+        columns = normalise(
+            self.table, self.normaliser, start, stop, self.config.processes, self.config.pool
+        )
         words = Words(columns["word_count"], columns["word_hash"], columns["word_len"])
         if self.prepared is None:
             self.prepared = Prepared(self.table, columns, self.normaliser.category_slugs)

@@ -9,7 +9,7 @@ the matching state and makes :attr:`MatchResult.entities` (golden records includ
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +116,17 @@ class MatchResult:
         for entity_id, rows in self._sorted_clusters():
             yield self._build(entity_id, rows, golden)
 
+    def iter_clusters(self) -> Iterator[tuple[str, list[int]]]:
+        """``(entity id, member rows)`` of every entity, in :meth:`iter_entities` ' order: a
+        caller that can tell an unchanged entity from its rows builds only the others (with
+        :meth:`builder`)."""
+        yield from self._sorted_clusters()
+
+    def builder(self) -> Callable[[str, list[int]], Entity]:
+        """Builds the entity of ``(entity id, member rows)`` as :meth:`iter_entities` does."""
+        golden = self._golden()
+        return lambda entity_id, rows: self._build(entity_id, rows, golden)
+
     def changed_entities(self) -> list[Entity]:
         """The entities this run created or changed (to re-index)."""
         return self.entities_of(self.changed)
@@ -204,9 +215,20 @@ class MatchResult:
         """Pairs between the thresholds, and refused merges, for a chamber to review."""
         s = self.state
         keys = s.table.keys
+        # A live row's normalised values never change (a changed record, or one whose shared
+        # identifiers flip, comes back as a new row), so a pair's explanation under the same
+        # weights is the last run's: an update explains only its new pairs, not them all.
+        model, known = getattr(s, "_explained", (None, None))
+        if model is not s.model or known is None:
+            known = {}
+        explained: dict[tuple[int, int], dict[str, Any]] = {}
         out = []
         for x, y, w in self._candidate_pairs():
-            explanation = s.model.explain(s.prepared, x, y)  # type: ignore[union-attr]
+            detail = known.get((x, y))
+            if detail is None:
+                detail = s.model.explain(s.prepared, x, y)  # type: ignore[union-attr]
+            explained[(x, y)] = detail
+            explanation = dict(detail)
             explanation["same_entity"] = bool(s.labels[x] == s.labels[y])
             if (x, y) in s.refused:
                 explanation["refused"] = s.refused[(x, y)]
@@ -216,6 +238,7 @@ class MatchResult:
                     a=_key(ka), b=_key(kb), probability=probability(w), explanation=explanation
                 )
             )
+        s._explained = (s.model, explained)  # type: ignore[attr-defined]
         out.sort(key=lambda c: (-c.probability, str(c.a), str(c.b)))
         return out
 
