@@ -74,7 +74,7 @@ class Normaliser:
         # Whole names and addresses repeat across platforms (one shop, copied listings):
         # cached by raw text, the caches emptied when they reach CACHE_LIMIT entries.
         self._names: dict[str, tuple[str, list[str]]] = {}
-        self._addresses: dict[str, tuple[int, int, str, str | None, str | None, int]] = {}
+        self._addresses: dict[str, tuple[int, int, str, str | None, str | None, int, int]] = {}
 
     def name(self, raw: str) -> tuple[str, list[str]]:
         found = self._names.get(raw)
