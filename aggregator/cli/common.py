@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+from typing import Annotated
 
 import typer
 
 from aggregator.logs import configure
 from aggregator.runtime import Runtime, describe_run
 from aggregator.settings import Settings
+
+#: ``--match-processes`` of the commands that run a full matching (``worker``, ``run``).
+MatchProcesses = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Worker processes normalising a full matching (default: match_processes)"
+    ),
+]
 
 
 def runtime(*, log_json: bool = False) -> Runtime:

@@ -10,19 +10,14 @@ from typing import Annotated
 
 import typer
 
-from aggregator.cli.common import fail, print_runs, runtime
+from aggregator.cli.common import MatchProcesses, fail, print_runs, runtime
 
 app = typer.Typer()
 
 
 @app.command()
 def run(
-    match_processes: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Worker processes normalising a full matching (default: match_processes)"
-        ),
-    ] = None,
+    match_processes: MatchProcesses = None,
 ) -> None:
     """Run every enabled connector, then matching, then indexing, showing progress as it goes
     (records read with their rate, matching and index build, time left from the last time)."""

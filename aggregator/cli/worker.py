@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from aggregator.cli.common import runtime
+from aggregator.cli.common import MatchProcesses, runtime
 
 worker_app = typer.Typer()
 
@@ -34,12 +34,7 @@ def worker(
     ] = None,
     metrics_host: str = "127.0.0.1",
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines")] = False,
-    match_processes: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Worker processes normalising a full matching (default: match_processes)"
-        ),
-    ] = None,
+    match_processes: MatchProcesses = None,
 ) -> None:
     """Run connectors on their schedules and the operators' "run now" requests, then the
     matching and indexing their changes need (one matching at a time across every worker)."""
