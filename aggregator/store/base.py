@@ -87,6 +87,14 @@ class StoreBase:
         self.engine.dispose()
 
 
+def placeholders(dialect: str) -> tuple[bool, str, str]:
+    """``(PostgreSQL?, a parameter, a JSON parameter)`` in the driver's own style: ``%s`` and
+    ``CAST(%s AS JSON)`` for psycopg, ``?`` for SQLite."""
+    pg = dialect == "postgresql"
+    p = "%s" if pg else "?"
+    return pg, p, f"CAST({p} AS JSON)" if pg else p
+
+
 def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for item in items:

@@ -21,7 +21,7 @@ from aggregator.models import (
     RecordKey,
     utcnow,
 )
-from aggregator.store.base import StoreBase, chunks
+from aggregator.store.base import StoreBase, chunks, placeholders
 
 
 class EntitiesMixin(StoreBase):
@@ -315,9 +315,7 @@ class _Sql:
     @classmethod
     @functools.cache
     def of(cls, dialect: str) -> _Sql:
-        pg = dialect == "postgresql"
-        p = "%s" if pg else "?"
-        j = f"CAST({p} AS JSON)" if pg else p
+        pg, p, j = placeholders(dialect)
         return cls(
             pg=pg,
             insert_removal=f"INSERT INTO entity_removals (entity_id, seq) VALUES ({p}, {p})",

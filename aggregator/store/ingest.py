@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from aggregator import schema as t
 from aggregator.models import RecordType, RunCounts, utcnow
-from aggregator.store.base import StoreBase
+from aggregator.store.base import StoreBase, placeholders
 
 
 @dataclass
@@ -141,9 +141,7 @@ class _Statements:
     @classmethod
     @functools.cache
     def of(cls, dialect: str) -> _Statements:
-        pg = dialect == "postgresql"
-        p = "%s" if pg else "?"
-        j = f"CAST({p} AS JSON)" if pg else p
+        pg, p, j = placeholders(dialect)
         keys = f"platform = {p} AND record_type = {p}"
         return cls(
             # On PostgreSQL one index lookup per key, whatever the statistics say: with none
