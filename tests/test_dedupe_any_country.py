@@ -126,6 +126,13 @@ def test_house_numbers_ranges_letters_and_neighbours(one: str, other: str, level
     assert explain(a, b)["fields"]["address"]["level"] == level
 
 
+def test_explanations_show_a_range_of_house_numbers() -> None:
+    a = rec("osm", "1", "Cadiz", address="George Street, 41", country="GB")
+    b = rec("yelp", "1", "Cadiz", address="39-41 George St", country="GB")
+    shown = explain(a, b)["fields"]["address"]["values"]
+    assert shown == ["41 george street", "39-41 george street"]
+
+
 @pytest.mark.parametrize(
     ("one", "other", "contained"),
     [

@@ -72,9 +72,11 @@ def _show_address(p: Any, row: int) -> object:
     street = p.streets[row]
     if not street:
         return None
-    number = int(p.number[row])
+    number, last = int(p.number[row]), int(p.number_to[row])
     suffix = SUFFIX_NAMES.get(int(p.suffix[row]))
     head = f"{number} {suffix}" if number and suffix else str(number) if number else ""
+    if last > number > 0:
+        head = f"{head}-{last}"  # a range: "39-41"
     return " ".join(x for x in (head, street) if x)
 
 
