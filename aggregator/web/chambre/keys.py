@@ -6,8 +6,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from aggregator.store import StoreError
-from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
-from aggregator.web.chambre.pages import MaybeReviewer, _form, _login, refused, templates
+from aggregator.web.chambre.auth import is_admin, runtime_of
+from aggregator.web.chambre.pages import (
+    MaybeReviewer,
+    _form,
+    _login,
+    admin_post,
+    refused,
+    templates,
+)
 
 router = APIRouter(prefix="/chambre/cles", include_in_schema=False)
 
@@ -34,11 +41,10 @@ def keys_page(request: Request, reviewer: MaybeReviewer) -> Response:
 @router.post("", response_class=HTMLResponse)
 async def create_key(request: Request, reviewer: MaybeReviewer) -> Response:
     """A new key, shown once on the page that answers (only its hash is kept)."""
-    same_origin(request)
-    if reviewer is None:
-        return _login(request, "Session expirée : reconnectez-vous.", status=401)
-    if not is_admin(reviewer):
-        return refused(request, reviewer, "keys")
+    checked = admin_post(request, reviewer, "keys")
+    if isinstance(checked, Response):
+        return checked
+    reviewer = checked
     form = await _form(request)
     name, role = form.get("nom", ""), form.get("role", "reviewer")
     try:
@@ -51,11 +57,10 @@ async def create_key(request: Request, reviewer: MaybeReviewer) -> Response:
 @router.post("/{key_id}/revoquer", response_class=HTMLResponse)
 def revoke_key(request: Request, reviewer: MaybeReviewer, key_id: int) -> Response:
     """Revoke a key: its sessions close at once."""
-    same_origin(request)
-    if reviewer is None:
-        return _login(request, "Session expirée : reconnectez-vous.", status=401)
-    if not is_admin(reviewer):
-        return refused(request, reviewer, "keys")
+    checked = admin_post(request, reviewer, "keys")
+    if isinstance(checked, Response):
+        return checked
+    reviewer = checked
     if key_id == reviewer.key_id:
         return _page(
             request, reviewer, error="Vous ne pouvez pas révoquer votre propre clé.", status=422

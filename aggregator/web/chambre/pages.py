@@ -67,6 +67,17 @@ def refused(request: Request, reviewer: Reviewer, action: str) -> Response:
     )
 
 
+def admin_post(request: Request, reviewer: Reviewer | None, action: str) -> Reviewer | Response:
+    """The admin who sent a form, or the page to answer instead: a cross-site post raises, an
+    expired session gets the sign-in page (401), a reviewer who is not an admin the refusal."""
+    same_origin(request)
+    if reviewer is None:
+        return _login(request, "Session expirée : reconnectez-vous.", status=401)
+    if not is_admin(reviewer):
+        return refused(request, reviewer, action)
+    return reviewer
+
+
 def _login(request: Request, error: str = "", status: int = 200) -> Response:
     return templates.TemplateResponse(
         request, "login.html", {"error": error, "reviewer": None}, status_code=status

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aggregator.store.reports import PLATFORM_FIGURES, SHARES, csv_text, report_rows, reports_for
 from aggregator.store.upset import charts_available, upset_svg
-from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
-from aggregator.web.chambre.pages import MaybeReviewer, _login, refused, templates
+from aggregator.web.chambre.auth import runtime_of
+from aggregator.web.chambre.pages import MaybeReviewer, _login, admin_post, templates
 
 router = APIRouter(prefix="/chambre/rapports", include_in_schema=False)
 LIST_TITLES = {
@@ -92,11 +92,10 @@ def upset_chart(
 @router.post("/etat")
 def save_state(request: Request, reviewer: MaybeReviewer) -> Response:
     """An admin keeps the present state: the changes report compares with it from now on."""
-    same_origin(request)
-    if reviewer is None:
-        return _login(request, "Session expirée : reconnectez-vous.", status=401)
-    if not is_admin(reviewer):
-        return refused(request, reviewer, "snapshot")
+    checked = admin_post(request, reviewer, "snapshot")
+    if isinstance(checked, Response):
+        return checked
+    reviewer = checked
     runtime_of(request).store.save_snapshot(reviewer.name)
     return RedirectResponse("/chambre/rapports#changements", 303)
 

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from aggregator.models import RecordKey, RecordType, ShopRecord
 from aggregator.runtime import Runtime
 from aggregator.store.review import MODEL_FILE
-from aggregator.web.chambre.auth import is_admin, runtime_of, same_origin
+from aggregator.web.chambre.auth import runtime_of
 from aggregator.web.chambre.card import FIELDS, safe_url
-from aggregator.web.chambre.pages import BAND_WORDS, MaybeReviewer, _login, refused, templates
+from aggregator.web.chambre.pages import BAND_WORDS, MaybeReviewer, _login, admin_post, templates
 
 router = APIRouter(prefix="/chambre/echantillon", include_in_schema=False)
 MAX_SAMPLE = 500
@@ -62,11 +62,10 @@ def sample_page(request: Request, reviewer: MaybeReviewer) -> Response:
 @router.post("/tirer")
 async def draw(request: Request, reviewer: MaybeReviewer) -> Response:
     """An admin draws a new sample (size and seed), replacing the previous one."""
-    same_origin(request)
-    if reviewer is None:
-        return _login(request, "Session expirée : reconnectez-vous.", status=401)
-    if not is_admin(reviewer):
-        return refused(request, reviewer, "sample")
+    checked = admin_post(request, reviewer, "sample")
+    if isinstance(checked, Response):
+        return checked
+    reviewer = checked
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     size, seed = form.get("taille", ["50"])[0], form.get("graine", ["1"])[0]
     if not (size.isdigit() and seed.isdigit()) or not 1 <= int(size) <= MAX_SAMPLE:
