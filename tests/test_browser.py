@@ -106,6 +106,34 @@ def test_a_typo_finds_the_shop_and_its_page(browser: Any, site: Site, layout: st
     context.close()
 
 
+def test_typing_updates_the_heading_and_title_and_reads_out_the_count(
+    browser: Any, site: Site
+) -> None:
+    """Results swapped in as one types come with their heading, the tab's title and a status
+    line a screen reader reads out: the page no longer says "près de chez vous" above the
+    results for "fromage"."""
+    context = open_context(browser)
+    page = context.new_page()
+    page.goto(site.base_url + "/")
+    assert page.locator("#annonce").get_attribute("role") == "status"
+    assert page.locator("#annonce").inner_text() == ""
+    page.type("input[name=q]", "fromage", delay=30)
+    page.wait_for_function(
+        "() => document.title.startsWith('fromage') && document.querySelector('#compte') !== null"
+    )
+    assert page.title() == "fromage – Acheter local"
+    assert page.locator("h1").count() == 1
+    assert page.locator("h1").inner_text() == "Résultats pour «\u00a0fromage\u00a0»"
+    page.wait_for_function(
+        "() => document.querySelector('#annonce').textContent"
+        " === document.querySelector('#compte').textContent.trim()"
+    )
+    announced = page.locator("#annonce").inner_text()
+    assert "commerce" in announced and announced == page.locator("#compte").inner_text().strip()
+    assert "fromage" in page.url
+    context.close()
+
+
 def test_each_chip_narrows_the_results(browser: Any, site: Site) -> None:
     context = open_context(browser)
     page = context.new_page()

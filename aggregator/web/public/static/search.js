@@ -48,6 +48,18 @@
   }
   reorder();
 
+  // The heading, the title and a status line follow the results that came in, so that a
+  // screen reader hears the new count and the tab says what is shown.
+  var announced = document.getElementById("annonce");
+  function retitle() {
+    var head = document.getElementById("entete");
+    if (!head) return;
+    document.title = head.dataset.titre;
+    document.getElementById("titre").textContent = head.dataset.heading;
+    var count = document.getElementById("compte");
+    if (announced) announced.textContent = count ? count.textContent.trim() : "";
+  }
+
   // Results as you type: the same URL the form would load, its results part only.
   var timer = null;
   var current = null;
@@ -70,6 +82,7 @@
         // page follows in the next frame, so a key shows its results sooner.
         zone.classList.add("suite-apres");
         zone.innerHTML = html;
+        retitle();
         reorder();
         requestAnimationFrame(function () {
           requestAnimationFrame(function () { zone.classList.remove("suite-apres"); });
