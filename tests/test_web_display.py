@@ -92,3 +92,27 @@ def test_plans_keep_proportions_labels_inside_and_a_round_scale() -> None:
     assert plan["scale"]["label"] == "200 m" and 30 < plan["scale"]["length"] <= 90
     assert scale_bar(1.0)["label"] == "100 km" and scale_bar(1e6)["label"] == "50 m"
     assert draw(spots[:1]) is None
+
+
+def test_a_commune_spelt_two_ways_is_one_label_on_the_plan() -> None:
+    from aggregator.web.public.map import Spot, draw
+
+    lat, lon = 43.6, 1.5
+    spots = [
+        Spot("a", "A", "Quint Fonsegrives", lat, lon, 1),
+        Spot("b", "B", "Quint-Fonsegrives", lat + 0.002, lon, 2),
+        Spot("c", "C", "QUINT FONSEGRIVES", lat, lon + 0.002, 3),
+        Spot("d", "D", "Balma", lat + 0.01, lon + 0.01, 4),
+    ]
+    plan = draw(spots)
+    assert plan is not None
+    assert sorted(label["name"] for label in plan["labels"]) == ["Balma", "Quint-Fonsegrives"]
+    # The catalogue's spelling, when given, is the one shown.
+    plan = draw(spots, communes={"balma": "Balma", "quint fonsegrives": "Quint-Fonsegrives"})
+    assert plan is not None and len(plan["labels"]) == 2
+
+
+def test_the_better_spelling_of_a_commune_wins() -> None:
+    shown = commune_spellings(["LABEGE", "Labege", "Quint Fonsegrives", "Quint-Fonsegrives"])
+    assert shown == {"labege": "Labege", "quint fonsegrives": "Quint-Fonsegrives"}
+    assert commune_spellings(["LABÈGE", "Labege"])["labege"] == "LABÈGE"

@@ -7,6 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from aggregator.web.public.spelling import commune_spellings
+from search.analysis import key
+
 WIDTH, HEIGHT, MARGIN = 320, 220, 16
 #: Metres in one degree of latitude (and of longitude at the equator).
 METRES_PER_DEGREE = 111_320.0
@@ -43,18 +46,24 @@ def results_map(hits: list[Any], cards: list[dict[str, Any]]) -> dict[str, Any] 
     return draw(spots)
 
 
-def shop_map(shop: Spot, neighbours: list[Any]) -> dict[str, Any] | None:
+def shop_map(
+    shop: Spot, neighbours: list[Any], communes: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """The plan of one shop among the catalogue's shops around it (search hits)."""
     spots = [shop]
     for rank, hit in enumerate(neighbours, start=1):
         if hit.entity_id != shop.entity_id and hit.lat is not None and hit.lon is not None:
             spots.append(Spot(hit.entity_id, hit.name, hit.city, hit.lat, hit.lon, rank))
-    return draw(spots, focus=shop.entity_id)
+    return draw(spots, focus=shop.entity_id, communes=communes)
 
 
-def draw(spots: list[Spot], focus: str | None = None) -> dict[str, Any] | None:
+def draw(
+    spots: list[Spot], focus: str | None = None, communes: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """Points (x, y, rank, name, id, focus), commune labels and a scale bar in a ``WIDTH`` x
-    ``HEIGHT`` box; None below two points. ``focus``: the shop drawn apart (its own page)."""
+    ``HEIGHT`` box; None below two points. ``focus``: the shop drawn apart (its own page).
+    A commune is one label however its records spell it, in the spelling ``communes`` (folded
+    -> shown) gives, else the best of the spots' own."""
     if len(spots) < 2:
         return None
     lats = [s.lat for s in spots]
@@ -74,7 +83,8 @@ def draw(spots: list[Spot], focus: str | None = None) -> dict[str, Any] | None:
         )
 
     points: list[dict[str, Any]] = []
-    communes: dict[str, list[tuple[float, float]]] = {}
+    places: dict[str, list[tuple[float, float]]] = {}
+    shown = {**commune_spellings(s.city for s in spots if s.city), **(communes or {})}
     for spot in spots:
         x, y = place(spot.lat, spot.lon)
         points.append(
@@ -88,10 +98,11 @@ def draw(spots: list[Spot], focus: str | None = None) -> dict[str, Any] | None:
             }
         )
         if spot.city:
-            communes.setdefault(spot.city, []).append((x, y))
+            places.setdefault(key(spot.city), []).append((x, y))
     points.sort(key=lambda p: p["focus"])  # the focused shop drawn last, over the others
     labels = []
-    for name, pts in sorted(communes.items(), key=lambda item: -len(item[1]))[:6]:
+    for folded, pts in sorted(places.items(), key=lambda item: -len(item[1]))[:6]:
+        name = shown[folded]
         half = len(name) * CHAR_WIDTH / 2
         x = sum(p[0] for p in pts) / len(pts)
         labels.append(

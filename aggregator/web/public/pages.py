@@ -185,7 +185,8 @@ def neighbourhood(runtime: Runtime, shop: dict[str, Any], name: str) -> dict[str
     city = (golden.get("city") or {}).get("value")
     query = SearchQuery(lat=lat, lon=lon, radius_m=NEAR_M, sort="distance", per_page=NEAR_SHOPS)
     around = runtime.backend.search(query).hits
-    return shop_map(Spot(shop["entity_id"], name, city, lat, lon, 0), around)
+    spot = Spot(shop["entity_id"], name, city, lat, lon, 0)
+    return shop_map(spot, around, catalogue_communes(runtime))
 
 
 @router.get("/ce-que-nous-gardons", response_class=HTMLResponse)

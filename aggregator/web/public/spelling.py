@@ -27,14 +27,24 @@ def catalogue_communes(runtime: Runtime) -> dict[str, str]:
 
 
 def commune_spellings(values: Iterable[str]) -> dict[str, str]:
-    """Folded commune -> the spelling to show: with accents when one has them."""
+    """Folded commune -> the spelling to show (``written_better``; the first of equals)."""
     chosen: dict[str, str] = {}
     for value in values:
         folded = key(value)
         current = chosen.get(folded)
-        if current is None or (current.isascii() and not value.isascii()):
+        if current is None or written_better(value, current):
             chosen[folded] = value
     return chosen
+
+
+def written_better(value: str, other: str) -> bool:
+    """Whether ``value`` is the better of two spellings of one commune: with accents
+    ("Labège"), then with its hyphens ("Quint-Fonsegrives"), then not in capitals."""
+    return spelling_rank(value) > spelling_rank(other)
+
+
+def spelling_rank(value: str) -> tuple[bool, bool, bool]:
+    return (not value.isascii(), "-" in value, not value.isupper())
 
 
 def merged_facet(counts: dict[str, int], shown: dict[str, str]) -> list[tuple[str, int]]:
