@@ -16,7 +16,10 @@ Then labels in active-learning order (:func:`dedupe.labels.informative_pairs`): 
 current model is least sure of are answered from the truth, imported with ``aggregator match
 import-labels``, and the run repeated, for 10, 25 and 50 labels in all. The last line is one
 JSON object: ``{"sets": {NAME: {"precision", "recall", "f1", "bcubed_f1", "blocking_recall",
-"splink_f1", "rule_f1", "f1_labels_10", "f1_labels_25", "f1_labels_50"}}}``.
+"splink_f1", "rule_f1", "f1_labels_10", "f1_labels_25", "f1_labels_50"}}}``, with besides
+``calibration_error`` and ``calibration_error_labels_50`` (expected calibration error: the gap
+between each band's mean probability and its share of true matches, weighted by its pairs,
+without labels and after the last round; the reliability tables are printed above it).
 """
 
 from __future__ import annotations
@@ -94,8 +97,9 @@ def blocking_recall(labelled: LabelledSet, result: MatchResult) -> float:
     return len(labelled.same & proposed) / len(labelled.same) if labelled.same else 1.0
 
 
-def reliability(labelled: LabelledSet, result: MatchResult) -> list[dict[str, Any]]:
-    """Per band of match probability: pairs, mean probability, observed share of true matches.
+def _bands(labelled: LabelledSet, result: MatchResult) -> list[tuple[str, int, float, int]]:
+    """Per band of match probability: its name, the judged pairs in it, the sum of their
+    probabilities and how many truly match.
 
     Pairs judged: the labelled ones, or on complete sets every proposed pair and every true
     pair, each scored by the run's model whether or not blocking proposed it."""
@@ -109,23 +113,49 @@ def reliability(labelled: LabelledSet, result: MatchResult) -> list[dict[str, An
     rows_a = [state.row_of[p[0]] for p in pairs]
     rows_b = [state.row_of[p[1]] for p in pairs]
     scored = state.model.score(state.prepared, rows_a, rows_b)  # type: ignore[union-attr]
-    table = []
+    scored_pairs = [
+        (probability(w), truth)
+        for p, w in zip(pairs, scored.weights.tolist(), strict=True)
+        if (truth := labelled.truth(*p)) is not None
+    ]
+    out = []
     for low, high in zip(BANDS, BANDS[1:], strict=False):
-        inside = [
-            (probability(w), labelled.truth(*p))
-            for p, w in zip(pairs, scored.weights.tolist(), strict=True)
-            if low <= probability(w) < high and labelled.truth(*p) is not None
-        ]
+        inside = [(p, t) for p, t in scored_pairs if low <= p < high]
         if inside:
-            table.append(
-                {
-                    "band": f"{low:.2f}-{min(high, 1.0):.2f}",
-                    "pairs": len(inside),
-                    "mean_probability": round(sum(p for p, _ in inside) / len(inside), 3),
-                    "observed": round(sum(1 for _, t in inside if t) / len(inside), 3),
-                }
-            )
-    return table
+            name = f"{low:.2f}-{min(high, 1.0):.2f}"
+            out.append((name, len(inside), sum(p for p, _ in inside), sum(t for _, t in inside)))
+    return out
+
+
+def reliability(labelled: LabelledSet, result: MatchResult) -> list[dict[str, Any]]:
+    """Per band of match probability: pairs, mean probability, observed share of true matches."""
+    return [
+        {
+            "band": band,
+            "pairs": n,
+            "mean_probability": round(total / n, 3),
+            "observed": round(true / n, 3),
+        }
+        for band, n, total, true in _bands(labelled, result)
+    ]
+
+
+def calibration_error(labelled: LabelledSet, result: MatchResult) -> float:
+    """Expected calibration error: over the bands, |mean probability - share truly matching|,
+    weighted by the pairs in each band (0: every band's probability is its match rate)."""
+    bands = _bands(labelled, result)
+    pairs = sum(n for _, n, _, _ in bands)
+    return sum(abs(total - true) for _, _, total, true in bands) / pairs if pairs else 0.0
+
+
+def print_reliability(title: str, table: list[dict[str, Any]]) -> None:
+    """The reliability table, one band a line."""
+    print(f"   {title}: band, pairs, mean probability, share truly matching")
+    for row in table:
+        print(
+            f"     {row['band']}  {row['pairs']:>6,}  {row['mean_probability']:.3f}"
+            f"  {row['observed']:.3f}"
+        )
 
 
 def next_labels(
@@ -176,6 +206,7 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
         "reliability": reliability(labelled, result),
     }
     figures: dict[str, Any] = {k: round(v, 4) if v is not None else None for k, v in ours.items()}
+    figures["calibration_error"] = round(calibration_error(labelled, result), 4)
     figures["blocking_recall"] = round(blocking_recall(labelled, result), 4)
     figures["splink_f1"], extra = _peer("splink", splink_pairs, labelled)
     details.update(extra)
@@ -206,8 +237,15 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
         details[f"labels_{budget}"]["weights"] = (
             result.state.model.source if result.state.model else None
         )
+    if budgets:
+        last = budgets[-1]
+        figures[f"calibration_error_labels_{last}"] = round(calibration_error(labelled, result), 4)
+        details[f"labels_{last}"]["reliability"] = reliability(labelled, result)
     details["seconds"] = round(time.perf_counter() - started, 1)
     print(f"== {labelled.name}: {details['records']} records, {details['true_pairs']} true pairs")
+    print_reliability("reliability, no labels", details["reliability"])
+    if budgets:
+        print_reliability(f"reliability, {last} labels", details[f"labels_{last}"]["reliability"])
     print(json.dumps({"set": labelled.name, **figures}))
     print(json.dumps({"set": labelled.name, "details": details}))
     return figures

@@ -73,9 +73,11 @@ def informative_pairs(
     """The scored pairs of ``result`` not decided yet, most informative first: the chance that
     the answer overturns the run's decision (p for a pair kept apart, 1 - p for one merged)
     times the cluster effect (``log2(1 + records that would change entity)``), divided by 1 +
-    the pairs of the same comparison levels that come before it (so that the questions are
-    diverse). A pair merged at 0.95 is answered "same" nine times in ten and changes nothing;
-    one kept apart at 0.8 is a merge missed four times in five.
+    the pairs of the same kind (comparison levels, merged or apart) that come before it, so
+    that the questions are diverse. A pair merged at 0.95 is answered "same" nine times in ten
+    and changes nothing; one kept apart at 0.8 is a merge missed four times in five. Pairs of a
+    kind already decided (answered in an earlier round) come last, after every kind nobody
+    answered yet: an answer settles its kind for the next run's weights and constraints.
 
     A run stores only the pairs it may review (probability 0.5 and up); the pairs it scored
     lower, down to :data:`ASK_FROM`, are asked about too when the candidate pairs are at hand
@@ -88,7 +90,8 @@ def informative_pairs(
     if candidates is not None and len(candidates) and s.model is not None:
         codes, weights = _with_lower_pairs(s, codes, weights, candidates)
     a, b = decode(codes)
-    live = s.alive[a] & s.alive[b]
+    asked_a, asked_b = _decided_rows(s)
+    live = s.alive[a] & s.alive[b] & ~isin(encode(a, b), encode(asked_a, asked_b))
     a, b, weights = a[live], b[live], weights[live]
     if not len(a):
         return []
@@ -106,14 +109,13 @@ def informative_pairs(
     p = 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
     flip = np.where(same, 1.0 - p, p)
     value = flip * np.log2(1.0 + effect)
-    value = value / _repeats(s, a, b, value)
+    repeats, settled = _repeats(s, a, b, value, same, (asked_a, asked_b))
+    value = value / repeats
     keys = s.table.keys
-    order = np.argsort(-value, kind="stable")
+    order = np.lexsort((-value, settled))
     out: list[InformativePair] = []
     for k in order.tolist():
         ka, kb = sorted((keys[int(a[k])], keys[int(b[k])]))
-        if (ka, kb) in s.decided:
-            continue
         out.append(
             InformativePair(
                 a=_key(ka),
@@ -150,24 +152,51 @@ def _with_lower_pairs(
     )
 
 
-def _repeats(state: Any, a: np.ndarray, b: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """1 + how many pairs of the same comparison levels come before each pair by ``value``.
+def _decided_rows(state: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the decided pairs whose two records are live."""
+    rows = [
+        (state.row_of[x], state.row_of[y])
+        for x, y in state.decided
+        if x in state.row_of and y in state.row_of
+    ]
+    pairs = np.array(rows, np.int64).reshape(-1, 2)
+    live = state.alive[pairs[:, 0]] & state.alive[pairs[:, 1]]
+    return pairs[live, 0], pairs[live, 1]
 
-    Fifty answers about fifty near-identical pairs (same name, 30 m apart, no address) teach
-    what one does: the k-th pair of a pattern is worth 1/k of what it would be alone, so the
-    questions cover the kinds of evidence the model is unsure of. (Equal to picking one pair at
-    a time and dividing by 1 + the pairs of its pattern already picked.)"""
+
+def _repeats(
+    state: Any,
+    a: np.ndarray,
+    b: np.ndarray,
+    value: np.ndarray,
+    same: np.ndarray,
+    answered: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair, 1 + how many pairs of its kind come before it (those of the kind already
+    answered, then those of higher ``value``), and whether its kind was answered already.
+
+    A kind is a pattern of evidence (the comparison levels) and a side of the run's decision
+    (merged or kept apart). Fifty answers about fifty near-identical pairs (same name, 30 m
+    apart, no address) teach what one does: the k-th pair of a kind is worth 1/k of what it
+    would be alone, so the questions cover the kinds of evidence the model is unsure of. A kind
+    answered in an earlier round (a decision or an imported label) is settled: its pairs are
+    asked after those of every kind nobody answered yet."""
     if state.model is None or not len(a):
-        return np.ones(len(a))
-    levels = state.model.score(state.prepared, a, b).levels
-    _, pattern = np.unique(levels.T, axis=0, return_inverse=True)
-    pattern = pattern.ravel()
-    order = np.lexsort((-value, pattern))
+        return np.ones(len(a)), np.zeros(len(a), bool)
+    da, db = answered
+    both_a, both_b = np.concatenate([a, da]), np.concatenate([b, db])
+    levels = state.model.score(state.prepared, both_a, both_b).levels
+    side = np.concatenate([same, state.labels[da] == state.labels[db]])
+    _, kind = np.unique(np.vstack([levels, side]).T, axis=0, return_inverse=True)
+    kind = kind.ravel()
+    answers = np.bincount(kind[len(a) :], minlength=int(kind.max()) + 1)
+    kind = kind[: len(a)]
+    order = np.lexsort((-value, kind))
     rank = np.empty(len(a))
-    starts = np.r_[0, np.flatnonzero(np.diff(pattern[order])) + 1]
+    starts = np.r_[0, np.flatnonzero(np.diff(kind[order])) + 1]
     sizes = np.diff(np.r_[starts, len(a)])
     rank[order] = np.arange(len(a)) - np.repeat(starts, sizes)
-    return 1.0 + rank
+    return 1.0 + rank + answers[kind], answers[kind] > 0
 
 
 def _key(key: RecordKey | str) -> RecordKey:

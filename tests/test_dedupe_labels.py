@@ -137,3 +137,41 @@ def test_pairs_scored_below_the_review_threshold_are_asked_when_the_run_kept_the
     for p in lower:
         flip = 1.0 - p.probability if p.same_entity else p.probability
         assert p.value <= flip * math.log2(1 + p.effect) + 1e-5
+
+
+def _kind(result: Any, question: Any) -> tuple:
+    """A question's pattern of evidence (comparison levels) and side (merged or apart)."""
+    s = result.state
+    rows = [s.row_of[str(question.a)]], [s.row_of[str(question.b)]]
+    return (*s.model.score(s.prepared, *rows).levels[:, 0].tolist(), question.same_entity)
+
+
+def test_a_kind_of_pair_answered_once_is_asked_after_the_kinds_nobody_answered(
+    data: Any,
+) -> None:
+    config = MatchConfig(keep_pairs=True)
+    result = match_table(ShopTable(dict(data.columns)), config=config)
+    asked = informative_pairs(result, limit=None)
+    kinds = [_kind(result, q) for q in asked]
+    # The first question whose kind has other pairs waiting, answered as the run decided it
+    # (same weights: the kinds stay what they were).
+    k = next(i for i, kind in enumerate(kinds) if kinds.count(kind) > 1)
+    answered, kind = asked[k], kinds[k]
+    decided = decisions_from_labels([(answered.a, answered.b, answered.same_entity)])
+    fixed = MatchConfig(model=result.state.model, keep_pairs=True)
+    again = match_table(ShopTable(dict(data.columns)), decided, config=fixed)
+    after = informative_pairs(again, limit=None)
+    siblings = [q for q in after if _kind(again, q) == kind]
+    assert siblings and (answered.a, answered.b) not in {(q.a, q.b) for q in after}
+    # Pushed back behind every kind nobody answered.
+    assert after[-len(siblings) :] == siblings
+    for rank, q in enumerate(siblings):
+        flip = 1.0 - q.probability if q.same_entity else q.probability
+        alone = flip * math.log2(1 + q.effect)
+        # The answer counts as one more pair of the kind before each of them.
+        assert q.value == pytest.approx(alone / (2 + rank), rel=1e-3, abs=1e-5)
+    # Kinds nobody answered keep their worth: the first question, of another kind, is valued
+    # alone, as before the answer.
+    other = after[0]
+    flip = 1.0 - other.probability if other.same_entity else other.probability
+    assert other.value == pytest.approx(flip * math.log2(1 + other.effect), rel=1e-3, abs=1e-5)

@@ -84,6 +84,17 @@ def test_harness_prints_every_figure_for_a_set_run_through_the_cli(tmp_path: Pat
     assert details["replica_agrees_with_export"] is True
     assert details["records"] == 14 and details["true_pairs"] == 5
     assert sum(band["pairs"] for band in details["reliability"]) >= 5
+    # Calibration: the reliability tables are printed, and their weighted gap is the error.
+    assert "reliability, no labels" in done.stdout and "reliability, 2 labels" in done.stdout
+    for table, error in (
+        (details["reliability"], figures["calibration_error"]),
+        (details["labels_2"]["reliability"], figures["calibration_error_labels_2"]),
+    ):
+        pairs = sum(band["pairs"] for band in table)
+        gaps = sum(
+            band["pairs"] * abs(band["mean_probability"] - band["observed"]) for band in table
+        )
+        assert 0.0 <= error <= 1.0 and abs(error - gaps / pairs) < 0.002, (error, table)
 
 
 def _pair_set() -> LabelledSet:
