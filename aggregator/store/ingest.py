@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import json.encoder as _json_encoder
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,56 +56,48 @@ try:
 except ImportError:  # pragma: no cover - an optional accelerator
     _orjson = None  # type: ignore[assignment]
 
-#: Dates, dataclasses and subclasses of the JSON types go to ``default``, which refuses them:
-#: ``json.dumps`` writes them its own way, so such data is encoded by it.
-_ORJSON_OPTIONS = (
-    (
-        _orjson.OPT_SORT_KEYS
-        | _orjson.OPT_PASSTHROUGH_DATETIME
-        | _orjson.OPT_PASSTHROUGH_DATACLASS
-        | _orjson.OPT_PASSTHROUGH_SUBCLASS
-    )
-    if _orjson is not None
-    else 0
-)
+#: Values orjson writes as ``json.dumps`` does, whatever they hold (see ``_plain``).
+_SCALARS = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
 
 
-def _unsure(blob: bytes) -> bool:
-    """Whether orjson may have written a float otherwise than ``json.dumps``: one below 1e-4,
-    written out in full (``0.0000``) or with a negative exponent (a digit then ``e-``; its
-    other exponents, ``1e+16``, are Python's). Substring searches: a regular expression
-    scanning every byte cost as much as the encoding."""
-    if b"0.0000" in blob:
+def _plain(data: dict[str, Any]) -> bool:
+    """Whether orjson writes ``data`` byte for byte as ``json.dumps`` (sorted keys, UTF-8),
+    judged by the types of its keys and values alone, never by its bytes: texts, integers,
+    booleans and None; finite floats of zero or at least 1e-4 in size (both write the shortest
+    digits that read back, in the same notation; below 1e-4 orjson writes ``1e-7`` where
+    Python writes ``1e-07``, and NaN and infinities as ``null``); lists and dictionaries with
+    text keys of those. Anything else (a smaller float, NaN, a date, a tuple, a subclass such as an
+    enum) is encoded by ``json.dumps``; integers beyond 64 bits and lone surrogates make orjson
+    raise, and go there too. tests/test_store_ingest.py compares both on random records."""
+    return _STR.issuperset(map(type, data)) and _plain_values(data.values())
+
+
+def _plain_values(values: Any) -> bool:
+    if _SCALARS.issuperset(map(type, values)):  # a flat record: no loop in Python
         return True
-    at = blob.find(b"e-")
-    while at > 0:
-        if 48 <= blob[at - 1] <= 57:
-            return True
-        at = blob.find(b"e-", at + 2)
-    return False
-
-
-def _not_plain(value: Any) -> Any:
-    raise TypeError(type(value).__name__)
+    for value in values:
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if kind is float:
+            if value != 0.0 and not 1e-4 <= abs(value) < math.inf:  # NaN fails both
+                return False
+        elif kind is list:
+            if not _plain_values(value):
+                return False
+        elif kind is not dict or not _plain(value):
+            return False
+    return True
 
 
 def _dumps_bytes(data: dict[str, Any]) -> bytes:
-    """``_dumps(data)`` as UTF-8. orjson writes the same bytes as ``json.dumps`` for strings,
-    integers, booleans and floats but: a float below 1e-4 (``1e-05`` is ``0.00001`` there,
-    ``1.5e-07`` is ``1.5e-7``), NaN and infinities (``null`` there); and it refuses integers
-    beyond 64 bits, lone surrogates, keys that are not strings and other types. Its bytes are
-    kept when none of these can be in them: no negative exponent, no ``0.0000`` and no more
-    ``null`` than the dictionary has ``None`` values (texts holding these spellings are
-    encoded by ``json.dumps`` too). tests/test_store_ingest.py compares both on varied
-    records."""
-    if _orjson is not None:
+    """``_dumps(data)`` as UTF-8, by orjson when ``_plain`` says its bytes are the same."""
+    if _orjson is not None and _plain(data):
         try:
-            blob = _orjson.dumps(data, default=_not_plain, option=_ORJSON_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError included
+            return _orjson.dumps(data, option=_orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
             pass
-        else:
-            if not _unsure(blob) and blob.count(b"null") == list(data.values()).count(None):
-                return blob
     return _dumps(data).encode("utf-8")
 
 
