@@ -140,15 +140,18 @@ class _Statements:
             # On PostgreSQL one index lookup per key, whatever the statistics say: with none
             # (a table filled within the run, autovacuum late or off) ``source_id = ANY(...)``
             # was planned as a filter over every row of the platform, a scan per batch.
+            # A gone record's hash reads as ``GONE``: one (key, hash) pair per row, made into
+            # a dictionary by the driver's rows themselves.
             known=(
-                "SELECT k.source_id, r.content_hash, r.gone_at IS NULL "
-                "FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
+                "SELECT k.source_id, CASE WHEN r.gone_at IS NULL THEN r.content_hash ELSE '' "
+                "END FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
                 "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
                 "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
                 if pg
                 # SQLite: the keys as one JSON array, not one parameter each (binding them
                 # cost more than finding them).
-                else "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
+                else "SELECT source_id, CASE WHEN gone_at IS NULL THEN content_hash ELSE '' "
+                "END FROM raw_records WHERE "
                 + keys
                 + " AND source_id IN (SELECT value FROM json_each(?))"
             ),
@@ -239,10 +242,10 @@ class IngestMixin(StoreBase):
                     seen.add((platform, rtype_value, source_id))
                     payload_json, record_json, digest = encode(payload, record)
                     previous = known.get(source_id)
-                    if previous == (digest, True):
+                    if previous == digest:
                         unchanged += 1
                         continue
-                    known[source_id] = (digest, True)
+                    known[source_id] = digest
                     shop = record.get("shop_source_id")
                     if previous is None:
                         new += 1
@@ -251,8 +254,8 @@ class IngestMixin(StoreBase):
                             payload_json, record_json, digest, now, now, now, shop,
                         ))  # fmt: skip
                     else:  # changed, or back after being gone
-                        new += not previous[1]
-                        changed += previous[1]
+                        new += previous == GONE
+                        changed += previous != GONE
                         updates.append((
                             payload_json, record_json, digest, batch.connector_id, shop, now,
                             now, platform, rtype_value, source_id,
@@ -302,12 +305,21 @@ class IngestMixin(StoreBase):
         return gone
 
 
+#: The stored hash ``_known`` gives a gone record: no record's hash (a hex digest).
+GONE = ""
+
+
 def _known(
     conn: sa.Connection, sql: _Statements, platform: str, rtype: str, source_ids: set[str]
-) -> dict[str, tuple[str, bool]]:
-    """``source_id → (stored hash, live)`` of those of ``source_ids`` already stored."""
-    if sql.pg:
-        rows = conn.exec_driver_sql(sql.known, (list(source_ids), platform, rtype))
-        return {row[0]: (row[1], bool(row[2])) for row in rows}
-    rows = conn.exec_driver_sql(sql.known, (platform, rtype, _dumps(list(source_ids))))
-    return {row[0]: (row[1], bool(row[2])) for row in rows}
+) -> dict[str, str]:
+    """``source_id → stored hash`` (``GONE`` for a gone record) of those of ``source_ids``
+    already stored, through the driver's own cursor: its rows are plain tuples, where
+    SQLAlchemy made a row object of each."""
+    keys: Any = list(source_ids) if sql.pg else _dumps(list(source_ids))
+    params = (keys, platform, rtype) if sql.pg else (platform, rtype, keys)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql.known, params)
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
