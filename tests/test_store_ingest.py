@@ -203,6 +203,11 @@ def test_counts_over_many_batches_duplicates_and_returns(store: Store) -> None:
     )  # fmt: skip
     assert (counts.new, counts.changed, counts.unchanged) == (1, 2, 3)
     assert store.get_raw("toutoulouse", "2").record["name"] == "Deux bis"
+    # Changes of two record types in one batch (PostgreSQL: one temporary table for both).
+    counts = apply(store, [shop("3", "Trois"), offer("o1", "8")])
+    assert (counts.new, counts.changed, counts.unchanged) == (0, 2, 0)
+    assert store.get_raw("toutoulouse", "o1", RecordType.offer).record["shop_source_id"] == "8"
+    assert store.get_raw("toutoulouse", "3").record["name"] == "Trois"
 
     keep = {("toutoulouse", "shop", str(i)) for i in range(2400)} | {("toutoulouse", "shop", "n")}
     before = store.get_raw("toutoulouse", "5")

@@ -9,6 +9,7 @@ import json
 import json.encoder as _json_encoder
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -161,10 +162,11 @@ class _Statements:
                 f"shop_source_id) VALUES ({p}, {p}, {p}, {p}, {j}, {j}, {p}, {p}, {p}, {p}, "
                 f"NULL, {p})"
             ),
+            # SQLite (PostgreSQL: ``_copy_updates``), parameters numbered as in ``apply``.
             update=(
-                f"UPDATE raw_records SET payload = {j}, record = {j}, content_hash = {p}, "
-                f"connector_id = {p}, shop_source_id = {p}, last_seen = {p}, "
-                f"last_changed = {p}, gone_at = NULL WHERE {keys} AND source_id = {p}"
+                "UPDATE raw_records SET connector_id = ?4, payload = ?5, record = ?6, "
+                "content_hash = ?7, shop_source_id = ?8, last_seen = ?9, last_changed = ?9, "
+                "gone_at = NULL WHERE platform = ?1 AND record_type = ?2 AND source_id = ?3"
             ),
             # A temporary table of the keys a run saw: gone is what the connector has live
             # and the table lacks (an anti-join), whatever the number of keys. Its key is
@@ -210,6 +212,42 @@ _COPY_NEW = (
     "COPY raw_records (platform, record_type, source_id, connector_id, payload, record, "
     "content_hash, first_seen, last_seen, last_changed, shop_source_id) FROM STDIN"
 )
+#: PostgreSQL: changed records go by ``COPY`` to a temporary table, then one ``UPDATE``.
+_CHANGED_TABLE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_changed (platform VARCHAR(64), "
+    "record_type VARCHAR(8), source_id VARCHAR(256), connector_id VARCHAR(64), payload JSON, "
+    "record JSON, content_hash VARCHAR(64), shop_source_id VARCHAR(256)) ON COMMIT DELETE ROWS"
+)
+_COPY_CHANGED = (
+    "COPY ingest_changed (platform, record_type, source_id, connector_id, payload, record, "
+    "content_hash, shop_source_id) FROM STDIN"
+)
+_UPDATE_CHANGED = (
+    "UPDATE raw_records r SET connector_id = c.connector_id, payload = c.payload, "
+    "record = c.record, content_hash = c.content_hash, shop_source_id = c.shop_source_id, "
+    "last_seen = %s, last_changed = %s, gone_at = NULL FROM ingest_changed c "
+    "WHERE r.platform = c.platform AND r.record_type = c.record_type "
+    "AND r.source_id = c.source_id"
+)
+
+
+def _copy(conn: sa.Connection, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows sent by psycopg's ``COPY ... FROM STDIN`` (text format)."""
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_updates(conn: sa.Connection, updates: list[tuple[Any, ...]], now: Any) -> None:
+    """PostgreSQL: the changed records of a batch written by ``COPY`` and one ``UPDATE ...
+    FROM``, instead of one statement each. A key written twice in a batch keeps its last
+    version, as one statement after the other did (``UPDATE ... FROM`` would pick either)."""
+    last = {row[:3]: row for row in updates}
+    conn.exec_driver_sql(_CHANGED_TABLE)
+    _copy(conn, _COPY_CHANGED, last.values())
+    conn.exec_driver_sql(_UPDATE_CHANGED, (now, now))
+    conn.exec_driver_sql("TRUNCATE ingest_changed")  # two groups of a batch: two platforms
 
 
 def _bind_time(dialect: sa.Dialect) -> Any:
@@ -257,18 +295,17 @@ class IngestMixin(StoreBase):
                         new += previous == GONE
                         changed += previous != GONE
                         updates.append((
-                            payload_json, record_json, digest, batch.connector_id, shop, now,
-                            now, platform, rtype_value, source_id,
+                            platform, rtype_value, source_id, batch.connector_id,
+                            payload_json, record_json, digest, shop,
                         ))  # fmt: skip
                 if inserts and sql.pg:  # COPY: the cheapest way in, for the client too
-                    driver = conn.connection.driver_connection
-                    with driver.cursor() as cursor, cursor.copy(_COPY_NEW) as copy:  # type: ignore[union-attr]
-                        for row in inserts:
-                            copy.write_row(row)
+                    _copy(conn, _COPY_NEW, inserts)
                 elif inserts:
                     conn.exec_driver_sql(sql.insert, inserts)
-                if updates:
-                    conn.exec_driver_sql(sql.update, updates)
+                if updates and sql.pg:
+                    _copy_updates(conn, updates, now)
+                elif updates:
+                    conn.exec_driver_sql(sql.update, [(*row, now) for row in updates])
             counts.new += new
             counts.changed += changed
             counts.unchanged += unchanged
@@ -287,10 +324,7 @@ class IngestMixin(StoreBase):
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
-                driver = conn.connection.driver_connection
-                with driver.cursor() as cursor, cursor.copy(sql.seen_insert) as copy:  # type: ignore[union-attr]
-                    for key in seen:
-                        copy.write_row(key)
+                _copy(conn, sql.seen_insert, seen)
                 conn.exec_driver_sql("ANALYZE ingest_seen")
             else:
                 by_type: dict[tuple[str, str], list[str]] = {}
