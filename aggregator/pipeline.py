@@ -69,7 +69,7 @@ def run_connector(
         kind = get_kind(registration.kind)
         # The collector paused while the feed is read and stored: a run allocates millions
         # of short-lived objects (no cycles among them) and keeps a batch and every key it
-        # saw alive, which each collection rescanned (about a fifth of the run's CPU time).
+        # saw alive, which each collection rescanned (docs/benchmarks.md, ingest).
         with gc_paused():
             for emitted in kind.read(registration, state, context):
                 if time.monotonic() > deadline:

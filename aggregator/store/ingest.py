@@ -247,7 +247,7 @@ def _copy_updates(conn: sa.Connection, updates: list[tuple[Any, ...]], now: Any)
     conn.exec_driver_sql(_CHANGED_TABLE)
     _copy(conn, _COPY_CHANGED, last.values())
     conn.exec_driver_sql(_UPDATE_CHANGED, (now, now))
-    conn.exec_driver_sql("TRUNCATE ingest_changed")  # two groups of a batch: two platforms
+    conn.exec_driver_sql("TRUNCATE ingest_changed")  # the batch's next platform or type
 
 
 def _bind_time(dialect: sa.Dialect) -> Any:
