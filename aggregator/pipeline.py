@@ -21,6 +21,7 @@ from aggregator.settings import Settings
 from aggregator.store import IngestBatch, Store
 from connectors.base import Checkpoint, ConnectorError, Item, ReadContext
 from connectors.registry import get_kind
+from dedupe.prepare.arrays import gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -66,45 +67,49 @@ def run_connector(
     items = 0
     try:
         kind = get_kind(registration.kind)
-        for emitted in kind.read(registration, state, context):
-            if time.monotonic() > deadline:
-                raise ConnectorError(
-                    f"stopped: the run did not finish within max_run_s={limits.max_run_s:g}"
-                )
-            if isinstance(emitted, Item):
-                items += 1
-                record = emitted.record
-                rtype = RecordType.offer if isinstance(record, OfferRecord) else RecordType.shop
-                batch.items.append(
-                    (
-                        rtype,
-                        record.platform,
-                        record.source_id,
-                        emitted.raw,
-                        record.model_dump(mode="json"),
+        # The collector paused while the feed is read and stored: a run allocates millions
+        # of short-lived objects (no cycles among them) and keeps a batch and every key it
+        # saw alive, which each collection rescanned (docs/benchmarks.md, ingest).
+        with gc_paused():
+            for emitted in kind.read(registration, state, context):
+                if time.monotonic() > deadline:
+                    raise ConnectorError(
+                        f"stopped: the run did not finish within max_run_s={limits.max_run_s:g}"
                     )
-                )
-                if len(batch.items) >= BATCH_SIZE:
-                    run.counts.fetched += items
-                    items = 0
+                if isinstance(emitted, Item):
+                    items += 1
+                    record = emitted.record
+                    rtype = RecordType.offer if isinstance(record, OfferRecord) else RecordType.shop
+                    batch.items.append(
+                        (
+                            rtype,
+                            record.platform,
+                            record.source_id,
+                            emitted.raw,
+                            record.model_dump(mode="json"),
+                        )
+                    )
+                    if len(batch.items) >= BATCH_SIZE:
+                        run.counts.fetched += items
+                        items = 0
+                        store.apply(batch, run.counts, seen)
+                        if on_batch is not None:
+                            on_batch(run)
+                elif isinstance(emitted, Rejection):
+                    run.counts.fetched += 1
+                    run.counts.rejected += 1
+                    rejections.append(emitted)
+                    if emitted.source_id is not None:
+                        rtype_value = emitted.record_type or RecordType.shop.value
+                        refused.add((registration.platform, rtype_value, emitted.source_id))
+                elif isinstance(emitted, Checkpoint):
+                    # State is saved only once every record before it is stored.
                     store.apply(batch, run.counts, seen)
-                    if on_batch is not None:
-                        on_batch(run)
-            elif isinstance(emitted, Rejection):
-                run.counts.fetched += 1
-                run.counts.rejected += 1
-                rejections.append(emitted)
-                if emitted.source_id is not None:
-                    rtype_value = emitted.record_type or RecordType.shop.value
-                    refused.add((registration.platform, rtype_value, emitted.source_id))
-            elif isinstance(emitted, Checkpoint):
-                # State is saved only once every record before it is stored.
-                store.apply(batch, run.counts, seen)
-                quarantine.keep(rejections)
-                rejections.clear()
-                store.save_state(cid, emitted.state)
-                complete = complete or emitted.complete
-        store.apply(batch, run.counts, seen)
+                    quarantine.keep(rejections)
+                    rejections.clear()
+                    store.save_state(cid, emitted.state)
+                    complete = complete or emitted.complete
+            store.apply(batch, run.counts, seen)
         run.status = "ok"
     except ConnectorError as error:
         run.status = "failed"

@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, content_hash
@@ -312,6 +313,13 @@ def _records(
 
 
 def _parse(content: bytes, number: int, url: str) -> Any:
+    """A page's JSON: orjson reads most pages three times faster and, where it reads one,
+    as ``json.loads`` does; what it refuses (a number beyond 64 bits or a double, NaN, a lone
+    surrogate, UTF-16, a BOM, bad JSON) is read, or refused with its message, by ``json.loads``."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(content)
     except (ValueError, RecursionError) as exc:

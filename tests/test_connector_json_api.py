@@ -322,3 +322,20 @@ def test_check_samples_the_feed(context: ReadContext) -> None:
 def test_json_pointers_escape_special_characters() -> None:
     assert pointer_of("a.b/c.d~e") == "/a/b~1c/d~0e"
     assert pointer_of(None) == ""
+
+
+def test_pages_read_as_json_loads_reads_them() -> None:
+    """orjson reads the usual page; what it would read otherwise or refuse goes to
+    ``json.loads``, whose values (or refusal) are the page's."""
+    from connectors.json_api import _parse
+
+    pages = [b'{"data": [{"id": 1, "lat": 43.6, "a": "\\u00e9"}], "a": 1, "a": 2}',
+             b"[1e400, NaN, -Infinity, 123456789012345678901234567890, -0.0]",
+             b'["\\ud800 seul", "\\ud83d\\ude00"]', '{"nom": "é"}'.encode("utf-16"),
+             b'\xef\xbb\xbf{"bom": true}',
+             b"[1.7976931348623157e308, 5e-324, 18446744073709551615]"]  # fmt: skip
+    for page in pages:
+        read = _parse(page, 1, "https://example.org/")
+        assert repr(read) == repr(json.loads(page))
+    with pytest.raises(ConnectorError, match="page 3 of https://example.org/ is not valid JSON"):
+        _parse(b'{"a": }', 3, "https://example.org/")

@@ -7,7 +7,9 @@ import functools
 import hashlib
 import json
 import json.encoder as _json_encoder
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,56 +57,48 @@ try:
 except ImportError:  # pragma: no cover - an optional accelerator
     _orjson = None  # type: ignore[assignment]
 
-#: Dates, dataclasses and subclasses of the JSON types go to ``default``, which refuses them:
-#: ``json.dumps`` writes them its own way, so such data is encoded by it.
-_ORJSON_OPTIONS = (
-    (
-        _orjson.OPT_SORT_KEYS
-        | _orjson.OPT_PASSTHROUGH_DATETIME
-        | _orjson.OPT_PASSTHROUGH_DATACLASS
-        | _orjson.OPT_PASSTHROUGH_SUBCLASS
-    )
-    if _orjson is not None
-    else 0
-)
+#: Values orjson writes as ``json.dumps`` does, whatever they hold (see ``_plain``).
+_SCALARS = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
 
 
-def _unsure(blob: bytes) -> bool:
-    """Whether orjson may have written a float otherwise than ``json.dumps``: one below 1e-4,
-    written out in full (``0.0000``) or with a negative exponent (a digit then ``e-``; its
-    other exponents, ``1e+16``, are Python's). Substring searches: a regular expression
-    scanning every byte cost as much as the encoding."""
-    if b"0.0000" in blob:
+def _plain(data: dict[str, Any]) -> bool:
+    """Whether orjson writes ``data`` byte for byte as ``json.dumps`` (sorted keys, UTF-8),
+    judged by the types of its keys and values alone, never by its bytes: texts, integers,
+    booleans and None; finite floats of zero or at least 1e-4 in size (both write the shortest
+    digits that read back, in the same notation; below 1e-4 orjson writes ``1e-7`` where
+    Python writes ``1e-07``, and NaN and infinities as ``null``); lists and dictionaries with
+    text keys of those. Anything else (a smaller float, NaN, a date, a tuple, a subclass such as an
+    enum) is encoded by ``json.dumps``; integers beyond 64 bits and lone surrogates make orjson
+    raise, and go there too. tests/test_store_ingest.py compares both on random records."""
+    return _STR.issuperset(map(type, data)) and _plain_values(data.values())
+
+
+def _plain_values(values: Any) -> bool:
+    if _SCALARS.issuperset(map(type, values)):  # a flat record: no loop in Python
         return True
-    at = blob.find(b"e-")
-    while at > 0:
-        if 48 <= blob[at - 1] <= 57:
-            return True
-        at = blob.find(b"e-", at + 2)
-    return False
-
-
-def _not_plain(value: Any) -> Any:
-    raise TypeError(type(value).__name__)
+    for value in values:
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if kind is float:
+            if value != 0.0 and not 1e-4 <= abs(value) < math.inf:  # NaN fails both
+                return False
+        elif kind is list:
+            if not _plain_values(value):
+                return False
+        elif kind is not dict or not _plain(value):
+            return False
+    return True
 
 
 def _dumps_bytes(data: dict[str, Any]) -> bytes:
-    """``_dumps(data)`` as UTF-8. orjson writes the same bytes as ``json.dumps`` for strings,
-    integers, booleans and floats but: a float below 1e-4 (``1e-05`` is ``0.00001`` there,
-    ``1.5e-07`` is ``1.5e-7``), NaN and infinities (``null`` there); and it refuses integers
-    beyond 64 bits, lone surrogates, keys that are not strings and other types. Its bytes are
-    kept when none of these can be in them: no negative exponent, no ``0.0000`` and no more
-    ``null`` than the dictionary has ``None`` values (texts holding these spellings are
-    encoded by ``json.dumps`` too). tests/test_store_ingest.py compares both on varied
-    records."""
-    if _orjson is not None:
+    """``_dumps(data)`` as UTF-8, by orjson when ``_plain`` says its bytes are the same."""
+    if _orjson is not None and _plain(data):
         try:
-            blob = _orjson.dumps(data, default=_not_plain, option=_ORJSON_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError included
+            return _orjson.dumps(data, option=_orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
             pass
-        else:
-            if not _unsure(blob) and blob.count(b"null") == list(data.values()).count(None):
-                return blob
     return _dumps(data).encode("utf-8")
 
 
@@ -147,15 +141,18 @@ class _Statements:
             # On PostgreSQL one index lookup per key, whatever the statistics say: with none
             # (a table filled within the run, autovacuum late or off) ``source_id = ANY(...)``
             # was planned as a filter over every row of the platform, a scan per batch.
+            # A gone record's hash reads as ``GONE``: one (key, hash) pair per row, made into
+            # a dictionary by the driver's rows themselves.
             known=(
-                "SELECT k.source_id, r.content_hash, r.gone_at IS NULL "
-                "FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
+                "SELECT k.source_id, CASE WHEN r.gone_at IS NULL THEN r.content_hash ELSE '' "
+                "END FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
                 "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
                 "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
                 if pg
                 # SQLite: the keys as one JSON array, not one parameter each (binding them
                 # cost more than finding them).
-                else "SELECT source_id, content_hash, gone_at IS NULL FROM raw_records WHERE "
+                else "SELECT source_id, CASE WHEN gone_at IS NULL THEN content_hash ELSE '' "
+                "END FROM raw_records WHERE "
                 + keys
                 + " AND source_id IN (SELECT value FROM json_each(?))"
             ),
@@ -165,10 +162,11 @@ class _Statements:
                 f"shop_source_id) VALUES ({p}, {p}, {p}, {p}, {j}, {j}, {p}, {p}, {p}, {p}, "
                 f"NULL, {p})"
             ),
+            # SQLite (PostgreSQL: ``_copy_updates``), parameters numbered as in ``apply``.
             update=(
-                f"UPDATE raw_records SET payload = {j}, record = {j}, content_hash = {p}, "
-                f"connector_id = {p}, shop_source_id = {p}, last_seen = {p}, "
-                f"last_changed = {p}, gone_at = NULL WHERE {keys} AND source_id = {p}"
+                "UPDATE raw_records SET connector_id = ?4, payload = ?5, record = ?6, "
+                "content_hash = ?7, shop_source_id = ?8, last_seen = ?9, last_changed = ?9, "
+                "gone_at = NULL WHERE platform = ?1 AND record_type = ?2 AND source_id = ?3"
             ),
             # A temporary table of the keys a run saw: gone is what the connector has live
             # and the table lacks (an anti-join), whatever the number of keys. Its key is
@@ -214,6 +212,42 @@ _COPY_NEW = (
     "COPY raw_records (platform, record_type, source_id, connector_id, payload, record, "
     "content_hash, first_seen, last_seen, last_changed, shop_source_id) FROM STDIN"
 )
+#: PostgreSQL: changed records go by ``COPY`` to a temporary table, then one ``UPDATE``.
+_CHANGED_TABLE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_changed (platform VARCHAR(64), "
+    "record_type VARCHAR(8), source_id VARCHAR(256), connector_id VARCHAR(64), payload JSON, "
+    "record JSON, content_hash VARCHAR(64), shop_source_id VARCHAR(256)) ON COMMIT DELETE ROWS"
+)
+_COPY_CHANGED = (
+    "COPY ingest_changed (platform, record_type, source_id, connector_id, payload, record, "
+    "content_hash, shop_source_id) FROM STDIN"
+)
+_UPDATE_CHANGED = (
+    "UPDATE raw_records r SET connector_id = c.connector_id, payload = c.payload, "
+    "record = c.record, content_hash = c.content_hash, shop_source_id = c.shop_source_id, "
+    "last_seen = %s, last_changed = %s, gone_at = NULL FROM ingest_changed c "
+    "WHERE r.platform = c.platform AND r.record_type = c.record_type "
+    "AND r.source_id = c.source_id"
+)
+
+
+def _copy(conn: sa.Connection, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows sent by psycopg's ``COPY ... FROM STDIN`` (text format)."""
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_updates(conn: sa.Connection, updates: list[tuple[Any, ...]], now: Any) -> None:
+    """PostgreSQL: the changed records of a batch written by ``COPY`` and one ``UPDATE ...
+    FROM``, instead of one statement each. A key written twice in a batch keeps its last
+    version, as one statement after the other did (``UPDATE ... FROM`` would pick either)."""
+    last = {row[:3]: row for row in updates}
+    conn.exec_driver_sql(_CHANGED_TABLE)
+    _copy(conn, _COPY_CHANGED, last.values())
+    conn.exec_driver_sql(_UPDATE_CHANGED, (now, now))
+    conn.exec_driver_sql("TRUNCATE ingest_changed")  # the batch's next platform or type
 
 
 def _bind_time(dialect: sa.Dialect) -> Any:
@@ -246,10 +280,10 @@ class IngestMixin(StoreBase):
                     seen.add((platform, rtype_value, source_id))
                     payload_json, record_json, digest = encode(payload, record)
                     previous = known.get(source_id)
-                    if previous == (digest, True):
+                    if previous == digest:
                         unchanged += 1
                         continue
-                    known[source_id] = (digest, True)
+                    known[source_id] = digest
                     shop = record.get("shop_source_id")
                     if previous is None:
                         new += 1
@@ -258,21 +292,20 @@ class IngestMixin(StoreBase):
                             payload_json, record_json, digest, now, now, now, shop,
                         ))  # fmt: skip
                     else:  # changed, or back after being gone
-                        new += not previous[1]
-                        changed += previous[1]
+                        new += previous == GONE
+                        changed += previous != GONE
                         updates.append((
-                            payload_json, record_json, digest, batch.connector_id, shop, now,
-                            now, platform, rtype_value, source_id,
+                            platform, rtype_value, source_id, batch.connector_id,
+                            payload_json, record_json, digest, shop,
                         ))  # fmt: skip
                 if inserts and sql.pg:  # COPY: the cheapest way in, for the client too
-                    driver = conn.connection.driver_connection
-                    with driver.cursor() as cursor, cursor.copy(_COPY_NEW) as copy:  # type: ignore[union-attr]
-                        for row in inserts:
-                            copy.write_row(row)
+                    _copy(conn, _COPY_NEW, inserts)
                 elif inserts:
                     conn.exec_driver_sql(sql.insert, inserts)
-                if updates:
-                    conn.exec_driver_sql(sql.update, updates)
+                if updates and sql.pg:
+                    _copy_updates(conn, updates, now)
+                elif updates:
+                    conn.exec_driver_sql(sql.update, [(*row, now) for row in updates])
             counts.new += new
             counts.changed += changed
             counts.unchanged += unchanged
@@ -291,16 +324,16 @@ class IngestMixin(StoreBase):
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
-                driver = conn.connection.driver_connection
-                with driver.cursor() as cursor, cursor.copy(sql.seen_insert) as copy:  # type: ignore[union-attr]
-                    for key in seen:
-                        copy.write_row(key)
+                _copy(conn, sql.seen_insert, seen)
                 conn.exec_driver_sql("ANALYZE ingest_seen")
             else:
                 by_type: dict[tuple[str, str], list[str]] = {}
                 for platform, rtype, source_id in seen:
                     by_type.setdefault((platform, rtype), []).append(source_id)
+                # In key order: the temporary table's B-tree then grows at its end (100,000
+                # keys written in 0.10 s instead of 0.21 s in the order of the set).
                 for (platform, rtype), source_ids in by_type.items():
+                    source_ids.sort()
                     conn.exec_driver_sql(sql.seen_insert, (platform, rtype, _dumps(source_ids)))
             gone = int(conn.exec_driver_sql(sql.gone, (now, connector_id)).rowcount or 0)
             conn.exec_driver_sql(sql.touch, (now, connector_id, bind(since) if since else now))
@@ -309,12 +342,21 @@ class IngestMixin(StoreBase):
         return gone
 
 
+#: The stored hash ``_known`` gives a gone record: no record's hash (a hex digest).
+GONE = ""
+
+
 def _known(
     conn: sa.Connection, sql: _Statements, platform: str, rtype: str, source_ids: set[str]
-) -> dict[str, tuple[str, bool]]:
-    """``source_id → (stored hash, live)`` of those of ``source_ids`` already stored."""
-    if sql.pg:
-        rows = conn.exec_driver_sql(sql.known, (list(source_ids), platform, rtype))
-        return {row[0]: (row[1], bool(row[2])) for row in rows}
-    rows = conn.exec_driver_sql(sql.known, (platform, rtype, _dumps(list(source_ids))))
-    return {row[0]: (row[1], bool(row[2])) for row in rows}
+) -> dict[str, str]:
+    """``source_id → stored hash`` (``GONE`` for a gone record) of those of ``source_ids``
+    already stored, through the driver's own cursor: its rows are plain tuples, where
+    SQLAlchemy made a row object of each."""
+    keys: Any = list(source_ids) if sql.pg else _dumps(list(source_ids))
+    params = (keys, platform, rtype) if sql.pg else (platform, rtype, keys)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql.known, params)
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
