@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.score.comparisons import MISSING
+from dedupe.score.frequency import NameFrequencies
 from dedupe.score.model import MatchModel
 from dedupe.score.probes import failed_probes
 
@@ -68,8 +69,10 @@ PLAUSIBLE: dict[str, tuple[tuple[float, float], ...]] = {
 def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
     """The model a first full run uses: estimated when allowed and sane, else a priori;
     ``decided`` (pair -> decision, default the state's) are known answers."""
-    base = MatchModel()
-    if state.config.estimate is False or not len(batch):
+    if state.config.estimate is False:
+        return MatchModel()
+    base = MatchModel(name_frequencies=_name_frequencies(state))
+    if not len(batch):
         return base
     from dedupe.cluster import decisions as rulings
     from dedupe.score.learn import learn_from_labels
@@ -79,6 +82,13 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
     # The decided pairs, known answers in EM, also correct the weights directly.
     known = _decided_levels(base, state.prepared, must, cannot)
     return learn_from_labels(unsupervised, known, centre=state.upper)
+
+
+def _name_frequencies(state: Any) -> NameFrequencies | None:
+    """How common each name word is among the live records (None under 200 names)."""
+    from dedupe.prepare.columns import gather
+
+    return NameFrequencies.of_names(gather(state.prepared.names, np.flatnonzero(state.alive)))
 
 
 def _unsupervised(state: Any, batch: Any, must, cannot, base: MatchModel) -> MatchModel:  # noqa: ANN001
@@ -329,4 +339,4 @@ def _decisions_ok(model: MatchModel, base: MatchModel, known, slack: int = 0) ->
 
 
 def _refused(base: MatchModel, why: str) -> MatchModel:
-    return MatchModel(base.comparisons, base.prior, source=f"a priori (estimate refused: {why})")
+    return replace(base, source=f"a priori (estimate refused: {why})")

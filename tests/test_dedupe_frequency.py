@@ -1,0 +1,100 @@
+"""The term-frequency adjustment on names: rare shared words weigh more, common ones less."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from aggregator.models import ShopRecord
+from dedupe import MatchModel, match_shops
+from dedupe.matcher import update
+from dedupe.prepare.columns_of import prepare
+from dedupe.score.frequency import LEAST, MIN_NAMES, MOST, UNSEEN, NameFrequencies, bits_of
+
+
+def shop(source_id: str, name: str, platform: str = "osm", **fields: object) -> ShopRecord:
+    return ShopRecord(platform=platform, source_id=source_id, name=name, **fields)  # type: ignore[arg-type]
+
+
+def test_bits_follow_log2_of_k_over_count_within_caps() -> None:
+    assert bits_of(7) == 0.0
+    assert bits_of(2) == pytest.approx(math.log2(3.5))
+    assert bits_of(14) == pytest.approx(-1.0)
+    assert bits_of(1) == MOST
+    assert bits_of(10_000) == LEAST
+
+
+def test_counts_need_enough_names_and_keep_words_held_three_times() -> None:
+    few = [f"shop {i}" for i in range(MIN_NAMES - 1)]
+    assert NameFrequencies.of_names([*few, None, ""]) is None
+    names = [f"costa {i}" for i in range(MIN_NAMES)] + ["ange", "ange", "bon ange"]
+    frequencies = NameFrequencies.of_names(names)
+    assert frequencies is not None
+    assert frequencies.counts["costa"] == MIN_NAMES
+    assert frequencies.counts["ange"] == 3
+    assert "bon" not in frequencies.counts and frequencies.count("bon") == UNSEEN
+    # The rarest word the two names share decides; no shared word, no word.
+    assert frequencies.rarest("costa ange", "ange costa") == ("ange", 3)
+    assert frequencies.rarest("boom barbers", "boombarbers") == (None, 0)
+
+
+def _model(names: list[str]) -> MatchModel:
+    frequencies = NameFrequencies.of_names(names)
+    assert frequencies is not None
+    return MatchModel(name_frequencies=frequencies)
+
+
+def test_a_rare_shared_name_weighs_more_than_a_common_one() -> None:
+    names = ["costa"] * 60 + [f"other {i}" for i in range(MIN_NAMES)]
+    model = _model(names)
+    records = [shop("1", "Costa"), shop("2", "Costa"), shop("3", "Ange"), shop("4", "Ange")]
+    prepared = prepare(records)
+    plain = MatchModel()
+    common, _ = model.score_one(prepared, 0, 1)
+    rare, _ = model.score_one(prepared, 2, 3)
+    assert common == pytest.approx(plain.score_one(prepared, 0, 1)[0] + LEAST)
+    # "ange" is not in the counts: held by the two records compared.
+    assert rare == pytest.approx(plain.score_one(prepared, 2, 3)[0] + bits_of(UNSEEN))
+
+
+def test_different_names_get_no_adjustment_and_explain_shows_the_term() -> None:
+    model = _model(["costa"] * 60 + [f"other {i}" for i in range(MIN_NAMES)])
+    prepared = prepare([shop("1", "Costa"), shop("2", "Costa"), shop("3", "Nero")])
+    assert model.score_one(prepared, 0, 2)[0] == MatchModel().score_one(prepared, 0, 2)[0]
+    detail = model.explain(prepared, 0, 1)
+    term = detail["fields"]["frequency"]
+    assert term["values"][0] == "costa" and term["measure"] == 60
+    assert term["weight"] == pytest.approx(LEAST)
+    assert detail["match_weight"] == pytest.approx(model.score_one(prepared, 0, 1)[0], abs=1e-3)
+    assert model.explain(prepared, 0, 2)["fields"]["frequency"]["weight"] == 0.0
+
+
+def test_pruning_stays_exact_with_the_adjustment() -> None:
+    model = _model(["ange"] * 3 + [f"other {i}" for i in range(MIN_NAMES)])
+    prepared = prepare([shop("1", "Ange"), shop("2", "Ange")])
+    weight, _ = model.score_one(prepared, 0, 1)
+    assert len(model.score(prepared, [0], [1], prune_below=weight - 1e-6)) == 1
+    assert len(model.score(prepared, [0], [1], prune_below=weight + 1e-6)) == 0
+
+
+def test_counts_are_saved_with_the_weights() -> None:
+    model = _model(["ange"] * 5 + [f"other {i}" for i in range(MIN_NAMES)])
+    again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.name_frequencies is not None
+    assert dict(again.name_frequencies.counts) == dict(model.name_frequencies.counts)  # type: ignore[union-attr]
+    prepared = prepare([shop("1", "Ange"), shop("2", "Ange")])
+    assert again.score_one(prepared, 0, 1) == model.score_one(prepared, 0, 1)
+    assert MatchModel.from_dict(MatchModel().to_dict()).name_frequencies is None
+
+
+def test_a_run_counts_its_own_names_and_reuses_them_incrementally() -> None:
+    records = [shop(str(i), f"Maison {i % 97} Ange", city="Toulouse") for i in range(250)]
+    result = match_shops(records)
+    frequencies = result.state.model.name_frequencies  # type: ignore[union-attr]
+    assert frequencies is not None and frequencies.counts["ange"] == 250
+    later = update(result, [shop("new", "Maison Ange", city="Toulouse")])
+    assert later.state.model.name_frequencies is frequencies  # type: ignore[union-attr]
+    small = match_shops(records[:100])
+    assert small.state.model.name_frequencies is None  # type: ignore[union-attr]
