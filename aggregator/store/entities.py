@@ -124,7 +124,9 @@ class EntitiesMixin(StoreBase):
     def list_candidates(self, limit: int = 100) -> list[CandidatePair]:
         query = (
             sa.select(t.candidate_pairs)
-            .order_by(t.candidate_pairs.c.probability.desc())
+            .order_by(
+                t.candidate_pairs.c.probability.desc(), t.candidate_pairs.c.a, t.candidate_pairs.c.b
+            )
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -224,21 +226,7 @@ class EntityWrite:
                     seq=self.seq, written_at=now, upserted=self.upserted, removed=len(self.removed)
                 )
             )
-        conn.execute(t.candidate_pairs.delete())
-        if self.candidates:
-            conn.execute(
-                t.candidate_pairs.insert(),
-                [
-                    dict(
-                        a=str(p.a),
-                        b=str(p.b),
-                        probability=p.probability,
-                        explanation=p.explanation,
-                        created_at=now,
-                    )
-                    for p in self.candidates
-                ],
-            )
+        _write_candidates(conn, self.sql, self.candidates, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +353,52 @@ def _delete_members(conn: sa.Connection, sql: _Sql, keys: list[tuple[str, str]])
     else:
         conn.exec_driver_sql(
             "DELETE FROM entity_members WHERE platform = ? AND source_id = ?", keys
+        )
+
+
+def _write_candidates(
+    conn: sa.Connection, sql: _Sql, pairs: Sequence[CandidatePair], now: Any
+) -> None:
+    """Make the stored review pairs these: only the pairs that are new, changed (their score
+    or explanation) or gone are written, most runs find the same pairs. A pair written gets
+    ``created_at`` now, so the reports' stamp (count and latest ``created_at``) still moves
+    whenever the pairs do."""
+    wanted = {(str(p.a), str(p.b)): p for p in pairs}
+    c = t.candidate_pairs.c
+    stale: list[tuple[str, str]] = []
+    for a, b, probability, explanation in conn.execute(
+        sa.select(c.a, c.b, c.probability, c.explanation)
+    ):
+        pair = wanted.get((a, b))
+        if pair is None:
+            stale.append((a, b))
+        elif pair.probability == probability and dumps(pair.explanation) == dumps(explanation):
+            del wanted[(a, b)]  # stored as it is
+        else:
+            stale.append((a, b))
+    if stale:
+        if sql.pg:
+            statement = (
+                "DELETE FROM candidate_pairs p USING unnest(CAST(%s AS TEXT[]), "
+                "CAST(%s AS TEXT[])) AS k(a, b) WHERE p.a = k.a AND p.b = k.b"
+            )
+            for part in chunks(stale, _PG_CHUNK):
+                conn.exec_driver_sql(statement, ([k[0] for k in part], [k[1] for k in part]))
+        else:
+            conn.exec_driver_sql("DELETE FROM candidate_pairs WHERE a = ? AND b = ?", stale)
+    if wanted:
+        conn.execute(
+            t.candidate_pairs.insert(),
+            [
+                dict(
+                    a=a,
+                    b=b,
+                    probability=p.probability,
+                    explanation=p.explanation,
+                    created_at=now,
+                )
+                for (a, b), p in wanted.items()
+            ],
         )
 
 
