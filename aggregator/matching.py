@@ -44,7 +44,7 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.shop_columns import ShopColumns
 from aggregator.store import Store
-from aggregator.store.entities import doc_hash, entity_row
+from aggregator.store.entities import entity_row
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
@@ -405,11 +405,10 @@ class Matching:
                     rows, unchanged = [], []
                     for entity in batch:
                         _attach(entity, offers)
-                        data = entity.model_dump(mode="json")
-                        digest = doc_hash(data)
                         source = source_of[entity.entity_id]
-                        if stored.get(entity.entity_id) != digest:
-                            rows.append(entity_row(entity, digest, data, source))
+                        row = entity_row(entity, source=source)
+                        if stored.get(entity.entity_id) != row.doc_hash:
+                            rows.append(row)
                             if index is None:  # for the index to catch up with, afterwards
                                 outcome.changed.append(entity)
                         elif before.get(entity.entity_id) != source:
@@ -451,15 +450,13 @@ class Matching:
         upserts, unchanged = [], []
         row_of = result.state.row_of
         for entity in entities:
-            data = entity.model_dump(mode="json")
-            digest = doc_hash(data)
             members = [row_of[f"{m.platform}:{m.source_id}"] for m in entity.members]
-            source = sources.of(entity.entity_id, members)
-            if before.get(entity.entity_id) != digest:
-                upserts.append(entity_row(entity, digest, data, source))
+            row = entity_row(entity, source=sources.of(entity.entity_id, members))
+            if before.get(entity.entity_id) != row.doc_hash:
+                upserts.append(row)
                 outcome.changed.append(entity)
             else:
-                unchanged.append((entity.entity_id, source))
+                unchanged.append((entity.entity_id, row.source_hash))
         outcome.removed = removed
         log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))
         outcome.seq = self.store.replace_entities(

@@ -268,22 +268,32 @@ def doc_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(dumps(data).encode("utf-8")).hexdigest()
 
 
+def _joined(parts: dict[str, str]) -> str:
+    """:func:`dumps` of a dict whose values are encoded already: its keys sorted, each with its
+    value's encoding, what the encoder writes for the whole (so the parts are encoded once)."""
+    return "{" + ",".join(f"{dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+
+
 def entity_row(
     entity: Entity,
     digest: str | None = None,
     data: dict[str, Any] | None = None,
     source: str | None = None,
 ) -> EntityRow:
-    """The entity's row: ``data`` is its JSON form and ``digest`` its :func:`doc_hash`, when
-    the caller has them already (a matching hashes every entity, and writes the changed)."""
+    """The entity's row: ``data`` is its JSON form, when the caller has it already, and
+    ``digest`` its :func:`doc_hash`, computed here from the same encodings as the columns
+    unless given (a matching compares it with the stored one and writes the changed rows)."""
     if data is None:
         data = entity.model_dump(mode="json")
+    parts = {key: dumps(value) for key, value in data.items()}
+    if digest is None:
+        digest = hashlib.sha256(_joined(parts).encode("utf-8")).hexdigest()
     return EntityRow(
         entity_id=entity.entity_id,
-        golden=dumps(data["golden"]),
-        names=dumps(data["names"]),
-        listings=dumps(data["listings"]),
-        doc_hash=doc_hash(data) if digest is None else digest,
+        golden=parts["golden"],
+        names=parts["names"],
+        listings=parts["listings"],
+        doc_hash=digest,
         members=[(m.platform, m.source_id) for m in entity.members],
         source_hash=source,
     )
