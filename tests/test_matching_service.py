@@ -135,6 +135,25 @@ def test_a_full_matching_builds_again_only_entities_whose_inputs_changed(
     assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
 
 
+def test_a_shop_spelled_two_ways_is_built_again_only_when_its_words_uses_change(
+    matching: Matching, store: Store
+) -> None:
+    """Its golden name weighs a likely typo ("boulanegrie", one record) by how many records
+    use each word: unchanged uses, nothing built; one more record using the word, built."""
+    put(store, shop("toutoulouse", "ty", "Boulanegrie Ange", 40))
+    put(store, shop("clickn_co", "cy", "Boulangerie Ange", 40))
+    first = matching.run()
+    ange = [e for e in first.changed if "toutoulouse:ty" in {str(m) for m in e.members}]
+    assert len(ange[0].members) == 2 and ange[0].golden.value("name") == "Boulangerie Ange"
+    again = matching.run(full=True)
+    assert again.stats["entities_not_built"] == again.entities == 31 and again.written == 0
+    put(store, shop("toutoulouse", "tz", "Boulanegrie Zed", 77))
+    outcome = matching.run(full=True)
+    assert outcome.entities == 32
+    assert outcome.stats["entities_not_built"] == 30  # built: the new shop, and Ange
+    assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
+
+
 def test_a_new_taxonomy_builds_every_entity_again(matching: Matching) -> None:
     matching.run()
     assert matching.settings is not None
