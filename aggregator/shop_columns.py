@@ -17,15 +17,17 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from dedupe.prepare.columns import TextColumn
+from dedupe.prepare.columns import TextColumn, gather
 from dedupe.prepare.table import PACK_KEYS_FROM, TABLE_FIELDS, ShopTable
 
+#: A stored record's ``(platform, source_id, content_hash, last_changed)``.
+Stamp = tuple[str, str, str, datetime]
 #: Table fields read as text (``lat`` and ``lon`` are float arrays).
 TEXT_FIELDS = tuple(name for name in TABLE_FIELDS if name not in ("lat", "lon"))
 #: Fields golden records read row by row: kept as lists, whose items are read several times
@@ -99,6 +101,27 @@ class ShopColumns:
         self.parts["lat"].append(np.array(lat, dtype=np.float64))
         self.parts["lon"].append(np.array(lon, dtype=np.float64))
         self.rows += len(lat)
+
+    def add_rows(self, table: ShopTable, rows: Sequence[int], stamps: Sequence[Stamp]) -> None:
+        """Rows of a table read before (a matching state's), for records whose content did
+        not change since: ``stamps`` are their ``(platform, source_id, content_hash,
+        last_changed)``, in the store's order. The same columns as :meth:`add` of the stored
+        records, without reading them again."""
+        for platform, source_id, digest, changed in stamps:
+            if self._last is not None and (platform, source_id) <= self._last:
+                self._ordered = False
+            self._last = (platform, source_id)
+            key = f"{platform}:{source_id}"
+            self.dates[key], self.hashes[key] = changed, digest
+        picked = np.asarray(rows, dtype=np.int64)
+        for name in TEXT_FIELDS:
+            self.parts[name].append(TextColumn.from_values(gather(table.columns[name], picked)))
+        for name in ("lat", "lon"):
+            self.parts[name].append(np.asarray(table.columns[name], dtype=np.float64)[picked])
+        # A table this module made holds each row's extras where records would be.
+        extras = cast("list[Extras | None] | None", table.records)
+        self.extras.extend([extras[r] for r in rows] if extras else [None] * len(picked))
+        self.rows += len(picked)
 
     def table(self) -> ShopTable:
         """The records read, in (platform, source id) order, as one table."""
