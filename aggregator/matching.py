@@ -248,7 +248,7 @@ class Matching:
             for kept, group in groupby(stamps, lambda s: held.get(f"{s[0]}:{s[1]}") == s[2]):
                 run = list(group)
                 if kept:
-                    rows = [state.row_of[f"{p}:{s}"] for p, s, _, _ in run]
+                    rows = state.row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
                     reading.add_rows(state.table, rows, run)
                 else:
                     found = (stored.get((p, s)) for p, s, _, _ in run)

@@ -102,7 +102,7 @@ class ShopColumns:
         self.parts["lon"].append(np.array(lon, dtype=np.float64))
         self.rows += len(lat)
 
-    def add_rows(self, table: ShopTable, rows: Sequence[int], stamps: Sequence[Stamp]) -> None:
+    def add_rows(self, table: ShopTable, rows: np.ndarray, stamps: Sequence[Stamp]) -> None:
         """Rows of a table read before (a matching state's), for records whose content did
         not change since: ``stamps`` are their ``(platform, source_id, content_hash,
         last_changed)``, in the store's order. The same columns as :meth:`add` of the stored
@@ -114,13 +114,15 @@ class ShopColumns:
             key = f"{platform}:{source_id}"
             self.dates[key], self.hashes[key] = changed, digest
         picked = np.asarray(rows, dtype=np.int64)
+        if len(picked) and picked.min() < 0:
+            raise KeyError("a record the state does not hold")
         for name in TEXT_FIELDS:
             self.parts[name].append(TextColumn.from_values(gather(table.columns[name], picked)))
         for name in ("lat", "lon"):
             self.parts[name].append(np.asarray(table.columns[name], dtype=np.float64)[picked])
         # A table this module made holds each row's extras where records would be.
         extras = cast("list[Extras | None] | None", table.records)
-        self.extras.extend([extras[r] for r in rows] if extras else [None] * len(picked))
+        self.extras.extend([extras[r] for r in picked.tolist()] if extras else [None] * len(picked))
         self.rows += len(picked)
 
     def table(self) -> ShopTable:
