@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import groupby
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +42,7 @@ from aggregator.models import (
     utcnow,
 )
 from aggregator.settings import Settings
-from aggregator.shop_columns import ShopColumns
+from aggregator.shop_columns import ShopColumns, read_shops
 from aggregator.store import Store
 from aggregator.store.entities import entity_row
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
@@ -189,7 +188,8 @@ class Matching:
     # -- full ------------------------------------------------------------------------------------
     def _full(self, index: Indexer | None = None) -> MatchOutcome:
         started, mark = time.perf_counter(), utcnow()
-        reading = self._read_shops()
+        state = self.result.state if self.result is not None else None
+        reading = read_shops(self.store, state, self.held)
         # The old state goes before the new one is built: two at once would double the memory.
         self.result, self.held, self.offer_shop = None, {}, {}
         self._taxonomy_stamp = self._taxonomy_file_stamp()
@@ -231,29 +231,6 @@ class Matching:
             result.stats, **outcome.stats, seconds=round(time.perf_counter() - started, 3)
         )
         return outcome
-
-    def _read_shops(self) -> ShopColumns:
-        """Every live shop record as the matcher's columns. A record the state holds with the
-        same content hash is taken from the state's table (on a full matching after others,
-        most of them); only the others are read and decoded."""
-        reading = ShopColumns()
-        if self.result is None:
-            for batch in self.store.iter_live_records(RecordType.shop):
-                reading.add(batch)
-            return reading
-        state, held = self.result.state, self.held
-        for stamps in self.store.iter_live_stamps(RecordType.shop):
-            changed = [(p, s) for p, s, digest, _ in stamps if held.get(f"{p}:{s}") != digest]
-            stored = {(r.platform, r.source_id): r for r in self.store.get_raw_many(changed)}
-            for kept, group in groupby(stamps, lambda s: held.get(f"{s[0]}:{s[1]}") == s[2]):
-                run = list(group)
-                if kept:
-                    rows = state.row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
-                    reading.add_rows(state.table, rows, run)
-                else:
-                    found = (stored.get((p, s)) for p, s, _, _ in run)
-                    reading.add((r.record, r.content_hash, r.last_changed) for r in found if r)
-        return reading
 
     # -- incremental -------------------------------------------------------------------------------
     def _incremental(self) -> MatchOutcome | None:

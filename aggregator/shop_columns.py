@@ -13,16 +13,20 @@ Example::
     for batch in store.iter_live_records(RecordType.shop):
         reading.add(batch)
     table = reading.table()
+
+    table = read_shops(store, state, held).table()   # the same, reading only what changed
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import groupby
 from typing import Any, cast
 
 import numpy as np
 
+from aggregator.models import RecordType
 from dedupe.prepare.columns import TextColumn, gather
 from dedupe.prepare.table import PACK_KEYS_FROM, TABLE_FIELDS, ShopTable
 
@@ -150,3 +154,27 @@ class ShopColumns:
                 columns[name] = columns[name][order]
             records = [records[r] for r in order.tolist()]
         return ShopTable(columns, records=records)  # type: ignore[arg-type]
+
+
+def read_shops(store: Any, state: Any = None, held: Mapping[str, str] | None = None) -> ShopColumns:
+    """Every live shop record of ``store`` as columns. With a matching ``state`` and the
+    content hash of each record it holds (``held``), a record held with the same hash is taken
+    from the state's table (on a full matching after others, most of them): only the others
+    are read and decoded."""
+    reading = ShopColumns()
+    if state is None or held is None:
+        for batch in store.iter_live_records(RecordType.shop):
+            reading.add(batch)
+        return reading
+    for stamps in store.iter_live_stamps(RecordType.shop):
+        changed = [(p, s) for p, s, digest, _ in stamps if held.get(f"{p}:{s}") != digest]
+        stored = {(r.platform, r.source_id): r for r in store.get_raw_many(changed)}
+        for kept, group in groupby(stamps, lambda s: held.get(f"{s[0]}:{s[1]}") == s[2]):
+            run = list(group)
+            if kept:
+                rows = state.row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
+                reading.add_rows(state.table, rows, run)
+            else:
+                found = (stored.get((p, s)) for p, s, _, _ in run)
+                reading.add((r.record, r.content_hash, r.last_changed) for r in found if r)
+    return reading
