@@ -81,8 +81,6 @@ raw_records = sa.Table(
     #: What changed since a time: incremental matching reads these two.
     sa.Index("ix_raw_records_last_changed", "last_changed"),
     sa.Index("ix_raw_records_gone_at", "gone_at"),
-    #: Live records of a type, counted from the index alone (``count_live``).
-    sa.Index("ix_raw_records_live", "record_type", "gone_at"),
 )
 
 runs = sa.Table(
