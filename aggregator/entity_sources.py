@@ -9,9 +9,10 @@ entities) would give the same document, so a full matching on an unchanged store
 nothing again and writes nothing.
 
 Two inputs reach past the members: a likely typo is judged by how many live records use a
-word (:mod:`dedupe.golden.typos`), so an entity whose members' normalised names differ gets no
-hash and is always built; and shared identifiers are blanked over the whole store, which the
-blanked identifiers in the hash account for.
+word (:mod:`dedupe.golden.typos`), so the hash of an entity whose members' normalised names
+differ holds how many live records use each word of those names (counted once for the whole
+store, and only when such an entity is met); and shared identifiers are blanked over the whole
+store, which the blanked identifiers in the hash account for.
 
 Example::
 
@@ -23,12 +24,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import aggregator
 import dedupe
+from dedupe.golden.typos import word_uses
 
 #: The modules whose code decides an entity's stored form: a change to any builds all again.
 _CODE = (
@@ -39,8 +43,10 @@ _CODE = (
     ("aggregator", "entity_sources.py"),
     ("aggregator", "shop_columns.py"),
 )
-#: The blanked identifiers and the category code of a row, as golden records read them.
-_PREPARED = ("phone1", "email", "domain", "siret", "category")
+#: The identifiers of a row that shared identifiers may blank: whether each is still there
+#: is all a golden record reads from them beyond the record's content (their values are
+#: string hashes, which differ from one process to the next).
+_IDENTIFIERS = ("phone1", "email", "domain", "siret")
 
 
 @functools.cache
@@ -80,38 +86,49 @@ class Sources:
         fingerprint: bytes,
     ) -> None:
         state = result.state
+        self.state = state
         self.keys = state.table.keys
         self.dates = state.config.record_dates
-        self.names = state.prepared.names
-        self.prepared = [getattr(state.prepared, name) for name in _PREPARED]
+        prepared = state.prepared
+        self.names = prepared.names
+        #: Per row: which identifiers are left, and the category code (a taxonomy position).
+        self.prepared = np.column_stack(
+            [*(getattr(prepared, name) != 0 for name in _IDENTIFIERS), prepared.category]
+        ).astype(np.int64)
+        #: Per row, the hash of its normalised name: members spelled alike share it.
+        self.name_hash = prepared.name_hash
         self.hashes = hashes
         self.choices = choices
         self.offers = offers
         self.fingerprint = fingerprint
 
-    def of(self, entity_id: str, rows: Iterable[int]) -> str | None:
-        """The hash of what the entity of these rows is built from; None when it reads more
-        than its members (see the module's docstring) or a member's hash is unknown."""
-        keys, names, prepared = self.keys, self.names, self.prepared
+    @functools.cached_property
+    def uses(self) -> Mapping[str, int]:
+        """Word of a normalised name -> live records using it (what typos are judged by)."""
+        return word_uses(self.state.prepared, self.state.alive)
+
+    def of(self, entity_id: str, rows: Sequence[int]) -> str | None:
+        """The hash of what the entity of these rows is built from; None when a member's
+        content hash is unknown."""
+        keys, hashes, dates, offers = self.keys, self.hashes, self.dates, self.offers
         parts: list[str] = [entity_id]
-        name = None
-        for n, row in enumerate(rows):
+        for row in rows:
             key = keys[row]
-            content = self.hashes.get(key)
+            content = hashes.get(key)
             if content is None:
-                return None
-            if n == 0:
-                name = names[row]
-            elif names[row] != name:
                 return None
             parts.append(key)
             parts.append(content)
-            parts.append(str(self.dates.get(key)))
-            parts.append(" ".join([str(int(column[row])) for column in prepared]))
-            parts.extend(self.offers.get(key, ()))
+            parts.append(str(dates.get(key)))
+            parts.extend(offers.get(key, ()))
+        spelled = self.name_hash[rows]
+        if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo
+            words = sorted({word for row in rows for word in (self.names[row] or "").split()})
+            parts.extend(f"{word}={self.uses.get(word, 0)}" for word in words)
         chosen = self.choices.get(entity_id)
         if chosen:
             parts.append(repr(sorted(chosen.items())))
         digest = hashlib.blake2b(self.fingerprint, digest_size=16)
         digest.update("\x1f".join(parts).encode("utf-8"))
+        digest.update(self.prepared[rows].tobytes())
         return digest.hexdigest()

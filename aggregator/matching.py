@@ -42,9 +42,9 @@ from aggregator.models import (
     utcnow,
 )
 from aggregator.settings import Settings
-from aggregator.shop_columns import ShopColumns
+from aggregator.shop_columns import ShopColumns, read_shops
 from aggregator.store import Store
-from aggregator.store.entities import doc_hash, entity_row
+from aggregator.store.entities import entity_row
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
@@ -188,12 +188,11 @@ class Matching:
     # -- full ------------------------------------------------------------------------------------
     def _full(self, index: Indexer | None = None) -> MatchOutcome:
         started, mark = time.perf_counter(), utcnow()
+        state = self.result.state if self.result is not None else None
+        reading = read_shops(self.store, state, self.held)
         # The old state goes before the new one is built: two at once would double the memory.
         self.result, self.held, self.offer_shop = None, {}, {}
         self._taxonomy_stamp = self._taxonomy_file_stamp()
-        reading = ShopColumns()
-        for batch in self.store.iter_live_records(RecordType.shop):
-            reading.add(batch)
         table, held = reading.table(), reading.hashes
         offers: list[OfferRecord] = []
         offer_hashes: dict[str, list[str]] = {}
@@ -405,11 +404,10 @@ class Matching:
                     rows, unchanged = [], []
                     for entity in batch:
                         _attach(entity, offers)
-                        data = entity.model_dump(mode="json")
-                        digest = doc_hash(data)
                         source = source_of[entity.entity_id]
-                        if stored.get(entity.entity_id) != digest:
-                            rows.append(entity_row(entity, digest, data, source))
+                        row = entity_row(entity, source=source)
+                        if stored.get(entity.entity_id) != row.doc_hash:
+                            rows.append(row)
                             if index is None:  # for the index to catch up with, afterwards
                                 outcome.changed.append(entity)
                         elif before.get(entity.entity_id) != source:
@@ -451,15 +449,13 @@ class Matching:
         upserts, unchanged = [], []
         row_of = result.state.row_of
         for entity in entities:
-            data = entity.model_dump(mode="json")
-            digest = doc_hash(data)
             members = [row_of[f"{m.platform}:{m.source_id}"] for m in entity.members]
-            source = sources.of(entity.entity_id, members)
-            if before.get(entity.entity_id) != digest:
-                upserts.append(entity_row(entity, digest, data, source))
+            row = entity_row(entity, source=sources.of(entity.entity_id, members))
+            if before.get(entity.entity_id) != row.doc_hash:
+                upserts.append(row)
                 outcome.changed.append(entity)
             else:
-                unchanged.append((entity.entity_id, source))
+                unchanged.append((entity.entity_id, row.source_hash))
         outcome.removed = removed
         log.info("phase: writing entities (%d changed, %d removed)", len(upserts), len(removed))
         outcome.seq = self.store.replace_entities(

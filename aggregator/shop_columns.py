@@ -13,19 +13,25 @@ Example::
     for batch in store.iter_live_records(RecordType.shop):
         reading.add(batch)
     table = reading.table()
+
+    table = read_shops(store, state, held).table()   # the same, reading only what changed
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from itertools import groupby
+from typing import Any, cast
 
 import numpy as np
 
-from dedupe.prepare.columns import TextColumn
+from aggregator.models import RecordType
+from dedupe.prepare.columns import TextColumn, gather
 from dedupe.prepare.table import PACK_KEYS_FROM, TABLE_FIELDS, ShopTable
 
+#: A stored record's ``(platform, source_id, content_hash, last_changed)``.
+Stamp = tuple[str, str, str, datetime]
 #: Table fields read as text (``lat`` and ``lon`` are float arrays).
 TEXT_FIELDS = tuple(name for name in TABLE_FIELDS if name not in ("lat", "lon"))
 #: Fields golden records read row by row: kept as lists, whose items are read several times
@@ -100,6 +106,29 @@ class ShopColumns:
         self.parts["lon"].append(np.array(lon, dtype=np.float64))
         self.rows += len(lat)
 
+    def add_rows(self, table: ShopTable, rows: np.ndarray, stamps: Sequence[Stamp]) -> None:
+        """Rows of a table read before (a matching state's), for records whose content did
+        not change since: ``stamps`` are their ``(platform, source_id, content_hash,
+        last_changed)``, in the store's order. The same columns as :meth:`add` of the stored
+        records, without reading them again."""
+        for platform, source_id, digest, changed in stamps:
+            if self._last is not None and (platform, source_id) <= self._last:
+                self._ordered = False
+            self._last = (platform, source_id)
+            key = f"{platform}:{source_id}"
+            self.dates[key], self.hashes[key] = changed, digest
+        picked = np.asarray(rows, dtype=np.int64)
+        if len(picked) and picked.min() < 0:
+            raise KeyError("a record the state does not hold")
+        for name in TEXT_FIELDS:
+            self.parts[name].append(TextColumn.from_values(gather(table.columns[name], picked)))
+        for name in ("lat", "lon"):
+            self.parts[name].append(np.asarray(table.columns[name], dtype=np.float64)[picked])
+        # A table this module made holds each row's extras where records would be.
+        extras = cast("list[Extras | None] | None", table.records)
+        self.extras.extend([extras[r] for r in picked.tolist()] if extras else [None] * len(picked))
+        self.rows += len(picked)
+
     def table(self) -> ShopTable:
         """The records read, in (platform, source id) order, as one table."""
         columns: dict[str, Any] = {}
@@ -125,3 +154,27 @@ class ShopColumns:
                 columns[name] = columns[name][order]
             records = [records[r] for r in order.tolist()]
         return ShopTable(columns, records=records)  # type: ignore[arg-type]
+
+
+def read_shops(store: Any, state: Any = None, held: Mapping[str, str] | None = None) -> ShopColumns:
+    """Every live shop record of ``store`` as columns. With a matching ``state`` and the
+    content hash of each record it holds (``held``), a record held with the same hash is taken
+    from the state's table (on a full matching after others, most of them): only the others
+    are read and decoded."""
+    reading = ShopColumns()
+    if state is None or held is None:
+        for batch in store.iter_live_records(RecordType.shop):
+            reading.add(batch)
+        return reading
+    for stamps in store.iter_live_stamps(RecordType.shop):
+        changed = [(p, s) for p, s, digest, _ in stamps if held.get(f"{p}:{s}") != digest]
+        stored = {(r.platform, r.source_id): r for r in store.get_raw_many(changed)}
+        for kept, group in groupby(stamps, lambda s: held.get(f"{s[0]}:{s[1]}") == s[2]):
+            run = list(group)
+            if kept:
+                rows = state.row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
+                reading.add_rows(state.table, rows, run)
+            else:
+                found = (stored.get((p, s)) for p, s, _, _ in run)
+                reading.add((r.record, r.content_hash, r.last_changed) for r in found if r)
+    return reading

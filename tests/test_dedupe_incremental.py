@@ -129,6 +129,44 @@ def test_a_shared_identifier_appearing_is_handled_incrementally() -> None:
     assert len(result.entities) == 1  # a phone again: the two records merge back
 
 
+def test_a_word_becoming_common_re_enters_its_holders() -> None:
+    """A name word held by more records than the common limit (30 here) stops being a blocking
+    key: the records that held it before the update are found (by the word's rows, not by
+    reading every name) and re-enter with the keys a full run gives them."""
+
+    def shops(prefix: str, count: int) -> list[ShopRecord]:
+        return [
+            ShopRecord(
+                platform=prefix,
+                source_id=str(i),
+                name=f"Zorglub {prefix}{i} Maison",
+                postcode=f"310{i % 10:02d}",
+                city="Toulouse",
+            )
+            for i in range(count)
+        ]
+
+    others = [ShopRecord(platform="o", source_id=str(i), name=f"Atelier {i}") for i in range(40)]
+    result = match_shops([*shops("a", 25), *others], estimate=False)
+    state = result.state
+    assert state.rules.common_limit == 30 and hash("zorglub") not in state.common
+    holders = [state.row_of[f"a:{i}"] for i in range(25)]
+    previous = {str(k): v for k, v in result.assignments().items()}
+    result = update(result, shops("b", 10))
+    state = result.state
+    assert hash("zorglub") in state.common
+    assert not state.alive[holders].any()  # re-entered: their old rows died
+    same(result, full_recompute(result, previous))
+    # The word index finds what a scan of every name finds.
+    wanted = {hash("zorglub"), hash("maison"), hash("a3")}
+    scan = [
+        r
+        for r in range(len(state.table))
+        if wanted & set(map(hash, state.prepared.names[r].split()))
+    ]
+    assert state.word_rows.holding(wanted).tolist() == scan
+
+
 def test_ids_do_not_move_when_an_unrelated_record_comes_or_goes(data: Any) -> None:
     columns = data.columns
     rows = list(range(2000))

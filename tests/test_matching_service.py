@@ -135,6 +135,49 @@ def test_a_full_matching_builds_again_only_entities_whose_inputs_changed(
     assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
 
 
+def test_a_full_matching_after_others_reads_only_the_records_that_changed(
+    matching: Matching, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The others are taken from the state's table; the result is a fresh process's."""
+    matching.run()
+    put(store, shop("clickn_co", "c3", "SARL LIBRAIRIE D3 & FILS", 3))
+    put(store, shop("toutoulouse", "t99", "Fleuriste Nouveau", 31))
+    gone(store, "toutoulouse", "t5")
+    read: list[tuple[str, str]] = []
+    get_raw_many = store.get_raw_many
+
+    def spied(keys: list[tuple[str, str]], *args: Any) -> Any:
+        read.extend(keys)
+        return get_raw_many(keys, *args)
+
+    monkeypatch.setattr(store, "get_raw_many", spied)
+    monkeypatch.setattr(store, "iter_live_records", lambda *_: pytest.fail("all read again"))
+    outcome = matching.run(full=True)
+    assert outcome.mode == "full" and outcome.entities == 31
+    assert sorted(read) == [("clickn_co", "c3"), ("toutoulouse", "t99")]
+    monkeypatch.undo()
+    assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
+
+
+def test_a_shop_spelled_two_ways_is_built_again_only_when_its_words_uses_change(
+    matching: Matching, store: Store
+) -> None:
+    """Its golden name weighs a likely typo ("boulanegrie", one record) by how many records
+    use each word: unchanged uses, nothing built; one more record using the word, built."""
+    put(store, shop("toutoulouse", "ty", "Boulanegrie Ange", 40))
+    put(store, shop("clickn_co", "cy", "Boulangerie Ange", 40))
+    first = matching.run()
+    ange = [e for e in first.changed if "toutoulouse:ty" in {str(m) for m in e.members}]
+    assert len(ange[0].members) == 2 and ange[0].golden.value("name") == "Boulangerie Ange"
+    again = matching.run(full=True)
+    assert again.stats["entities_not_built"] == again.entities == 31 and again.written == 0
+    put(store, shop("toutoulouse", "tz", "Boulanegrie Zed", 77))
+    outcome = matching.run(full=True)
+    assert outcome.entities == 32
+    assert outcome.stats["entities_not_built"] == 30  # built: the new shop, and Ange
+    assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
+
+
 def test_a_new_taxonomy_builds_every_entity_again(matching: Matching) -> None:
     matching.run()
     assert matching.settings is not None

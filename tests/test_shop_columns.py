@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
+
 from aggregator.models import (
     Entity,
     GoldenRecord,
@@ -15,10 +17,11 @@ from aggregator.models import (
     ShopRecord,
     content_hash,
 )
-from aggregator.shop_columns import ShopColumns
+from aggregator.shop_columns import Extras, ShopColumns
 from aggregator.store.entities import entity_row
 from dedupe import match_shops, match_table
 from dedupe.config import MatchConfig
+from dedupe.prepare.columns import KeyIndex
 from dedupe.prepare.table import TABLE_FIELDS, ShopTable
 
 RECORDS = [
@@ -49,6 +52,31 @@ def test_columns_hold_the_records_values_in_key_order() -> None:
         assert [table.value(name, i) for i in range(len(table))] == [
             expected.value(name, i) for i in range(len(expected))
         ], name
+
+
+def test_rows_taken_from_a_table_read_before_are_the_rows_read_again() -> None:
+    """A full matching after others takes the unchanged records' rows from the state's table
+    (found by key, many at once) instead of reading them: the same columns and extras."""
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    before = stored(RECORDS)
+    index = KeyIndex(before.keys, np.arange(len(before)))
+    index["zz:1"] = 7  # a later change, which wins over the sorted hashes
+    keys = ["clicknco:9", "nowhere:0", "toutoulouse:2", "zz:1", "clicknco:10"]
+    assert index.rows_of(keys).tolist() == [index.get(k) if k in index else -1 for k in keys]
+    ordered = sorted(RECORDS, key=lambda r: (r.platform, r.source_id))
+    stamps = [(r.platform, r.source_id, f"h{i}", when) for i, r in enumerate(ordered)]
+    reading = ShopColumns()
+    reading.add_rows(before, index.rows_of([f"{p}:{s}" for p, s, _, _ in stamps[:2]]), stamps[:2])
+    reading.add((r.model_dump(mode="json"), f"h{i + 2}", when) for i, r in enumerate(ordered[2:]))
+    again = reading.table()
+    assert list(again.keys) == list(before.keys)
+    for name in TABLE_FIELDS:
+        assert [again.value(name, i) for i in range(3)] == [before.value(name, i) for i in range(3)]
+    fields = Extras.__slots__
+    assert [e and [getattr(e, f) for f in fields] for e in again.records or []] == [
+        e and [getattr(e, f) for f in fields] for e in before.records or []
+    ]
+    assert reading.hashes == {f"{p}:{s}": h for p, s, h, _ in stamps}
 
 
 def test_the_same_entities_as_from_records() -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
+from aggregator import schema as t
 from aggregator.models import (
+    CandidatePair,
     ConnectorRegistration,
     Decision,
     Entity,
@@ -108,6 +112,40 @@ def test_runs_and_quarantine(store: Store) -> None:
     assert stored.status == "ok" and stored.counts.rejected == 1 and stored.duration_s is not None
     assert store.last_good_run("toutoulouse-csv") == stored
     assert store.list_quarantine(run.id or 0)[0].locator == "line 4"
+
+
+def test_review_pairs_are_written_only_when_they_change(store: Store) -> None:
+    """A matching that proposes the same pairs again leaves them as they are (their
+    ``created_at`` with them); changed, new and gone pairs are written."""
+
+    def pair(a: str, b: str, probability: float, why: str = "phone") -> CandidatePair:
+        return CandidatePair(
+            a=RecordKey.parse(a), b=RecordKey.parse(b), probability=probability,
+            explanation={"agree": [why], "weights": {why: 1.5}},
+        )  # fmt: skip
+
+    def stored() -> dict[tuple[str, str], tuple[float, dict, object]]:
+        c = t.candidate_pairs.c
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(c.a, c.b, c.probability, c.explanation, c.created_at))
+            return {(r.a, r.b): (r.probability, r.explanation, r.created_at) for r in rows}
+
+    kept, moved, gone = pair("a:1", "b:1", 0.7), pair("a:2", "b:2", 0.6), pair("a:3", "b:3", 0.5)
+    store.replace_entities([], [], [kept, moved, gone])
+    first = stored()
+    with store.engine.begin() as conn:  # marks the rows, to tell a row left from one rewritten
+        conn.execute(t.candidate_pairs.update().values(created_at=datetime(2020, 1, 1)))
+    new, explained = pair("a:4", "b:4", 0.9), pair("a:2", "b:2", 0.6, why="email")
+    store.replace_entities([], [], [kept, explained, new])
+    after = stored()
+    assert set(after) == {("a:1", "b:1"), ("a:2", "b:2"), ("a:4", "b:4")}
+    assert after[("a:1", "b:1")][:2] == first[("a:1", "b:1")][:2]
+    assert after[("a:1", "b:1")][2].year == 2020  # left as it was
+    assert after[("a:2", "b:2")][1] == explained.explanation
+    assert after[("a:2", "b:2")][2].year > 2020 and after[("a:4", "b:4")][2].year > 2020
+    assert [str(c.a) for c in store.list_candidates()] == ["a:4", "a:1", "a:2"]
+    store.replace_entities([], [], [])
+    assert stored() == {}
 
 
 def test_entities_and_decisions(store: Store) -> None:

@@ -124,7 +124,9 @@ class EntitiesMixin(StoreBase):
     def list_candidates(self, limit: int = 100) -> list[CandidatePair]:
         query = (
             sa.select(t.candidate_pairs)
-            .order_by(t.candidate_pairs.c.probability.desc())
+            .order_by(
+                t.candidate_pairs.c.probability.desc(), t.candidate_pairs.c.a, t.candidate_pairs.c.b
+            )
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -224,21 +226,7 @@ class EntityWrite:
                     seq=self.seq, written_at=now, upserted=self.upserted, removed=len(self.removed)
                 )
             )
-        conn.execute(t.candidate_pairs.delete())
-        if self.candidates:
-            conn.execute(
-                t.candidate_pairs.insert(),
-                [
-                    dict(
-                        a=str(p.a),
-                        b=str(p.b),
-                        probability=p.probability,
-                        explanation=p.explanation,
-                        created_at=now,
-                    )
-                    for p in self.candidates
-                ],
-            )
+        _write_candidates(conn, self.sql, self.candidates, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,22 +268,32 @@ def doc_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(dumps(data).encode("utf-8")).hexdigest()
 
 
+def _joined(parts: dict[str, str]) -> str:
+    """:func:`dumps` of a dict whose values are encoded already: its keys sorted, each with its
+    value's encoding, what the encoder writes for the whole (so the parts are encoded once)."""
+    return "{" + ",".join(f"{dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+
+
 def entity_row(
     entity: Entity,
     digest: str | None = None,
     data: dict[str, Any] | None = None,
     source: str | None = None,
 ) -> EntityRow:
-    """The entity's row: ``data`` is its JSON form and ``digest`` its :func:`doc_hash`, when
-    the caller has them already (a matching hashes every entity, and writes the changed)."""
+    """The entity's row: ``data`` is its JSON form, when the caller has it already, and
+    ``digest`` its :func:`doc_hash`, computed here from the same encodings as the columns
+    unless given (a matching compares it with the stored one and writes the changed rows)."""
     if data is None:
         data = entity.model_dump(mode="json")
+    parts = {key: dumps(value) for key, value in data.items()}
+    if digest is None:
+        digest = hashlib.sha256(_joined(parts).encode("utf-8")).hexdigest()
     return EntityRow(
         entity_id=entity.entity_id,
-        golden=dumps(data["golden"]),
-        names=dumps(data["names"]),
-        listings=dumps(data["listings"]),
-        doc_hash=doc_hash(data) if digest is None else digest,
+        golden=parts["golden"],
+        names=parts["names"],
+        listings=parts["listings"],
+        doc_hash=digest,
         members=[(m.platform, m.source_id) for m in entity.members],
         source_hash=source,
     )
@@ -365,6 +363,52 @@ def _delete_members(conn: sa.Connection, sql: _Sql, keys: list[tuple[str, str]])
     else:
         conn.exec_driver_sql(
             "DELETE FROM entity_members WHERE platform = ? AND source_id = ?", keys
+        )
+
+
+def _write_candidates(
+    conn: sa.Connection, sql: _Sql, pairs: Sequence[CandidatePair], now: Any
+) -> None:
+    """Make the stored review pairs these: only the pairs that are new, changed (their score
+    or explanation) or gone are written, most runs find the same pairs. A pair written gets
+    ``created_at`` now, so the reports' stamp (count and latest ``created_at``) still moves
+    whenever the pairs do."""
+    wanted = {(str(p.a), str(p.b)): p for p in pairs}
+    c = t.candidate_pairs.c
+    stale: list[tuple[str, str]] = []
+    for a, b, probability, explanation in conn.execute(
+        sa.select(c.a, c.b, c.probability, c.explanation)
+    ):
+        pair = wanted.get((a, b))
+        if pair is None:
+            stale.append((a, b))
+        elif pair.probability == probability and dumps(pair.explanation) == dumps(explanation):
+            del wanted[(a, b)]  # stored as it is
+        else:
+            stale.append((a, b))
+    if stale:
+        if sql.pg:
+            statement = (
+                "DELETE FROM candidate_pairs p USING unnest(CAST(%s AS TEXT[]), "
+                "CAST(%s AS TEXT[])) AS k(a, b) WHERE p.a = k.a AND p.b = k.b"
+            )
+            for part in chunks(stale, _PG_CHUNK):
+                conn.exec_driver_sql(statement, ([k[0] for k in part], [k[1] for k in part]))
+        else:
+            conn.exec_driver_sql("DELETE FROM candidate_pairs WHERE a = ? AND b = ?", stale)
+    if wanted:
+        conn.execute(
+            t.candidate_pairs.insert(),
+            [
+                dict(
+                    a=a,
+                    b=b,
+                    probability=p.probability,
+                    explanation=p.explanation,
+                    created_at=now,
+                )
+                for (a, b), p in wanted.items()
+            ],
         )
 
 

@@ -94,6 +94,21 @@ class RecordsMixin(IngestMixin):
             for part in conn.execute(query).partitions(batch):
                 yield [(row[0], row[1], _aware(row[2])) for row in part]
 
+    def iter_live_stamps(
+        self, rtype: RecordType, *, batch: int = 5000
+    ) -> Iterator[list[tuple[str, str, str, datetime]]]:
+        """Every live record of ``rtype`` as ``(platform, source_id, content_hash,
+        last_changed)``, in :meth:`iter_live_records` ' order, by batches: what tells a full
+        matching which records it holds already, without reading them."""
+        query = (
+            sa.select(_c.platform, _c.source_id, _c.content_hash, _c.last_changed)
+            .where(_c.record_type == rtype.value, _c.gone_at.is_(None))
+            .order_by(_c.platform, _c.record_type, _c.source_id)
+        )
+        with self.engine.connect().execution_options(stream_results=True, yield_per=batch) as conn:
+            for part in conn.execute(query).partitions(batch):
+                yield [(row[0], row[1], row[2], _aware(row[3])) for row in part]
+
     def count_raw(self, connector_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(t.raw_records)
         query = query.where(t.raw_records.c.gone_at.is_(None))

@@ -12,6 +12,7 @@ pages instead of copying every touched object.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -164,6 +165,29 @@ class KeyIndex:
                 return row
             at += 1
         return None
+
+    def rows_of(self, keys: Sequence[str]) -> np.ndarray:
+        """The row of each key, as :meth:`get` finds it (-1 for a key not held), looked up
+        together: a million keys in a second, where one at a time takes several."""
+        out = np.full(len(keys), -1, np.int64)
+        if not len(keys):
+            return out
+        hashes = np.fromiter(map(hash, keys), np.int64, count=len(keys))
+        slow = np.ones(len(keys), bool)
+        if len(self._hashes):
+            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+            hit = np.flatnonzero(self._hashes[at] == hashes)
+            rows = self._rows[at[hit]]
+            wanted = [keys[i] for i in hit.tolist()]
+            same = np.fromiter(map(operator.eq, gather(self._keys, rows), wanted), bool, len(hit))
+            out[hit[same]] = rows[same]
+            slow[hit[same]] = False
+        if self._changes:  # later changes win over the sorted hashes
+            slow |= np.fromiter((k in self._changes for k in keys), bool, count=len(keys))
+        for i in np.flatnonzero(slow).tolist():
+            row = self.get(keys[i])
+            out[i] = -1 if row is None else row
+        return out
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None

@@ -27,7 +27,7 @@ import numpy as np
 from aggregator.models import Decision
 from dedupe.block.index import BlockIndex
 from dedupe.block.keys import Words, pair_filters
-from dedupe.block.updates import index_rows, refresh_statuses, unsupported
+from dedupe.block.updates import WordRows, index_rows, refresh_statuses, unsupported
 from dedupe.cluster import decisions as rulings
 from dedupe.cluster.entity_ids import EntityIds
 from dedupe.cluster.regions import recluster
@@ -55,6 +55,7 @@ class MatchState:
         #: Live rows holding each name word (by hash), and the words too common to block on.
         self.counts: Counter[int] = Counter()
         self.common: set[int] = set()
+        self.word_rows = WordRows()
         self.rules = self.config.blocking
         self.index = BlockIndex()
         self.model: MatchModel | None = self.config.model
