@@ -66,3 +66,17 @@ def test_few_labels_or_labels_that_agree_with_the_weights_change_nothing() -> No
     # One verdict only, or no labels at all.
     assert learn_from_labels(MODEL, (_pairs(rows), np.ones(40)), centre=UPPER) is MODEL
     assert learn_from_labels(MODEL, None, centre=UPPER) is MODEL
+
+
+def test_the_offset_is_the_pairs_weight_as_scored_frequency_included() -> None:
+    # 60 "same name within 200 m" pairs, 59 of them matches: on the level weights alone the
+    # pattern stays under the threshold and the labels move it up (the first test).
+    rows = [NEAR] * 60 + [SAME_ADDRESS] * 10 + [{"name": "different", "distance": "farther"}] * 10
+    truth = np.array([1.0] * 59 + [0.0] + [1.0] * 10 + [0.0] * 10)
+    levels = _pairs(rows)
+    assert learn_from_labels(MODEL, (levels, truth), centre=UPPER) is not MODEL
+    # Scored with a term the levels do not show (a rare shared name word: +2.5 bits here), the
+    # same pairs already sit where their labels say: nothing left to correct.
+    scored = np.array([_weight(MODEL, row) for row in rows])
+    scored[:60] += 2.5 + UPPER - _weight(MODEL, NEAR)
+    assert learn_from_labels(MODEL, (levels, truth, scored), centre=UPPER) is MODEL

@@ -52,22 +52,27 @@ FOLDS = 5
 LN2 = math.log(2.0)
 
 
-def _design(model: MatchModel, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+def _design(
+    model: MatchModel, levels: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Offsets (bits) of the labelled pairs and their level indicators, one column per
-    (comparison, level) seen among the labels."""
+    (comparison, level) seen among the labels. The offset is each pair's match weight as the
+    model scores it (``weights``, the name-frequency adjustment included), else the prior and
+    the level weights alone."""
     n = levels.shape[1]
     offset = np.full(n, model.prior_weight)
     columns: list[np.ndarray] = []
     index: list[tuple[int, int]] = []
     for i, comparison in enumerate(model.comparisons):
-        weights = comparison.tables()[0]
-        offset += weights[levels[i]]
+        offset += comparison.tables()[0][levels[i]]
         for level in range(len(comparison.levels)):
             present = levels[i] == level
             if present.any():
                 columns.append(present.astype(float))
                 index.append((i, level))
     x = np.column_stack(columns) if columns else np.zeros((n, 0))
+    if weights is not None:
+        offset = np.asarray(weights, dtype=float)
     return offset, x, index
 
 
@@ -143,20 +148,23 @@ def _cross_validated(
 
 def learn_from_labels(
     model: MatchModel,
-    known: tuple[np.ndarray, np.ndarray] | None,
+    known: tuple[np.ndarray, ...] | None,
     centre: float = math.log2(0.9 / 0.1),
     seed: int = 2020,
 ) -> MatchModel:
-    """``model`` with its weights corrected by the labelled pairs ``known`` (their levels,
-    comparisons x pairs, and truth 1/0); ``model`` itself when the labels are too few, of one
-    verdict only, or when the correction does not predict held-out labels better."""
+    """``model`` with its weights corrected by the labelled pairs ``known``: their levels
+    (comparisons x pairs), their truth (1/0) and, optionally, their match weights as ``model``
+    scores them (without, the prior plus the level weights, which leaves out the name-frequency
+    adjustment). ``model`` itself when the labels are too few, of one verdict only, or when
+    the correction does not predict held-out labels better."""
     if known is None:
         return model
-    levels, truth = known
+    levels, truth = known[0], known[1]
+    weights = known[2] if len(known) > 2 else None
     y = (np.asarray(truth, dtype=float) > 0.5).astype(float)
     if len(y) < MIN_LABELS or y.min() == y.max():
         return model
-    offset, x, index = _design(model, np.asarray(levels))
+    offset, x, index = _design(model, np.asarray(levels), weights)
     (plain, corrected), (plain_f1, corrected_f1) = _cross_validated(offset, x, y, centre, seed)
     # Kept only if it predicts held-out labels clearly better (a tenth off the log-loss: with
     # a few dozen labels a smaller gain is noise) and decides more of their merges right.
