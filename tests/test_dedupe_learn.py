@@ -80,3 +80,20 @@ def test_the_offset_is_the_pairs_weight_as_scored_frequency_included() -> None:
     scored = np.array([_weight(MODEL, row) for row in rows])
     scored[:60] += 2.5 + UPPER - _weight(MODEL, NEAR)
     assert learn_from_labels(MODEL, (levels, truth, scored), centre=UPPER) is MODEL
+
+
+def test_labels_can_weaken_the_name_frequency_adjustment_and_the_model_keeps_it() -> None:
+    # "Same name within 200 m": half share a common word (-3 bits), half a rare one (+2.5);
+    # the labels say both halves are the same shop alike: the adjustment is worth less here.
+    rows = [NEAR] * 60 + [SAME_ADDRESS] * 10 + [{"name": "different", "distance": "farther"}] * 10
+    truth = np.array([1.0] * 60 + [1.0] * 10 + [0.0] * 10)
+    frequency = np.r_[np.tile([-3.0, 2.5], 30), np.zeros(20)]
+    scored = np.array([_weight(MODEL, row) for row in rows]) + frequency
+    learnt = learn_from_labels(MODEL, (_pairs(rows), truth, scored), centre=UPPER)
+    assert learnt.source.endswith("corrected by 80 labels")
+    assert 0.0 <= learnt.frequency_scale < 1.0
+    # Saved and read back with the weights.
+    assert MatchModel.from_dict(learnt.to_dict()).frequency_scale == learnt.frequency_scale
+    # Without a frequency term in the scores there is nothing to scale.
+    plain = learn_from_labels(MODEL, (_pairs(rows), truth), centre=UPPER)
+    assert plain.frequency_scale == 1.0
