@@ -134,9 +134,10 @@ class MatchModel:
         levels = np.full((n_comp, len(a)), MISSING, dtype=np.uint8)
         totals = np.full(len(a), self.prior_weight)
         tables = [c.tables() for c in self.comparisons]
-        # The frequency adjustment, added once every level is known, is at most MOST bits.
+        # The frequency adjustment, added once every level is known, is at most MOST bits
+        # (times the scale labels may have given it).
         agreement = self._name_agreement()
-        headroom = MOST if agreement is not None else 0.0
+        headroom = MOST * self.frequency_scale if agreement is not None else 0.0
         staged: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, comparison in enumerate(self.comparisons):
             measure = comparison.measure
