@@ -97,3 +97,24 @@ def test_labels_can_weaken_the_name_frequency_adjustment_and_the_model_keeps_it(
     # Without a frequency term in the scores there is nothing to scale.
     plain = learn_from_labels(MODEL, (_pairs(rows), truth), centre=UPPER)
     assert plain.frequency_scale == 1.0
+
+
+def test_a_scaled_frequency_adjustment_scores_and_prunes_exactly() -> None:
+    from dataclasses import replace
+
+    from aggregator.models import ShopRecord
+    from dedupe.prepare.columns_of import prepare
+    from dedupe.score.frequency import MIN_NAMES, UNSEEN, NameFrequencies, bits_of
+
+    frequencies = NameFrequencies.of_names([f"other {i}" for i in range(MIN_NAMES)])
+    records = [ShopRecord(platform="osm", source_id=str(i), name="Ange") for i in (1, 2)]
+    prepared = prepare(records)
+    plain = MatchModel().score_one(prepared, 0, 1)[0]
+    for scale in (0.5, 2.0):
+        model = replace(MatchModel(name_frequencies=frequencies), frequency_scale=scale)
+        weight = model.score_one(prepared, 0, 1)[0]
+        assert abs(weight - (plain + scale * bits_of(UNSEEN))) < 1e-9
+        # The pruning bound counts the scaled term: a pair that reaches the bound is kept.
+        assert len(model.score(prepared, [0], [1], prune_below=weight - 1e-6)) == 1
+        assert len(model.score(prepared, [0], [1], prune_below=weight + 1e-6)) == 0
+        assert abs(model.explain(prepared, 0, 1)["match_weight"] - weight) < 0.002
