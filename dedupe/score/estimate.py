@@ -86,9 +86,13 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
 
 def _name_frequencies(state: Any) -> NameFrequencies | None:
     """How common each name word is among the live records (None under 200 names)."""
+    from dedupe.golden.typos import word_uses
     from dedupe.prepare.columns import gather
 
-    return NameFrequencies.of_names(gather(state.prepared.names, np.flatnonzero(state.alive)))
+    rows = np.flatnonzero(state.alive)
+    named = sum(1 for n in gather(state.prepared.names, rows) if n)
+    # The same counts the golden records read for typos, kept on the prepared table.
+    return NameFrequencies.of_uses(word_uses(state.prepared, state.alive), named)
 
 
 def _unsupervised(state: Any, batch: Any, must, cannot, base: MatchModel) -> MatchModel:  # noqa: ANN001

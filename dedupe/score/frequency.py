@@ -20,13 +20,13 @@ keep one word from outweighing a field.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from dedupe.golden.typos import count_words
 from dedupe.prepare.columns import gather
 
 #: A word held by this many records adds nothing; rarer ones add, commoner ones take away.
@@ -56,14 +56,16 @@ class NameFrequencies:
     @classmethod
     def of_names(cls, names: list[str | None]) -> NameFrequencies | None:
         """Counts over the records' normalised names; None under :data:`MIN_NAMES` names."""
-        held: Counter[str] = Counter()
-        distinct = Counter(n for n in names if n)
-        if sum(distinct.values()) < MIN_NAMES:
+        return cls.of_uses(count_words(names), sum(1 for n in names if n))
+
+    @classmethod
+    def of_uses(cls, uses: Mapping[str, int], named: int) -> NameFrequencies | None:
+        """Counts from ``uses`` (word -> records whose name holds it, as
+        :func:`dedupe.golden.typos.word_uses` counts them) over ``named`` named records; None
+        under :data:`MIN_NAMES`."""
+        if named < MIN_NAMES:
             return None
-        for name, times in distinct.items():
-            for word in set(name.split()):
-                held[word] += times
-        return cls({w: c for w, c in sorted(held.items()) if c > UNSEEN})
+        return cls({w: c for w, c in sorted(uses.items()) if c > UNSEEN})
 
     def count(self, word: str) -> int:
         return self.counts.get(word, UNSEEN)
