@@ -11,6 +11,7 @@ from dedupe.prepare.columns_of import prepare
 from dedupe.prepare.identifiers import normalise_phones
 from dedupe.prepare.text import fold
 from dedupe.prepare.values import normalise_name, normalise_postcode, parse_address
+from dedupe.score.names import CONTAINED
 
 
 def rec(platform: str, source_id: str, name: str, **fields: object) -> ShopRecord:
@@ -146,7 +147,7 @@ def test_a_name_inside_the_other_is_similar_unless_only_trade_words(
     one: str, other: str, contained: bool
 ) -> None:
     name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
-    assert (name["measure"] >= 0.9) is contained, name
+    assert (name["measure"] >= CONTAINED) is contained, name
 
 
 def test_blocking_meets_records_by_place_or_whole_name_whatever_fields_they_have() -> None:
@@ -187,9 +188,9 @@ def test_real_looking_duplicates_match_with_the_a_priori_weights() -> None:
 @pytest.mark.parametrize(
     ("one", "other", "low", "high"),
     [
-        # Only the trade words differ: similar, not different.
-        ("Three Bridges Sandwich Bar", "Three Bridges Takeaway", 0.9, 0.9),
-        ("St Bernards Tavern", "St Bernards Bar", 0.9, 0.9),
+        # Only the trade words differ: as alike as one name inside the other, not different.
+        ("Three Bridges Sandwich Bar", "Three Bridges Takeaway", CONTAINED, CONTAINED),
+        ("St Bernards Tavern", "St Bernards Bar", CONTAINED, CONTAINED),
         # Only the trade word agrees: as alike as the rest ("ange" / "dupont"), not close.
         ("Boulangerie Ange", "Boulangerie Dupont", 0.0, 0.74),
         # A word that begins the other's: between similar and different.
