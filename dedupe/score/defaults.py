@@ -153,7 +153,8 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         (
             Level("<=50m", 0.55, 0.01, at_most=50),
             Level("<=200m", 0.25, 0.03, at_most=200),
-            Level("<=1km", 0.10, 0.10, at_most=1000),
+            Level("<=500m", 0.06, 0.04, at_most=500),
+            Level("<=1km", 0.04, 0.06, at_most=1000),
             Level("<=5km", 0.05, 0.20, at_most=5000),
             Level("farther", 0.05, 0.66),
         ),

@@ -137,7 +137,7 @@ BRAND_BOUNDS = {
     "website": ((0.5, 3.0), (-6.0, -0.5)),
     # Likewise a kilometre or five: most shops of one town are that close, and random pairs
     # (mostly in other towns) make it look rare.
-    "distance": ((3, 10), (1, 6), (-2, 0.5), (-4, 0), (-12, -1)),
+    "distance": ((3, 10), (1, 6), (-2, 3), (-2, 0.5), (-4, 0), (-12, -1)),
 }
 
 
