@@ -235,3 +235,15 @@ def test_blocking_meets_a_place_geocoded_apart_and_a_chain_in_one_town() -> None
     assert ("osm:2", "yelp:2") not in pairs
     assert ("a:3", "b:3") in pairs
     assert ("a:4", "b:4") in pairs
+
+
+@pytest.mark.parametrize(
+    ("lat", "level"), [(55.9500, "<=200m"), (55.9530, "<=500m"), (55.9570, "<=1km")]
+)
+def test_points_a_few_hundred_metres_apart_have_their_own_distance_level(
+    lat: float, level: str
+) -> None:
+    """Where one source's points are offset, 200 m to 500 m is a level of its own."""
+    a = rec("osm", "1", "Relish", lat=55.9490, lon=-3.1900, country="GB")
+    b = rec("fsq", "1", "Relish", lat=lat, lon=-3.1900, country="GB")
+    assert explain(a, b)["fields"]["distance"]["level"] == level
