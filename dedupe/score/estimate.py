@@ -28,6 +28,7 @@ used and the model says why.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -90,7 +91,7 @@ def _name_frequencies(state: Any) -> NameFrequencies | None:
     from dedupe.prepare.columns import gather
 
     rows = np.flatnonzero(state.alive)
-    named = sum(1 for n in gather(state.prepared.names, rows) if n)
+    named = Counter(n for n in gather(state.prepared.names, rows) if n)
     # The same counts the golden records read for typos, kept on the prepared table.
     return NameFrequencies.of_uses(word_uses(state.prepared, state.alive), named)
 
