@@ -28,7 +28,6 @@ used and the model says why.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -91,7 +90,7 @@ def _name_frequencies(state: Any) -> NameFrequencies | None:
     from dedupe.prepare.columns import gather
 
     rows = np.flatnonzero(state.alive)
-    named = Counter(n for n in gather(state.prepared.names, rows) if n)
+    named = sum(1 for n in gather(state.prepared.names, rows) if n)
     # The same counts the golden records read for typos, kept on the prepared table.
     return NameFrequencies.of_uses(word_uses(state.prepared, state.alive), named)
 

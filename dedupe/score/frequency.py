@@ -3,9 +3,7 @@
 Two listings called "Ange" agree on something rarer than two called "Costa": the name levels
 say only *how alike* two names are, not how many shops bear them. When two names agree (any
 name level but "different"), the adjustment adds ``log2(K / count)`` bits, ``count`` being the
-number of records, among those matched, that bear the name when the two are equal (as
-Splink counts a value: "Edinburgh City Hotel" is rare though each of its words is common),
-else whose name holds the rarest word the two names share:
+number of records, among those matched, whose name holds the rarest word the two names share:
 a word held by :data:`K` records adds nothing, a rarer one up to :data:`MOST` bits, a commoner
 one down to :data:`LEAST`. Names sharing no word ("Boom Barbers" / "BoomBarbers") get none.
 
@@ -22,7 +20,6 @@ keep one word from outweighing a field.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,9 +44,6 @@ def bits_of(count: int) -> float:
     """The adjustment for a rarest shared word held by ``count`` records."""
     return min(MOST, max(LEAST, math.log2(K / max(count, 1))))
 
-
-#: Whole names are counted beside words, under this mark (a word never starts with it).
-WHOLE = "="
 
 #: Words this long or longer may be respelt: one letter apart from 4 letters, two from 8.
 RESPELT_FROM = 4
@@ -83,18 +77,16 @@ class NameFrequencies:
     @classmethod
     def of_names(cls, names: list[str | None]) -> NameFrequencies | None:
         """Counts over the records' normalised names; None under :data:`MIN_NAMES` names."""
-        return cls.of_uses(count_words(names), Counter(n for n in names if n))
+        return cls.of_uses(count_words(names), sum(1 for n in names if n))
 
     @classmethod
-    def of_uses(cls, uses: Mapping[str, int], named: Mapping[str, int]) -> NameFrequencies | None:
+    def of_uses(cls, uses: Mapping[str, int], named: int) -> NameFrequencies | None:
         """Counts from ``uses`` (word -> records whose name holds it, as
-        :func:`dedupe.golden.typos.word_uses` counts them) and ``named`` (whole name ->
-        records bearing it); None under :data:`MIN_NAMES` named records."""
-        if sum(named.values()) < MIN_NAMES:
+        :func:`dedupe.golden.typos.word_uses` counts them) over ``named`` named records; None
+        under :data:`MIN_NAMES`."""
+        if named < MIN_NAMES:
             return None
-        counts = {w: c for w, c in uses.items() if c > UNSEEN}
-        counts.update({WHOLE + n: c for n, c in named.items() if c > UNSEEN})
-        return cls(dict(sorted(counts.items())))
+        return cls({w: c for w, c in sorted(uses.items()) if c > UNSEEN})
 
     def count(self, word: str) -> int:
         return self.counts.get(word, UNSEEN)
@@ -107,12 +99,6 @@ class NameFrequencies:
         two names share exactly ("st", "bar") would say how common the name is."""
         key = (x or "", y or "")
         found = self._cache.get(key)
-        if found is None and key[0] == key[1] and key[0]:
-            # Equal names: how many records bear the whole name ("edinburgh city hotel" is
-            # rare though each of its words is common).
-            found = (key[0], self.counts.get(WHOLE + key[0], UNSEEN))
-            if len(self._cache) < 1 << 18:
-                self._cache[key] = found
         if found is None:
             wx, wy = set(key[0].split()), set(key[1].split())
             counts = {w: self.count(w) for w in wx & wy}
@@ -154,7 +140,7 @@ class NameFrequencies:
             level = "names differ" if not agree else "no shared word"
             return {"level": level, "values": [None, None], "measure": None, "weight": 0.0}
         return {
-            "level": "whole name" if x == y else "rarest word",
+            "level": "rarest word",
             "values": [word, f"in {count} records"],
             "measure": count,
             "weight": round(bits_of(count), 3),
