@@ -168,6 +168,8 @@ class GoldenBuilder:
         # few changed entities would cost more than the run).
         self.dates: Mapping[str, datetime] = record_dates or {}
         slugs = prepared.category_slugs
+        #: The last row whose town was shown, and the town (a row's values never change).
+        self._city_of: tuple[int, str | None] = (-1, None)
         self.extractors: dict[str, Extractor] = {
             "name": Extractor(self._name, self._show_name),
             "address": Extractor(self._address, self._show_address),
@@ -208,11 +210,14 @@ class GoldenBuilder:
         return None if code < 0 else code
 
     def _shown_city(self, row: int) -> str | None:
+        if self._city_of[0] == row:  # keyed, then shown: worked out once
+            return self._city_of[1]
         shown = display_city(self.table.value("city", row))
         if not shown:
             # Written after the postcode in a one-field address.
             found = _TOWN_AFTER_POSTCODE.search(self.table.value("address", row) or "")
             shown = display_city(found.group(1)) if found else None
+        self._city_of = (row, shown)
         return shown
 
     def _city(self, row: int) -> Any:
@@ -367,21 +372,15 @@ class GoldenBuilder:
 
     def fields(self, rows: Sequence[int]) -> dict[str, tuple[Any, int]]:
         """``field -> (shown value, row it came from)`` for the cluster made of ``rows``."""
+        if len(rows) == 1:  # most entities: nothing to choose between
+            return self._single(rows[0])
         out: dict[str, tuple[Any, int]] = {}
         ranks = _Ranks(self._rank)
         for name, extractor in self.extractors.items():
-            if len(rows) == 1:  # most entities: nothing to choose between
-                found = extractor.key(rows[0])
-                if found is None:
-                    continue
-                value, row = extractor.show(rows[0], found), rows[0]
-            else:
-                chosen = self._choose(
-                    rows, extractor, ranks, name=name == "name", fold=name in FOLDED
-                )
-                if chosen is None:
-                    continue
-                value, row = chosen
+            chosen = self._choose(rows, extractor, ranks, name=name == "name", fold=name in FOLDED)
+            if chosen is None:
+                continue
+            value, row = chosen
             if name == "name" or (name == "address" and casing_rank(value) == 2):
                 value = tidy(value)
             out[name] = (value, row)
@@ -398,6 +397,27 @@ class GoldenBuilder:
                 )
                 source = min(with_services, key=lambda r: (-len(records[r].services), *ranks[r]))
                 out["services"] = (services, source)
+        return out
+
+    def _single(self, row: int) -> dict[str, tuple[Any, int]]:
+        """:meth:`fields` of a cluster of one row: each field's value as the row shows it."""
+        out: dict[str, tuple[Any, int]] = {}
+        for name, (key, show, _) in self.extractors.items():
+            found = key(row)
+            if found is None:
+                continue
+            value = show(row, found)
+            if name == "name" or (name == "address" and casing_rank(value) == 2):
+                value = tidy(value)
+            out[name] = (value, row)
+        lat = self.prepared.lat[row]
+        if lat == lat:
+            out["lat"] = (float(lat), row)
+            out["lon"] = (float(self.prepared.lon[row]), row)
+        records = self.table.records
+        record = records[row] if records is not None else None
+        if record is not None and record.services:
+            out["services"] = (sorted({s.strip() for s in record.services if s.strip()}), row)
         return out
 
     def build(self, rows: Sequence[int]) -> GoldenRecord:
