@@ -188,10 +188,18 @@ class Matching:
     # -- full ------------------------------------------------------------------------------------
     def _full(self, index: Indexer | None = None) -> MatchOutcome:
         started, mark = time.perf_counter(), utcnow()
-        state = self.result.state if self.result is not None else None
-        reading = read_shops(self.store, state, self.held)
-        # The old state goes before the new one is built: two at once would double the memory.
+        # The old state goes before the new one is built: two at once would double the
+        # memory. Only its table and key index are kept while the records are read (the rows
+        # of unchanged records are taken from them); its normalised columns, blocking index
+        # and pairs go now, the table once read. Reference counting frees them: the cyclic
+        # collector is paused during a run, so no reference to them may be left behind.
+        previous = self.result.state if self.result is not None else None
+        held_before = self.held
+        kept = (previous.table, previous.row_of) if previous is not None else None
         self.result, self.held, self.offer_shop = None, {}, {}
+        del previous
+        reading = read_shops(self.store, kept, held_before)
+        del kept, held_before
         self._taxonomy_stamp = self._taxonomy_file_stamp()
         table, held = reading.table(), reading.hashes
         offers: list[OfferRecord] = []

@@ -14,7 +14,8 @@ Example::
         reading.add(batch)
     table = reading.table()
 
-    table = read_shops(store, state, held).table()   # the same, reading only what changed
+    # the same, reading only what changed since a matching state's run
+    table = read_shops(store, (state.table, state.row_of), held).table()
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from typing import Any, cast
 import numpy as np
 
 from aggregator.models import RecordType
-from dedupe.prepare.columns import TextColumn, gather
+from dedupe.prepare.columns import KeyIndex, TextColumn, gather
 from dedupe.prepare.table import PACK_KEYS_FROM, TABLE_FIELDS, ShopTable
 
 #: A stored record's ``(platform, source_id, content_hash, last_changed)``.
 Stamp = tuple[str, str, str, datetime]
+#: A matching state's table and its key index: what :func:`read_shops` takes rows from.
+Previous = tuple[ShopTable, KeyIndex]
 #: Table fields read as text (``lat`` and ``lon`` are float arrays).
 TEXT_FIELDS = tuple(name for name in TABLE_FIELDS if name not in ("lat", "lon"))
 #: Fields golden records read row by row: kept as lists, whose items are read several times
@@ -132,13 +135,18 @@ class ShopColumns:
     def table(self) -> ShopTable:
         """The records read, in (platform, source id) order, as one table."""
         columns: dict[str, Any] = {}
+        # Each field's parts go as soon as they are joined: never every field twice at once.
         for name in TEXT_FIELDS:
-            packed = TextColumn.concat(self.parts[name]) if self.parts[name] else TextColumn()
+            parts = self.parts.pop(name)
+            packed = TextColumn.concat(parts) if parts else TextColumn()
+            del parts
             listed = self.rows < PACK_KEYS_FROM or name in LISTED
             columns[name] = packed.slice(0, self.rows) if listed else packed
+            del packed
         for name in ("lat", "lon"):
-            parts = self.parts[name]
+            parts = self.parts.pop(name)
             columns[name] = np.concatenate(parts) if parts else np.zeros(0, np.float64)
+            del parts
         self.parts = {name: [] for name in TABLE_FIELDS}
         records = self.extras
         if not self._ordered:
@@ -156,24 +164,30 @@ class ShopColumns:
         return ShopTable(columns, records=records)  # type: ignore[arg-type]
 
 
-def read_shops(store: Any, state: Any = None, held: Mapping[str, str] | None = None) -> ShopColumns:
-    """Every live shop record of ``store`` as columns. With a matching ``state`` and the
-    content hash of each record it holds (``held``), a record held with the same hash is taken
-    from the state's table (on a full matching after others, most of them): only the others
-    are read and decoded."""
+def read_shops(
+    store: Any, previous: Previous | None = None, held: Mapping[str, str] | None = None
+) -> ShopColumns:
+    """Every live shop record of ``store`` as columns. With the table and key index of a
+    matching state (``previous``) and the content hash of each record it holds (``held``), a
+    record held with the same hash is taken from that table (on a full matching after others,
+    most of them): only the others are read and decoded.
+
+    Only the table and its key index are needed: the caller lets the rest of the state go
+    before reading, and the table itself as soon as this returns."""
     reading = ShopColumns()
-    if state is None or held is None:
+    if previous is None or held is None:
         for batch in store.iter_live_records(RecordType.shop):
             reading.add(batch)
         return reading
+    table, row_of = previous
     for stamps in store.iter_live_stamps(RecordType.shop):
         changed = [(p, s) for p, s, digest, _ in stamps if held.get(f"{p}:{s}") != digest]
         stored = {(r.platform, r.source_id): r for r in store.get_raw_many(changed)}
         for kept, group in groupby(stamps, lambda s: held.get(f"{s[0]}:{s[1]}") == s[2]):
             run = list(group)
             if kept:
-                rows = state.row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
-                reading.add_rows(state.table, rows, run)
+                rows = row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
+                reading.add_rows(table, rows, run)
             else:
                 found = (stored.get((p, s)) for p, s, _, _ in run)
                 reading.add((r.record, r.content_hash, r.last_changed) for r in found if r)

@@ -19,9 +19,18 @@ OFFER = "offer"
 
 def shop_document(entity: Entity) -> dict[str, Any]:
     """The shop as the search shows it: golden values, every spelling, every listing."""
-    golden = entity.golden
-    names = _unique([_text(golden.value("name")), *entity.names])
-    listings = [listing.model_dump(mode="json") for listing in entity.listings]
+    fields = entity.golden.fields
+
+    def value(name: str) -> Any:
+        item = fields.get(name)
+        return None if item is None else item.value
+
+    names = _unique([_text(value("name")), *entity.names])
+    # A listing's JSON form, as ``model_dump(mode="json")`` writes it (its fields are text).
+    listings = [
+        {"platform": x.platform, "source_id": x.source_id, "url": x.url, "name": x.name}
+        for x in entity.listings
+    ]
     platforms = _unique([listing["platform"] for listing in listings])
     platforms += [p for p in _unique([k.platform for k in entity.members]) if p not in platforms]
     return {
@@ -30,19 +39,19 @@ def shop_document(entity: Entity) -> dict[str, Any]:
         "entity_id": entity.entity_id,
         "name": names[0] if names else entity.entity_id,
         "names": names,
-        "category": _text(golden.value("category")),
-        "description": _text(golden.value("description")),
-        "address": _text(golden.value("address")),
-        "postcode": _text(golden.value("postcode")),
-        "city": _text(golden.value("city")),
-        "phone": _text(golden.value("phone")),
-        "website": _text(golden.value("website")),
-        "opening_hours": _text(golden.value("opening_hours")),
-        "services": _string_list(golden.value("services")),
+        "category": _text(value("category")),
+        "description": _text(value("description")),
+        "address": _text(value("address")),
+        "postcode": _text(value("postcode")),
+        "city": _text(value("city")),
+        "phone": _text(value("phone")),
+        "website": _text(value("website")),
+        "opening_hours": _text(value("opening_hours")),
+        "services": _string_list(value("services")),
         "platforms": platforms,
         "listings": listings,
-        "lat": _float(golden.value("lat")),
-        "lon": _float(golden.value("lon")),
+        "lat": _float(value("lat")),
+        "lon": _float(value("lon")),
     }
 
 

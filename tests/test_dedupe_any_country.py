@@ -11,6 +11,7 @@ from dedupe.prepare.columns_of import prepare
 from dedupe.prepare.identifiers import normalise_phones
 from dedupe.prepare.text import fold
 from dedupe.prepare.values import normalise_name, normalise_postcode, parse_address
+from dedupe.score.names import CONTAINED
 
 
 def rec(platform: str, source_id: str, name: str, **fields: object) -> ShopRecord:
@@ -146,7 +147,7 @@ def test_a_name_inside_the_other_is_similar_unless_only_trade_words(
     one: str, other: str, contained: bool
 ) -> None:
     name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
-    assert (name["measure"] >= 0.9) is contained, name
+    assert (name["measure"] >= CONTAINED) is contained, name
 
 
 def test_blocking_meets_records_by_place_or_whole_name_whatever_fields_they_have() -> None:
@@ -187,9 +188,9 @@ def test_real_looking_duplicates_match_with_the_a_priori_weights() -> None:
 @pytest.mark.parametrize(
     ("one", "other", "low", "high"),
     [
-        # Only the trade words differ: similar, not different.
-        ("Three Bridges Sandwich Bar", "Three Bridges Takeaway", 0.9, 0.9),
-        ("St Bernards Tavern", "St Bernards Bar", 0.9, 0.9),
+        # Only the trade words differ: as alike as one name inside the other, not different.
+        ("Three Bridges Sandwich Bar", "Three Bridges Takeaway", CONTAINED, CONTAINED),
+        ("St Bernards Tavern", "St Bernards Bar", CONTAINED, CONTAINED),
         # Only the trade word agrees: as alike as the rest ("ange" / "dupont"), not close.
         ("Boulangerie Ange", "Boulangerie Dupont", 0.0, 0.74),
         # A word that begins the other's: between similar and different.
@@ -234,3 +235,15 @@ def test_blocking_meets_a_place_geocoded_apart_and_a_chain_in_one_town() -> None
     assert ("osm:2", "yelp:2") not in pairs
     assert ("a:3", "b:3") in pairs
     assert ("a:4", "b:4") in pairs
+
+
+@pytest.mark.parametrize(
+    ("lat", "level"), [(55.9500, "<=200m"), (55.9530, "<=500m"), (55.9570, "<=1km")]
+)
+def test_points_a_few_hundred_metres_apart_have_their_own_distance_level(
+    lat: float, level: str
+) -> None:
+    """Where one source's points are offset, 200 m to 500 m is a level of its own."""
+    a = rec("osm", "1", "Relish", lat=55.9490, lon=-3.1900, country="GB")
+    b = rec("fsq", "1", "Relish", lat=lat, lon=-3.1900, country="GB")
+    assert explain(a, b)["fields"]["distance"]["level"] == level

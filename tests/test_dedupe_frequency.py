@@ -40,6 +40,30 @@ def test_counts_need_enough_names_and_keep_words_held_three_times() -> None:
     assert frequencies.rarest("boom barbers", "boombarbers") == (None, 0)
 
 
+def test_a_word_spelt_otherwise_counts_as_shared_as_common_as_its_commoner_spelling() -> None:
+    names = [f"st bar {i}" for i in range(MIN_NAMES)] + ["bernards"] * 4
+    frequencies = NameFrequencies.of_names(names)
+    assert frequencies is not None
+    # "st" and "bar" are common; "bernhards" / "bernards" is the rarest thing the names share.
+    assert frequencies.rarest("st bernhards bar", "st bernards bar") == ("bernhards~bernards", 4)
+    # Another word, not a respelling: the common shared words decide.
+    assert frequencies.rarest("st giles bar", "st mary bar")[1] == MIN_NAMES
+    # Short words are not respelt ("bar" / "bat").
+    assert frequencies.rarest("costa bar", "costa bat")[0] == "costa"
+
+
+def test_counts_are_the_golden_records_word_uses() -> None:
+    from dedupe.golden.typos import word_uses
+
+    names = [f"costa {i}" for i in range(MIN_NAMES)] + ["bar bar ange", "ange"] * 2
+    prepared = prepare([shop(str(i), n) for i, n in enumerate(names)])
+    uses = word_uses(prepared)
+    assert uses["bar"] == 2 and uses["ange"] == 4  # a word twice in one name counts once
+    frequencies = NameFrequencies.of_uses(uses, len(names))
+    assert frequencies is not None
+    assert frequencies.counts == NameFrequencies.of_names(list(prepared.names)).counts
+
+
 def _model(names: list[str]) -> MatchModel:
     frequencies = NameFrequencies.of_names(names)
     assert frequencies is not None
@@ -87,6 +111,17 @@ def test_counts_are_saved_with_the_weights() -> None:
     prepared = prepare([shop("1", "Ange"), shop("2", "Ange")])
     assert again.score_one(prepared, 0, 1) == model.score_one(prepared, 0, 1)
     assert MatchModel.from_dict(MatchModel().to_dict()).name_frequencies is None
+
+
+def test_weights_saved_with_other_levels_read_back_a_priori_for_those_comparisons() -> None:
+    """A model saved by a release whose name or distance had other levels still loads."""
+    saved = MatchModel().to_dict()
+    saved["levels"]["name"] = saved["levels"]["name"][:4]
+    saved["levels"]["phone"] = [[0.5, 0.001], [0.5, 0.999]]
+    model = MatchModel.from_dict(saved)
+    assert model.comparison("name").weights == MatchModel().comparison("name").weights
+    assert model.comparison("phone").levels[0].m == 0.5
+    assert "a priori for name" in model.source
 
 
 def test_a_run_counts_its_own_names_and_reuses_them_incrementally() -> None:

@@ -346,3 +346,28 @@ def test_a_golden_record_built_directly_follows_the_same_rule() -> None:
     assert golden.value("name") == "Épicerie Léa"
     assert golden.value("city") == "Saint-Étienne"
     assert golden.fields["city"].platform == T
+
+
+def test_a_shop_listed_once_shows_its_record_as_a_cluster_of_several_would() -> None:
+    """A one-record cluster takes a shorter path: its fields are what the generic choice
+    gives the same record (here checked against the record listed twice, alike)."""
+    record = ShopRecord(
+        platform=T,
+        source_id="t7",
+        name="EURL FROMAGERIE DU MARCHÉ",
+        address="4 place du Marché 31000 Toulouse Cedex 2",
+        postcode="31000",
+        phone="05 61 00 11 22",
+        services=[" livraison ", "", "click_and_collect", "livraison"],
+        description="Fromages affinés.",
+    )
+    (alone,) = match_shops([record]).entities
+    twin = record.model_copy(update={"platform": C, "source_id": "c7"})
+    (both,) = match_shops([record, twin]).entities
+    shown = {name: field.value for name, field in alone.golden.fields.items()}
+    assert shown == {name: field.value for name, field in both.golden.fields.items()}
+    assert shown["city"] == "Toulouse"
+    assert shown["name"] == "Fromagerie du Marché"
+    assert shown["services"] == ["click_and_collect", "livraison"]
+    assert "lat" not in shown and "lon" not in shown
+    assert {field.source_id for field in alone.golden.fields.values()} == {"t7"}

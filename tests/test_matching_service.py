@@ -159,6 +159,36 @@ def test_a_full_matching_after_others_reads_only_the_records_that_changed(
     assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
 
 
+def test_a_full_matching_after_others_lets_the_old_state_go_before_matching(
+    matching: Matching, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two states at once would double the peak memory of a full matching after others: the
+    old one is freed (by reference counting: the cyclic collector is paused during a run)
+    once its unchanged rows are taken, before the new one is built."""
+    import weakref
+
+    import aggregator.matching as module
+
+    matching.run()
+    assert matching.result is not None
+    old_state = weakref.ref(matching.result.state)
+    old_table = weakref.ref(matching.result.state.table)
+    put(store, shop("clickn_co", "c3", "SARL LIBRAIRIE D3 & FILS", 3))
+    alive_when_matching: list[bool] = []
+    match_table = module.match_table
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        alive_when_matching.append(old_state() is not None or old_table() is not None)
+        return match_table(*args, **kwargs)
+
+    monkeypatch.setattr(module, "match_table", spied)
+    outcome = matching.run(full=True)
+    assert outcome.mode == "full" and outcome.entities == 30
+    assert alive_when_matching == [False]
+    monkeypatch.undo()
+    assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
+
+
 def test_a_shop_spelled_two_ways_is_built_again_only_when_its_words_uses_change(
     matching: Matching, store: Store
 ) -> None:

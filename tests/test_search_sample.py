@@ -234,6 +234,11 @@ def test_shop_document_carries_golden_values_spellings_and_listings() -> None:
     assert doc["services"] == ["click_and_collect"]
     assert (doc["lat"], doc["lon"], doc["postcode"]) == (43.6047, 1.4445, "31000")
     assert [listing["platform"] for listing in doc["listings"]] == ["toutoulouse", "geolocal31"]
+    # Each listing as its JSON form, with or without a link.
+    entity.listings[1].url = None
+    doc = shop_document(entity)
+    assert doc["listings"] == [listing.model_dump(mode="json") for listing in entity.listings]
+    assert doc["listings"][1]["url"] is None
 
 
 def test_offer_documents_carry_their_shop() -> None:

@@ -18,7 +18,7 @@ counted over the live records, and remembered on the prepared table (see ``word_
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,8 +64,21 @@ def accented(text: str) -> int:
     return sum(1 for c in text if not c.isascii() and c.isalpha())
 
 
+def count_words(names: Iterable[str | None]) -> Counter[str]:
+    """Word -> how many of ``names`` hold it (a word written twice in one name counts once).
+    Names repeat (a chain's branches, one shop on several platforms): each distinct name is
+    split once and counted as many times as it is given."""
+    uses: Counter[str] = Counter()
+    for name, times in Counter(filter(None, names)).items():
+        for word in set(name.split()):
+            uses[word] += times
+    return uses
+
+
 def word_uses(prepared: Any, alive: Any = None) -> Counter[str]:
-    """Word of a normalised name -> how many times live records use it.
+    """Word of a normalised name -> how many live records use it (a word written twice in one
+    name counts once). The term-frequency adjustment of the weights reads the same counts
+    (:meth:`dedupe.score.frequency.NameFrequencies.of_uses`).
 
     Kept on ``prepared`` with the live rows it counted, and brought up to date from the rows
     appended, killed (or revived) since: an incremental run of a few changed records pays for
@@ -88,8 +101,6 @@ def word_uses(prepared: Any, alive: Any = None) -> Counter[str]:
         for word in set((names[row] or "").split()):
             uses[word] += step
     if len(fresh):
-        # One join and one split in C: a million names in well under a second. A word written
-        # twice in one name counts twice (rare, and only ever makes it less of a typo).
-        uses.update(" ".join(filter(None, names.gather(fresh))).split())
+        uses.update(count_words(names.gather(fresh)))
     prepared._word_uses = (live.copy(), uses)
     return uses

@@ -59,7 +59,7 @@ from dedupe.score.measures import (
     prefix_match,
     same_any,
 )
-from dedupe.score.names import name_similarity
+from dedupe.score.names import CONTAINED, name_similarity
 
 # What each comparison shows of one record in explanations: the normalised values compared.
 
@@ -126,7 +126,11 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         ("names",),
         name_similarity,
         _fuzzy_levels(
-            (0.55, 0.002), (0.90, 0.25, 0.005), (0.75, 0.12, 0.04), else_mu=(0.08, 0.953)
+            (0.55, 0.002),
+            (0.90, 0.20, 0.004),
+            (CONTAINED, 0.05, 0.002),
+            (0.75, 0.12, 0.04),
+            else_mu=(0.08, 0.952),
         ),
         "normalised names: token-set and token-sort ratios",
         role="against",
@@ -149,7 +153,8 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         (
             Level("<=50m", 0.55, 0.01, at_most=50),
             Level("<=200m", 0.25, 0.03, at_most=200),
-            Level("<=1km", 0.10, 0.10, at_most=1000),
+            Level("<=500m", 0.06, 0.04, at_most=500),
+            Level("<=1km", 0.04, 0.06, at_most=1000),
             Level("<=5km", 0.05, 0.20, at_most=5000),
             Level("farther", 0.05, 0.66),
         ),

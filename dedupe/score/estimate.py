@@ -54,9 +54,9 @@ U_RANGE = (1e-7, 0.9999)
 #: SIREN with two SIRETs is one company's two establishments: never evidence *for* a merge
 #: (a chain's branch 200 m away merged at 0.99 when it could weigh +3 bits).
 PLAUSIBLE: dict[str, tuple[tuple[float, float], ...]] = {
-    "name": ((6, 16), (4, 14), (-2, 6), (-12, -2)),
+    "name": ((6, 16), (4, 14), (2, 12), (-2, 6), (-12, -2)),
     "address": ((8, 18), (6, 16), (0, 10), (-8, -1)),
-    "distance": ((3, 10), (2, 6), (-1, 3), (-4, 1), (-12, -1)),
+    "distance": ((3, 10), (2, 6), (-1, 4), (-1, 3), (-4, 1), (-12, -1)),
     "phone": ((8, 20), (-6, -0.5)),
     "email": ((8, 18), (-6, -0.5)),
     "website": ((4, 16), (-6, -0.5)),
@@ -87,9 +87,13 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
 
 def _name_frequencies(state: Any) -> NameFrequencies | None:
     """How common each name word is among the live records (None under 200 names)."""
+    from dedupe.golden.typos import word_uses
     from dedupe.prepare.columns import gather
 
-    return NameFrequencies.of_names(gather(state.prepared.names, np.flatnonzero(state.alive)))
+    rows = np.flatnonzero(state.alive)
+    named = sum(1 for n in gather(state.prepared.names, rows) if n)
+    # The same counts the golden records read for typos, kept on the prepared table.
+    return NameFrequencies.of_uses(word_uses(state.prepared, state.alive), named)
 
 
 def _unsupervised(state: Any, batch: Any, must, cannot, base: MatchModel) -> MatchModel:  # noqa: ANN001
@@ -153,7 +157,8 @@ def estimate_model(
     for i in ident:
         by_identifier |= levels[i] == 0
     name, postcode = names.index("name"), names.index("postcode")
-    by_name = (levels[name] <= 1) & (levels[postcode] == 0)
+    agreeing = _agreeing_names(base)
+    by_name = (levels[name] < agreeing) & (levels[postcode] == 0)
     sessions = [
         (by_identifier, set(ident) | {names.index("website")}),
         (by_name, {name, postcode}),
@@ -176,7 +181,7 @@ def estimate_model(
     # Prior: matches among the name-and-postcode pairs, over how often matches pair that way.
     assert share_by_name is not None
     share, pairs = share_by_name
-    coverage = (final_m[name][0] + final_m[name][1]) * final_m[postcode][0]
+    coverage = float(final_m[name][:agreeing].sum()) * final_m[postcode][0]
     coverage *= float(np.mean((levels[postcode] != MISSING) & (levels[name] != MISSING)))
     total = len(rows) * (len(rows) - 1) / 2
     prior = share * pairs / max(coverage, 1e-6) / total
@@ -199,6 +204,17 @@ def estimate_model(
     if problems:
         return _refused(base, "; ".join(problems[:3]))
     return model
+
+
+#: Name levels from this similarity up are a name "agreeing" for the sessions and the prior:
+#: exact, similar, and one name inside the other.
+AGREEING_NAMES = 0.85
+
+
+def _agreeing_names(model: MatchModel) -> int:
+    """How many of the name comparison's first levels agree (from :data:`AGREEING_NAMES`)."""
+    levels = model.comparison("name").levels
+    return sum(1 for lv in levels if lv.at_least is not None and lv.at_least >= AGREEING_NAMES)
 
 
 def _clamped(m: float, u: float, bounds: tuple[float, float] | None) -> tuple[float, float]:

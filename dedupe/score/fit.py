@@ -69,7 +69,8 @@ def fit_model(
     levels = base.score(prepared, pair_a[pick], pair_b[pick]).levels
     known = checks._decided_levels(base, prepared, must, cannot)
     name = names.index("name")
-    by_name = levels[name] <= 1
+    agreeing = checks._agreeing_names(base)
+    by_name = levels[name] < agreeing
     by_place = np.zeros(levels.shape[1], bool)
     for field, top in (("address", 0), ("distance", 0), ("phone", 0), ("email", 0), ("siret", 0)):
         if field in names:
@@ -97,7 +98,7 @@ def fit_model(
     # λ: matches among name-agreeing candidates (scaled to the whole sample) over the share of
     # matches whose names agree, among all pairs of records.
     matches = share_by_name * by_name.sum() * len(pair_a) / len(pick)
-    coverage = max(float(m[name][0] + m[name][1]), 0.05)
+    coverage = max(float(m[name][:agreeing].sum()), 0.05)
     total = len(rows) * (len(rows) - 1) / 2
     prior = min(max(matches / coverage / total, 1e-12), 0.5)
     # Random pairs include the matches: in a small set they are a fair share of the pairs that
@@ -136,7 +137,7 @@ BRAND_BOUNDS = {
     "website": ((0.5, 3.0), (-6.0, -0.5)),
     # Likewise a kilometre or five: most shops of one town are that close, and random pairs
     # (mostly in other towns) make it look rare.
-    "distance": ((3, 10), (1, 6), (-2, 0.5), (-4, 0), (-12, -1)),
+    "distance": ((3, 10), (1, 6), (-2, 3), (-2, 0.5), (-4, 0), (-12, -1)),
 }
 
 

@@ -20,13 +20,14 @@ keep one word from outweighing a field.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
+from dedupe.golden.typos import count_words
 from dedupe.prepare.columns import gather
 
 #: A word held by this many records adds nothing; rarer ones add, commoner ones take away.
@@ -44,6 +45,26 @@ def bits_of(count: int) -> float:
     return min(MOST, max(LEAST, math.log2(K / max(count, 1))))
 
 
+#: Words this long or longer may be respelt: one letter apart from 4 letters, two from 8.
+RESPELT_FROM = 4
+
+
+def _respelt(xs: set[str], ys: set[str]) -> list[tuple[str, str]]:
+    """Pairs of words, one of ``xs`` and one of ``ys``, that are one spelling apart: one edit
+    (two from 8 letters), the same first letter."""
+    out = []
+    for a in sorted(xs):
+        if len(a) < RESPELT_FROM:
+            continue
+        for b in sorted(ys):
+            if len(b) < RESPELT_FROM or a[0] != b[0]:
+                continue
+            budget = 2 if min(len(a), len(b)) >= 8 else 1
+            if abs(len(a) - len(b)) <= budget and Levenshtein.distance(a, b) <= budget:
+                out.append((a, b))
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class NameFrequencies:
     """Records holding each name word (words held by fewer than three are left out)."""
@@ -56,27 +77,36 @@ class NameFrequencies:
     @classmethod
     def of_names(cls, names: list[str | None]) -> NameFrequencies | None:
         """Counts over the records' normalised names; None under :data:`MIN_NAMES` names."""
-        held: Counter[str] = Counter()
-        distinct = Counter(n for n in names if n)
-        if sum(distinct.values()) < MIN_NAMES:
+        return cls.of_uses(count_words(names), sum(1 for n in names if n))
+
+    @classmethod
+    def of_uses(cls, uses: Mapping[str, int], named: int) -> NameFrequencies | None:
+        """Counts from ``uses`` (word -> records whose name holds it, as
+        :func:`dedupe.golden.typos.word_uses` counts them) over ``named`` named records; None
+        under :data:`MIN_NAMES`."""
+        if named < MIN_NAMES:
             return None
-        for name, times in distinct.items():
-            for word in set(name.split()):
-                held[word] += times
-        return cls({w: c for w, c in sorted(held.items()) if c > UNSEEN})
+        return cls({w: c for w, c in sorted(uses.items()) if c > UNSEEN})
 
     def count(self, word: str) -> int:
         return self.counts.get(word, UNSEEN)
 
     def rarest(self, x: str | None, y: str | None) -> tuple[str | None, int]:
-        """The rarest word names ``x`` and ``y`` share and its count (``None``, 0: no word)."""
+        """The rarest word names ``x`` and ``y`` share and its count (``None``, 0: no word).
+
+        A word of one name spelt a little otherwise in the other ("st bernhards bar" / "st
+        bernards bar") is shared too, as common as its commoner spelling: else the words the
+        two names share exactly ("st", "bar") would say how common the name is."""
         key = (x or "", y or "")
         found = self._cache.get(key)
         if found is None:
-            shared = set(key[0].split()) & set(key[1].split())
-            if shared:
-                word = min(sorted(shared), key=self.count)
-                found = (word, self.count(word))
+            wx, wy = set(key[0].split()), set(key[1].split())
+            counts = {w: self.count(w) for w in wx & wy}
+            for a, b in _respelt(wx - wy, wy - wx):
+                counts[f"{a}~{b}"] = max(self.count(a), self.count(b))
+            if counts:
+                word = min(sorted(counts), key=counts.__getitem__)
+                found = (word, counts[word])
             else:
                 found = (None, 0)
             if len(self._cache) < 1 << 18:

@@ -242,14 +242,22 @@ class MatchModel:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MatchModel:
-        """The default comparisons with the weights of ``to_dict`` 's output."""
+        """The default comparisons with the weights of ``to_dict`` 's output; a comparison saved
+        with other levels than today's (weights of an older release) keeps its a priori ones
+        until the next full run, and the source says so."""
         levels = {name: [tuple(mu) for mu in pairs] for name, pairs in data["levels"].items()}
         counts = data.get("name_word_counts")
         frequencies = NameFrequencies(dict(counts)) if counts is not None else None
         model = cls(
             name_frequencies=frequencies, frequency_scale=float(data.get("frequency_scale", 1.0))
         )
-        return model.with_estimates(levels, prior=data["prior"], source=data["source"])
+        known = {c.name: len(c.levels) for c in model.comparisons}
+        stale = sorted(n for n, saved in levels.items() if len(saved) != known.get(n, len(saved)))
+        source = data["source"]
+        if stale:
+            levels = {n: saved for n, saved in levels.items() if n not in stale}
+            source = f"{source}; a priori for {', '.join(stale)} (saved with other levels)"
+        return model.with_estimates(levels, prior=data["prior"], source=source)
 
     def with_estimates(
         self,

@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aggregator.models import CandidatePair, Entity, Listing, RecordKey
-from dedupe.golden.records import GoldenBuilder, construct
+from dedupe.golden.records import GoldenBuilder, constructor
 from dedupe.prepare.arrays import gc_paused, isin, unique
 from dedupe.score.model import probability
 from dedupe.state.pairstore import decode, encode
 
 if TYPE_CHECKING:
     from dedupe.state.match_state import MatchState
+
+#: What an entity is built of, without pydantic's checks (the values are the engine's own).
+_RECORD_KEY, _LISTING, _ENTITY = constructor(RecordKey), constructor(Listing), constructor(Entity)
 
 
 def _key(text: str) -> RecordKey:
@@ -171,16 +174,19 @@ class MatchResult:
         columns, records, keys = table.columns, table.records, table.keys
         platforms, sources, shop_names = columns["platform"], columns["source_id"], columns["name"]
         members, listings, names = [], [], []
+        record_key, listing = _RECORD_KEY, _LISTING
         for r in rows:
             platform, _, source_id = keys[r].partition(":")
-            members.append(construct(RecordKey, {"platform": platform, "source_id": source_id}))
+            members.append(record_key({"platform": platform, "source_id": source_id}))
             name = shop_names[r]
             url = getattr(records[r], "url", None) if records is not None else None
-            listing = {"platform": platforms[r], "source_id": sources[r], "url": url, "name": name}
-            listings.append(construct(Listing, listing))
+            listings.append(
+                listing(
+                    {"platform": platforms[r], "source_id": sources[r], "url": url, "name": name}
+                )
+            )
             names.append(name.strip())
-        return construct(
-            Entity,
+        return _ENTITY(
             {
                 "entity_id": entity_id,
                 "members": members,
@@ -188,7 +194,7 @@ class MatchResult:
                 "listings": listings,
                 "names": list(dict.fromkeys(names)),
                 "offers": [],
-            },
+            }
         )
 
     # -- review candidates ---------------------------------------------------------------------
