@@ -177,6 +177,16 @@ def next_labels(
     return out
 
 
+def broken_labels(labels: list[tuple[str, str, bool]], entity_of: dict[str, str]) -> int:
+    """Labels the entities contradict: a "same" pair in two entities, a "different" one in
+    one."""
+    return sum(
+        1
+        for a, b, same in labels
+        if (entity_of.get(a) is not None and entity_of.get(a) == entity_of.get(b)) != same
+    )
+
+
 def _peer(name: str, run: Any, labelled: LabelledSet) -> tuple[float | None, dict[str, Any]]:
     started = time.perf_counter()
     try:
@@ -220,17 +230,23 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
     details.update(extra)
     asked: set[Pair] = set()
     given = same = 0
+    answered: list[tuple[str, str, bool]] = []
     for budget in budgets:
         labels = next_labels(labelled, result, asked, budget - given)
         given += len(labels)
         same += sum(1 for *_, verdict in labels if verdict)
+        answered += labels
         deployment.import_labels(labels)
         deployment.run()
-        scores = entity_scores(labelled, deployment.entities())
+        entity_of = deployment.entities()
+        scores = entity_scores(labelled, entity_of)
         figures[f"f1_labels_{budget}"] = round(scores["f1"], 4)
         details[f"labels_{budget}"] = {
             "given": given,
             "same": same,
+            # Labels are constraints too: "same" pairs must end in one entity, "different"
+            # pairs in two. Any label the exported entities contradict is counted here.
+            "labels_broken": broken_labels(answered, entity_of),
             **{k: round(v, 4) for k, v in scores.items() if v is not None},
         }
         result = deployment.replica()

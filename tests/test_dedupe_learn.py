@@ -66,3 +66,55 @@ def test_few_labels_or_labels_that_agree_with_the_weights_change_nothing() -> No
     # One verdict only, or no labels at all.
     assert learn_from_labels(MODEL, (_pairs(rows), np.ones(40)), centre=UPPER) is MODEL
     assert learn_from_labels(MODEL, None, centre=UPPER) is MODEL
+
+
+def test_the_offset_is_the_pairs_weight_as_scored_frequency_included() -> None:
+    # 60 "same name within 200 m" pairs, 59 of them matches: on the level weights alone the
+    # pattern stays under the threshold and the labels move it up (the first test).
+    rows = [NEAR] * 60 + [SAME_ADDRESS] * 10 + [{"name": "different", "distance": "farther"}] * 10
+    truth = np.array([1.0] * 59 + [0.0] + [1.0] * 10 + [0.0] * 10)
+    levels = _pairs(rows)
+    assert learn_from_labels(MODEL, (levels, truth), centre=UPPER) is not MODEL
+    # Scored with a term the levels do not show (a rare shared name word: +2.5 bits here), the
+    # same pairs already sit where their labels say: nothing left to correct.
+    scored = np.array([_weight(MODEL, row) for row in rows])
+    scored[:60] += 2.5 + UPPER - _weight(MODEL, NEAR)
+    assert learn_from_labels(MODEL, (levels, truth, scored), centre=UPPER) is MODEL
+
+
+def test_labels_can_weaken_the_name_frequency_adjustment_and_the_model_keeps_it() -> None:
+    # "Same name within 200 m": half share a common word (-3 bits), half a rare one (+2.5);
+    # the labels say both halves are the same shop alike: the adjustment is worth less here.
+    rows = [NEAR] * 60 + [SAME_ADDRESS] * 10 + [{"name": "different", "distance": "farther"}] * 10
+    truth = np.array([1.0] * 60 + [1.0] * 10 + [0.0] * 10)
+    frequency = np.r_[np.tile([-3.0, 2.5], 30), np.zeros(20)]
+    scored = np.array([_weight(MODEL, row) for row in rows]) + frequency
+    learnt = learn_from_labels(MODEL, (_pairs(rows), truth, scored), centre=UPPER)
+    assert learnt.source.endswith("corrected by 80 labels")
+    assert 0.0 <= learnt.frequency_scale < 1.0
+    # Saved and read back with the weights.
+    assert MatchModel.from_dict(learnt.to_dict()).frequency_scale == learnt.frequency_scale
+    # Without a frequency term in the scores there is nothing to scale.
+    plain = learn_from_labels(MODEL, (_pairs(rows), truth), centre=UPPER)
+    assert plain.frequency_scale == 1.0
+
+
+def test_a_scaled_frequency_adjustment_scores_and_prunes_exactly() -> None:
+    from dataclasses import replace
+
+    from aggregator.models import ShopRecord
+    from dedupe.prepare.columns_of import prepare
+    from dedupe.score.frequency import MIN_NAMES, UNSEEN, NameFrequencies, bits_of
+
+    frequencies = NameFrequencies.of_names([f"other {i}" for i in range(MIN_NAMES)])
+    records = [ShopRecord(platform="osm", source_id=str(i), name="Ange") for i in (1, 2)]
+    prepared = prepare(records)
+    plain = MatchModel().score_one(prepared, 0, 1)[0]
+    for scale in (0.5, 2.0):
+        model = replace(MatchModel(name_frequencies=frequencies), frequency_scale=scale)
+        weight = model.score_one(prepared, 0, 1)[0]
+        assert abs(weight - (plain + scale * bits_of(UNSEEN))) < 1e-9
+        # The pruning bound counts the scaled term: a pair that reaches the bound is kept.
+        assert len(model.score(prepared, [0], [1], prune_below=weight - 1e-6)) == 1
+        assert len(model.score(prepared, [0], [1], prune_below=weight + 1e-6)) == 0
+        assert abs(model.explain(prepared, 0, 1)["match_weight"] - weight) < 0.002

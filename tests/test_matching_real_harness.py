@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT / "benchmarks"))  # last: benchmarks/dedupe.py must not hide dedupe
 
-from matching_real import entity_scores, pair_scores  # noqa: E402
+from matching_real import broken_labels, entity_scores, pair_scores  # noqa: E402
 from matching_real_sets import LabelledSet, Platform, pair  # noqa: E402
 
 # (name, street, phone, postcode) of venues listed by both sources; the second source writes
@@ -83,6 +83,8 @@ def test_harness_prints_every_figure_for_a_set_run_through_the_cli(tmp_path: Pat
     details = next(json.loads(x) for x in lines if '"details"' in x)["details"]
     assert details["replica_agrees_with_export"] is True
     assert details["records"] == 14 and details["true_pairs"] == 5
+    # The labels given are constraints: the exported entities obey every one of them.
+    assert details["labels_2"]["given"] >= 1 and details["labels_2"]["labels_broken"] == 0
     assert sum(band["pairs"] for band in details["reliability"]) >= 5
     # Calibration: the reliability tables are printed, and their weighted gap is the error.
     assert "reliability, no labels" in done.stdout and "reliability, 2 labels" in done.stdout
@@ -116,3 +118,14 @@ def test_pairs_nobody_labelled_count_neither_way() -> None:
     assert entity_scores(labelled, entities) == {
         "precision": 1.0, "recall": 0.5, "f1": 2 / 3, "bcubed_f1": None,
     }  # fmt: skip
+
+
+def test_labels_the_entities_contradict_are_counted() -> None:
+    entities = {"a:0": "x", "b:0": "x", "a:1": "y", "b:1": "z", "a:2": "w", "b:2": "w"}
+    labels = [("a:0", "b:0", True), ("a:1", "b:1", False), ("a:2", "b:2", True)]
+    assert broken_labels(labels, entities) == 0
+    # "same" split into two entities, "different" merged into one: both broken.
+    labels = [("a:1", "b:1", True), ("a:2", "b:2", False), ("a:0", "b:0", True)]
+    assert broken_labels(labels, entities) == 2
+    # A record the export does not hold cannot be with anything.
+    assert broken_labels([("a:9", "b:9", True), ("a:9", "b:8", False)], entities) == 1

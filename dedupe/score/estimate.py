@@ -79,8 +79,9 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
 
     must, cannot = rulings.as_rows(state.decided if decided is None else decided, state.row_of)
     unsupervised = _unsupervised(state, batch, must, cannot, base)
-    # The decided pairs, known answers in EM, also correct the weights directly.
-    known = _decided_levels(base, state.prepared, must, cannot)
+    # The decided pairs, known answers in EM, also correct the weights directly: their
+    # offset is their weight as the fitted model scores them, name frequency included.
+    known = _decided_levels(unsupervised, state.prepared, must, cannot, with_weights=True)
     return learn_from_labels(unsupervised, known, centre=state.upper)
 
 
@@ -270,12 +271,20 @@ def _m_of(model: MatchModel, i: int) -> np.ndarray:
     return np.array([lv.m for lv in model.comparisons[i].levels])
 
 
-def _decided_levels(model: MatchModel, prepared: Any, must, cannot):  # noqa: ANN001, ANN202
+def _decided_levels(  # noqa: ANN202
+    model: MatchModel,
+    prepared: Any,
+    must,  # noqa: ANN001
+    cannot,  # noqa: ANN001
+    with_weights: bool = False,
+):
+    """Levels and truth of the decided pairs (and, ``with_weights``, their match weights)."""
     pairs = [(a, b, 1.0) for a, b in must] + [(a, b, 0.0) for a, b in cannot]
     if not pairs:
         return None
     a, b, truth = (np.array(x) for x in zip(*pairs, strict=True))
-    return model.score(prepared, a, b).levels, truth
+    scored = model.score(prepared, a, b)
+    return (scored.levels, truth, scored.weights) if with_weights else (scored.levels, truth)
 
 
 def _em(  # noqa: ANN202

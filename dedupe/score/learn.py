@@ -6,12 +6,18 @@ as a few pairs among hundreds of thousands: 50 labels hardly move it. Here they 
 directly, as a logistic regression of the truth on the comparison levels whose *offset* is the
 unsupervised match weight (bits)::
 
-    weight'(pair) = weight(pair) + b + Σ δ[comparison, level]
+    weight'(pair) = weight(pair) + b + Σ δ[comparison, level] + φ · frequency(pair)
 
+- ``weight(pair)`` is the pair's match weight as the model scores it, the name-frequency
+  adjustment (:mod:`dedupe.score.frequency`) included;
 - ``δ`` corrects one level's weight (a "close" name that matches more often than EM thought);
+- ``φ`` scales the name-frequency adjustment (``frequency(pair)``, bits): labels that say
+  "two Costas 100 m apart are one shop more often than the counts say" weaken it, and the
+  model keeps the factor (:attr:`MatchModel.frequency_scale`);
 - ``b`` shifts the whole score (the prior);
-- every parameter has a Gaussian prior at 0 (:data:`LEVEL_SD`, :data:`SHIFT_SD`): a few labels
-  move the weights little, more labels more; without labels they do not move at all.
+- every parameter has a Gaussian prior at 0 (:data:`LEVEL_SD`, :data:`SHIFT_SD`,
+  :data:`FREQUENCY_SD`): a few labels move the weights little, more labels more; without
+  labels they do not move at all.
 
 **A biased sample.** Labels come from the active-learning order, near the threshold, and from
 reviewers' doubts. The sample is selected on the score, that is on the comparison levels the
@@ -43,6 +49,11 @@ from dedupe.score.probes import failed_probes
 #: Prior standard deviation (bits) of a level's correction and of the shift.
 LEVEL_SD = 0.5
 SHIFT_SD = 0.5
+#: Prior standard deviation of the correction of the name-frequency adjustment's scale (1:
+#: the labels may halve or double it without much evidence).
+FREQUENCY_SD = 1.0
+#: Index of that correction among the design's columns.
+FREQUENCY = -1
 #: Fewer labels than this (or labels of one verdict only): no correction.
 MIN_LABELS = 20
 #: Share of the held-out log-loss a correction must save to be kept.
@@ -52,30 +63,47 @@ FOLDS = 5
 LN2 = math.log(2.0)
 
 
-def _design(model: MatchModel, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+def _design(
+    model: MatchModel, levels: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Offsets (bits) of the labelled pairs and their level indicators, one column per
-    (comparison, level) seen among the labels."""
+    (comparison, level) seen among the labels. The offset is each pair's match weight as the
+    model scores it (``weights``, the name-frequency adjustment included), else the prior and
+    the level weights alone."""
     n = levels.shape[1]
     offset = np.full(n, model.prior_weight)
     columns: list[np.ndarray] = []
     index: list[tuple[int, int]] = []
     for i, comparison in enumerate(model.comparisons):
-        weights = comparison.tables()[0]
-        offset += weights[levels[i]]
+        offset += comparison.tables()[0][levels[i]]
         for level in range(len(comparison.levels)):
             present = levels[i] == level
             if present.any():
                 columns.append(present.astype(float))
                 index.append((i, level))
+    if weights is not None:
+        frequency = np.asarray(weights, dtype=float) - offset
+        if FREQUENCY_SD and np.abs(frequency).max() > 1e-9:
+            columns.append(frequency)
+            index.append((FREQUENCY, 0))
+        offset = np.asarray(weights, dtype=float)
     x = np.column_stack(columns) if columns else np.zeros((n, 0))
     return offset, x, index
 
 
-def _fit(offset: np.ndarray, x: np.ndarray, y: np.ndarray, iterations: int = 100) -> np.ndarray:
+def _fit(
+    offset: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    index: list | None = None,
+    iterations: int = 100,
+) -> np.ndarray:
     """MAP estimate of (shift, δ...) in bits: Newton's method on the penalised
     log-likelihood, each step halved until the objective improves."""
     features = np.column_stack([np.ones(len(y)), x])
     sd = np.r_[SHIFT_SD, np.full(x.shape[1], LEVEL_SD)]
+    if index is not None and index and index[-1][0] == FREQUENCY:
+        sd[-1] = FREQUENCY_SD
     precision = 1.0 / sd**2
 
     def objective(theta: np.ndarray) -> float:
@@ -119,7 +147,7 @@ def _log_loss(
 
 
 def _cross_validated(
-    offset: np.ndarray, x: np.ndarray, y: np.ndarray, centre: float, seed: int
+    offset: np.ndarray, x: np.ndarray, y: np.ndarray, centre: float, seed: int, index: list
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Held-out log-loss, and held-out F1 of the merge decision (score ≥ ``centre``), of the
     uncorrected weights and of the corrected ones."""
@@ -130,7 +158,7 @@ def _cross_validated(
         test = folds == fold
         if not test.any() or test.all():
             continue
-        theta = _fit(offset[~test], x[~test], y[~test])
+        theta = _fit(offset[~test], x[~test], y[~test], index)
         features = np.column_stack([np.ones(test.sum()), x[test]])
         for k, t in enumerate((np.zeros_like(theta), theta)):
             loss[k] += _log_loss(offset[test], features, t, y[test])
@@ -143,26 +171,31 @@ def _cross_validated(
 
 def learn_from_labels(
     model: MatchModel,
-    known: tuple[np.ndarray, np.ndarray] | None,
+    known: tuple[np.ndarray, ...] | None,
     centre: float = math.log2(0.9 / 0.1),
     seed: int = 2020,
 ) -> MatchModel:
-    """``model`` with its weights corrected by the labelled pairs ``known`` (their levels,
-    comparisons x pairs, and truth 1/0); ``model`` itself when the labels are too few, of one
-    verdict only, or when the correction does not predict held-out labels better."""
+    """``model`` with its weights corrected by the labelled pairs ``known``: their levels
+    (comparisons x pairs), their truth (1/0) and, optionally, their match weights as ``model``
+    scores them (without, the prior plus the level weights, which leaves out the name-frequency
+    adjustment). ``model`` itself when the labels are too few, of one verdict only, or when
+    the correction does not predict held-out labels better."""
     if known is None:
         return model
-    levels, truth = known
+    levels, truth = known[0], known[1]
+    weights = known[2] if len(known) > 2 else None
     y = (np.asarray(truth, dtype=float) > 0.5).astype(float)
     if len(y) < MIN_LABELS or y.min() == y.max():
         return model
-    offset, x, index = _design(model, np.asarray(levels))
-    (plain, corrected), (plain_f1, corrected_f1) = _cross_validated(offset, x, y, centre, seed)
+    offset, x, index = _design(model, np.asarray(levels), weights)
+    (plain, corrected), (plain_f1, corrected_f1) = _cross_validated(
+        offset, x, y, centre, seed, index
+    )
     # Kept only if it predicts held-out labels clearly better (a tenth off the log-loss: with
     # a few dozen labels a smaller gain is noise) and decides more of their merges right.
     if corrected > (1.0 - MIN_GAIN) * plain or corrected_f1 <= plain_f1:
         return model
-    theta = _fit(offset, x, y)
+    theta = _fit(offset, x, y, index)
     shift = float(theta[0])
     deltas: dict[int, dict[int, float]] = {}
     for (i, level), delta in zip(index, theta[1:].tolist(), strict=True):
@@ -197,4 +230,9 @@ def _apply(
     prior = 1.0 / (1.0 + 2.0**-prior_weight)
     prior = min(max(prior, 1e-15), 0.5)
     source = f"{model.source}; corrected by {labels} labels"
-    return replace(model.with_estimates(m_u, prior=prior), source=source)
+    factor = max(0.0, 1.0 + scale * deltas.get(FREQUENCY, {}).get(0, 0.0))
+    return replace(
+        model.with_estimates(m_u, prior=prior),
+        source=source,
+        frequency_scale=model.frequency_scale * factor,
+    )

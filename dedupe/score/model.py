@@ -77,6 +77,8 @@ class MatchModel:
     #: How common each name word is among the records matched (:mod:`dedupe.score.frequency`);
     #: None: no term-frequency adjustment.
     name_frequencies: NameFrequencies | None = None
+    #: Factor on the name-frequency adjustment (labels may correct it, :mod:`dedupe.score.learn`).
+    frequency_scale: float = 1.0
 
     @property
     def prior_weight(self) -> float:
@@ -132,9 +134,10 @@ class MatchModel:
         levels = np.full((n_comp, len(a)), MISSING, dtype=np.uint8)
         totals = np.full(len(a), self.prior_weight)
         tables = [c.tables() for c in self.comparisons]
-        # The frequency adjustment, added once every level is known, is at most MOST bits.
+        # The frequency adjustment, added once every level is known, is at most MOST bits
+        # (times the scale labels may have given it).
         agreement = self._name_agreement()
-        headroom = MOST if agreement is not None else 0.0
+        headroom = MOST * self.frequency_scale if agreement is not None else 0.0
         staged: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, comparison in enumerate(self.comparisons):
             measure = comparison.measure
@@ -166,7 +169,8 @@ class MatchModel:
         if agreement is not None and self.name_frequencies is not None:
             k, agree = agreement
             rows = np.flatnonzero(agree[levels[k]])
-            totals[rows] += self.name_frequencies.adjust(prepared, a[rows], b[rows])
+            adjust = self.name_frequencies.adjust(prepared, a[rows], b[rows])
+            totals[rows] += self.frequency_scale * adjust
         if prune_below is not None:
             ok = totals >= prune_below
             a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
@@ -211,6 +215,7 @@ class MatchModel:
             frequency = self.name_frequencies.explain(
                 prepared.names[i], prepared.names[j], bool(agree[level_index])
             )
+            frequency["weight"] = round(self.frequency_scale * frequency["weight"], 3)
             total += frequency["weight"]
             fields["frequency"] = frequency
         return {
@@ -231,6 +236,8 @@ class MatchModel:
         }
         if self.name_frequencies is not None:
             out["name_word_counts"] = self.name_frequencies.to_dict()
+        if self.frequency_scale != 1.0:
+            out["frequency_scale"] = self.frequency_scale
         return out
 
     @classmethod
@@ -241,7 +248,9 @@ class MatchModel:
         levels = {name: [tuple(mu) for mu in pairs] for name, pairs in data["levels"].items()}
         counts = data.get("name_word_counts")
         frequencies = NameFrequencies(dict(counts)) if counts is not None else None
-        model = cls(name_frequencies=frequencies)
+        model = cls(
+            name_frequencies=frequencies, frequency_scale=float(data.get("frequency_scale", 1.0))
+        )
         known = {c.name: len(c.levels) for c in model.comparisons}
         stale = sorted(n for n, saved in levels.items() if len(saved) != known.get(n, len(saved)))
         source = data["source"]
