@@ -249,3 +249,27 @@ def test_a_refresh_stamps_last_seen_only_on_records_it_did_not_write(store: Stor
     assert one.last_seen > written.last_seen > earlier.last_seen
     assert one.last_changed == earlier.last_changed
     assert two.last_seen == written.last_seen and two.last_changed == written.last_changed
+
+
+def test_a_record_gone_later_keeps_when_an_earlier_refresh_saw_it(store: Store) -> None:
+    """The refresh stamp stands for a write on each record it saw: a record marked gone by a
+    later refresh, or whose connector is deleted, still says the earlier refresh saw it."""
+    apply(store, [shop("1", "Un"), shop("2", "Deux"), shop("3", "Trois")])
+    written = store.get_raw("toutoulouse", "3")
+    keys = {("toutoulouse", "shop", k) for k in ("1", "2", "3")}
+    assert store.mark_gone("c", keys, since=utcnow()) == 0
+    first = {r.source_id: r.last_seen for r in store.iter_raw()}
+    assert first["1"] == first["3"] > written.last_seen
+    assert store.mark_gone("c", keys - {("toutoulouse", "shop", "3")}, since=utcnow()) == 1
+    gone = store.get_raw("toutoulouse", "3")
+    assert gone.gone_at is not None and gone.last_seen == first["3"]
+    (one,) = store.get_raw_many([("toutoulouse", "1")])
+    assert (
+        one.last_seen > first["1"] and one.last_seen == store.get_raw("toutoulouse", "2").last_seen
+    )
+    assert {r.source_id: r.last_seen for r in store.iter_raw(include_gone=True)}["3"] == first["3"]
+    with store.engine.begin() as conn:  # as a deleted connector's records are marked gone
+        live = t.raw_records.c.gone_at.is_(None)
+        conn.execute(t.raw_records.update().where(live).values(gone_at=utcnow()))
+    assert store.get_raw("toutoulouse", "1").last_seen == one.last_seen
+    assert store.get_raw("toutoulouse", "3").last_seen == first["3"]
