@@ -107,13 +107,19 @@ SURROGATES = re.compile("[\ud800-\udfff]")
 
 def encode(payload: dict[str, Any], record: dict[str, Any]) -> tuple[str, str, str]:
     """``(payload_json, record_json, content hash)`` of a record as stored."""
+    payload_blob, record_blob, digest = _encode_bytes(payload, record)
+    return payload_blob.decode("utf-8"), record_blob.decode("utf-8"), digest
+
+
+def _encode_bytes(payload: dict[str, Any], record: dict[str, Any]) -> tuple[bytes, bytes, str]:
+    """``encode`` with both JSON texts left in UTF-8: an unchanged record's are not needed."""
     try:
         payload_blob = _dumps_bytes(payload)
     except UnicodeEncodeError:  # a lone surrogate in the payload as received
         payload_blob = SURROGATES.sub("\ufffd", _dumps(payload)).encode("utf-8")
     record_blob = _dumps_bytes(record)
     digest = hashlib.sha256(b'{"payload":%b,"record":%b}' % (payload_blob, record_blob))
-    return payload_blob.decode("utf-8"), record_blob.decode("utf-8"), digest.hexdigest()
+    return payload_blob, record_blob, digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -286,12 +292,14 @@ class IngestMixin(StoreBase):
                 updates: list[tuple[Any, ...]] = []
                 for source_id, payload, record in rows:
                     seen.add((platform, rtype_value, source_id))
-                    payload_json, record_json, digest = encode(payload, record)
+                    payload_blob, record_blob, digest = _encode_bytes(payload, record)
                     previous = known.get(source_id)
                     if previous == digest:
                         unchanged += 1
                         continue
                     known[source_id] = digest
+                    payload_json = payload_blob.decode("utf-8")
+                    record_json = record_blob.decode("utf-8")
                     shop = record.get("shop_source_id")
                     if previous is None:
                         new += 1
