@@ -153,9 +153,10 @@ class _Statements:
             # a dictionary by the driver's rows themselves.
             known=(
                 "SELECT k.source_id, CASE WHEN r.gone_at IS NULL THEN r.content_hash ELSE '' "
-                "END FROM unnest(CAST(%s AS TEXT[])) AS k(source_id) CROSS JOIN LATERAL "
-                "(SELECT content_hash, gone_at FROM raw_records WHERE platform = %s "
-                "AND record_type = %s AND source_id = k.source_id LIMIT 1) AS r"
+                "END FROM json_array_elements_text(CAST(%s AS JSON)) AS k(source_id) "
+                "CROSS JOIN LATERAL (SELECT content_hash, gone_at FROM raw_records "
+                "WHERE platform = %s AND record_type = %s AND source_id = k.source_id "
+                "LIMIT 1) AS r"
                 if pg
                 # SQLite: the keys as one JSON array, not one parameter each (binding them
                 # cost more than finding them).
@@ -376,7 +377,8 @@ def _known(
     """``source_id → stored hash`` (``GONE`` for a gone record) of those of ``source_ids``
     already stored, through the driver's own cursor: its rows are plain tuples, where
     SQLAlchemy made a row object of each."""
-    keys: Any = list(source_ids) if sql.pg else _dumps(list(source_ids))
+    # One JSON text on both stores: psycopg wrote a list as an array in Python, key by key.
+    keys = _dumps(list(source_ids))
     params = (keys, platform, rtype) if sql.pg else (platform, rtype, keys)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
