@@ -83,6 +83,18 @@ raw_records = sa.Table(
     sa.Index("ix_raw_records_gone_at", "gone_at"),
 )
 
+#: A connector's last complete refresh: every record of it that is live, and was last written
+#: before ``started_at``, was seen at ``seen_at`` (its effective ``last_seen``), without a write
+#: per record. Records it marked gone keep their own ``last_seen``
+#: (``aggregator.store.ingest``).
+refresh_stamps = sa.Table(
+    "refresh_stamps",
+    metadata,
+    sa.Column("connector_id", sa.String(64), primary_key=True),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("seen_at", TS, nullable=False),
+)
+
 runs = sa.Table(
     "runs",
     metadata,

@@ -11,6 +11,7 @@ printed is JSON.
 
     .venv/bin/python benchmarks/ingest.py                      # 1,000,000 rows per kind
     .venv/bin/python benchmarks/ingest.py --rows 100000 --profile csv
+    .venv/bin/python benchmarks/ingest.py --rows 100000 --no-store --split   # CPU step by step
     .venv/bin/python benchmarks/ingest.py --rows 200000 --kinds csv,json_api \
         --database-url postgresql://postgres@127.0.0.1:5432/test
 """
@@ -41,14 +42,16 @@ from aggregator.demo.data.names import CATEGORIES, FIRST_NAMES, SURNAMES  # noqa
 from aggregator.demo.data.places import COMMUNES  # noqa: E402
 from aggregator.demo.data.products import PRODUCTS  # noqa: E402
 from aggregator.demo.data.profiles import CLICKNCO_COLUMNS, CLICKNCO_MAPPING  # noqa: E402
-from aggregator.models import ConnectorRegistration  # noqa: E402
-from aggregator.pipeline import run_connector  # noqa: E402
+from aggregator.models import ConnectorRegistration, RecordType, RunCounts  # noqa: E402
+from aggregator.pipeline import BATCH_SIZE, record_json, run_connector  # noqa: E402
 from aggregator.settings import Settings  # noqa: E402
-from aggregator.store import Store  # noqa: E402
+from aggregator.store import IngestBatch, Store  # noqa: E402
 from aggregator.store.base import chunks  # noqa: E402
+from aggregator.store.ingest import encode  # noqa: E402
 from connectors.base import Item, ReadContext  # noqa: E402
 from connectors.http import FeedClient  # noqa: E402
 from connectors.registry import get_kind, kinds  # noqa: E402
+from dedupe.prepare.arrays import gc_paused  # noqa: E402
 
 PAGE_SIZE = 1000
 TARGET = 20_000  # normalised records per second per core, csv and json_api (issue 3)
@@ -237,6 +240,50 @@ def measure_store(
     return figures
 
 
+def measure_split(
+    reg: ConnectorRegistration, context: ReadContext, folder: Path, url: str | None = None
+) -> dict[str, float]:
+    """Where a run's CPU goes, step by step on the same records, as ``run_connector`` takes
+    them (the collector paused): ``read`` (fetch, parse, map, validate), ``record_json`` (the
+    record as stored), ``encode`` (both JSON texts and the content hash), ``sql_first`` and
+    ``sql_rerun`` (``apply`` less ``encode``: finding stored hashes, writing; every record new,
+    then unchanged), and ``gone_*`` (``mark_gone``: the records not seen, the refresh stamp).
+    CPU seconds of this process; a database server's own CPU is not in them."""
+    split: dict[str, float] = {}
+
+    def timed(name: str, action: Callable[[], Any]) -> Any:
+        cpu = time.process_time()
+        out = action()
+        split[name] = round(split.get(name, 0.0) + time.process_time() - cpu, 3)
+        return out
+
+    with gc_paused():
+        emitted = timed("read", lambda: list(get_kind(reg.kind).read(reg, {}, context)))
+        records = [e.record for e in emitted if isinstance(e, Item)]
+        raws = [e.raw for e in emitted if isinstance(e, Item)]
+        del emitted
+        dumped = timed("record_json", lambda: [record_json(r) for r in records])
+        items = [
+            (RecordType.shop, r.platform, r.source_id, raw, d)
+            for r, raw, d in zip(records, raws, dumped, strict=True)
+        ]
+        timed("encode", lambda: [encode(raw, d) for raw, d in zip(raws, dumped, strict=True)])
+        with fresh_store(f"split_{reg.kind}", folder, url) as store:
+            cid = reg.effective_id()
+            for phase in ("first", "rerun"):
+                seen: set[tuple[str, str, str]] = set()
+                timed(f"sql_{phase}", partial(_apply_all, store, cid, items, seen))
+                split[f"sql_{phase}"] = round(split[f"sql_{phase}"] - split["encode"], 3)
+                timed(f"gone_{phase}", partial(store.mark_gone, cid, seen))
+    return split
+
+
+def _apply_all(store: Store, cid: str, items: list[Any], seen: set[tuple[str, str, str]]) -> None:
+    counts = RunCounts()
+    for part in chunks(items, BATCH_SIZE):
+        store.apply(IngestBatch(cid, part), counts, seen)
+
+
 @contextmanager
 def fresh_store(name: str, folder: Path, url: str | None) -> Iterator[Store]:
     """A new, migrated store: a SQLite file in ``folder``, or a fresh schema on ``url``."""
@@ -288,6 +335,9 @@ def main() -> None:
     parser.add_argument("--no-store", action="store_true", help="skip the run_connector figures")
     parser.add_argument("--profile", default="", help="kinds to profile (read, then store)")
     parser.add_argument(
+        "--split", action="store_true", help="CPU seconds step by step (measure_split), per store"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("AGGREGATOR_BENCH_POSTGRES_URL"),
         help="a PostgreSQL server measured beside SQLite (its own schema, dropped afterwards)",
@@ -316,6 +366,10 @@ def main() -> None:
                     for phase, figures in stored.items():
                         _show(f"{name} {phase}", figures)
                     results[kind][f"store_{name}"] = stored
+                for name, url in (stores if args.split else {}).items():
+                    split = measure_split(reg, context, folder, url)
+                    print(f"  split {name:<17} {split}")
+                    results[kind][f"split_{name}"] = split
                 if kind in args.profile.split(","):
                     profiled(f"{kind} read()", partial(measure_read, reg, context))
                     for name, url in stores.items():

@@ -26,8 +26,8 @@ from connectors.mapping import (
     excerpt,
     get_path,
     offer_from_row,
-    record_from_row,
     require_mapping,
+    row_reader,
     rows_are_offers,
 )
 from connectors.registry import check_by_reading, parse_options, register
@@ -223,6 +223,7 @@ class JsonApiKind:
         pagination = NoPagination() if local else config.pagination
         credentials = (NoAuth() if local else config.auth).credentials()
         guard, seen, previous = DuplicateGuard(), set[tuple[Any, ...]](), list[Any]()
+        record_from_row, offers_path = row_reader(registration), config.offers_path
         request: PageRequest | None = pagination.first()
         number = 0
         while request is not None:
@@ -245,7 +246,10 @@ class JsonApiKind:
             previous = records
             for index, raw in enumerate(records):
                 locator = f"page {number} {pointer}/{index}"
-                yield from _emit(registration, raw, locator, config.offers_path, guard)
+                if offers_path is None:  # the usual case: one record per row, no call
+                    yield guard.admit(record_from_row(raw, locator), raw, locator)
+                else:
+                    yield from _emit(registration, raw, locator, offers_path, guard)
             request = pagination.next(Page(number, request, response, document, records))
         yield Checkpoint(state={}, complete=True)
 
@@ -263,7 +267,7 @@ def _emit(
     guard: DuplicateGuard,
 ) -> Iterator[Emitted]:
     """The record at ``locator``, then its offers; a rejected shop's offers are not read."""
-    emitted = guard.admit(record_from_row(registration, raw, locator), raw, locator)
+    emitted = guard.admit(row_reader(registration)(raw, locator), raw, locator)
     yield emitted
     if isinstance(emitted, Rejection) or not offers_path or isinstance(emitted.record, OfferRecord):
         return

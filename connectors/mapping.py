@@ -153,6 +153,16 @@ def record_from_row(
     return _shop(compiled, registration, row, locator)
 
 
+def row_reader(
+    registration: ConnectorRegistration,
+) -> Callable[[Mapping[str, Any], str], Record | Rejection]:
+    """``record_from_row`` bound to a registration for a whole read: its mapping is looked
+    up once, not once per row."""
+    compiled = _compiled(registration.mapping)
+    build = _offer if compiled.rows_are_offers else _shop
+    return functools.partial(build, compiled, registration)
+
+
 class DuplicateGuard:
     """Rejects a record whose source id was already emitted earlier in the same read."""
 
@@ -292,6 +302,26 @@ def _extractor(
     for i, (name, source, parts, clean) in enumerate(others, start=len(texts)):
         env[f"clean{i}"] = clean
         got = fetch(i, source, parts)
+        if clean is _clean_number:
+            # ``_clean_number`` written out for its usual cases: a JSON number, and a text
+            # ``float()`` reads once a decimal comma is a point; the rest goes to it.
+            lines += [
+                f"    v = {got}",
+                "    if type(v) is str:",
+                "        s = v.strip()",
+                "        if s:",
+                "            try:",
+                f"                values[{name!r}] = float(s.replace(',', '.') if ',' in s else s)",
+                "            except ValueError:",
+                f"                values[{name!r}] = clean{i}(v)",
+                "    elif type(v) is float:",
+                f"        values[{name!r}] = v",
+                "    elif v is not None:",
+                f"        v = clean{i}(v)",
+                "        if v is not None:",
+                f"            values[{name!r}] = v",
+            ]
+            continue
         lines += [
             f"    v = clean{i}({got})",
             "    if v is not None:",

@@ -59,3 +59,17 @@ def test_number_fast_path_reads_as_before() -> None:
              "5,", "+1,5", "0x10", "١٢", 7, None]  # fmt: skip
     for text in texts:
         assert repr(_number(text)) == repr(before(text)), text
+
+
+def test_written_extractor_reads_numbers_as_the_cleaner() -> None:
+    """The number cleaning written into the extractor gives what ``_clean_number`` gives."""
+    texts = ["43,6", "43.6", " 43,6 ", "1 000,5", "12 €", "12,50\u00a0€", "1,000.5", "nan",
+             "inf", "-0", "1_000", "1e5", "1,5e3", "abc", "", "  ", "\u00a043,6", "4 3", ",5",
+             "+1,5", "0x10", "١٢", 7, 4.5, True, None, ["1"], {"a": 1}]  # fmt: skip
+    for value in texts:
+        row = {"id": "1", "lat": value, "lon": value}
+        fast = mapped({"source_id": "id", "lat": "lat", "lon": "lon"}, row)
+        general = mapped(
+            {"source_id": "id", "lat": "lat", "lon": "lon"}, types.MappingProxyType(row)
+        )
+        assert repr(fast) == repr(general), value

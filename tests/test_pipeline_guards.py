@@ -5,6 +5,7 @@ their locator, reason and excerpt, and a failing feed keeps the last good state 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -231,3 +232,24 @@ def test_a_feed_still_truncated_is_still_flagged(
     again = run()
     assert (again.status, again.counts.fetched, again.counts.gone) == ("partial", 2, 0)
     assert store.count_raw(run.cid) == 10
+
+
+def test_a_records_json_is_its_json_dump() -> None:
+    """``record_json`` gives the model's ``model_dump(mode="json")``, whatever the record holds."""
+    from aggregator.models import OfferRecord, ShopRecord
+    from aggregator.pipeline import record_json
+
+    shops = [
+        ShopRecord(platform="p", source_id="1", name="Épi", lat=43.6, lon=-0.0, services=["a"]),
+        ShopRecord(platform="p", source_id="2", name="x", lat=1, closed=True),  # an int given
+        ShopRecord.model_construct(platform="p", source_id="3", name="y", services=("a", "b")),
+        ShopRecord.model_construct(platform="p", source_id="4", name="z", lat=float("nan")),
+    ]
+    offers = [
+        OfferRecord(platform="p", source_id="o", title="Pain", price=2, shop_source_id="1"),
+        OfferRecord(platform="p", source_id="o", title="Pain", price=1.5e-7),
+    ]
+    with warnings.catch_warnings():  # pydantic warns of the tuple built around validation
+        warnings.simplefilter("ignore", UserWarning)
+        for record in [*shops, *offers]:
+            assert repr(record_json(record)) == repr(record.model_dump(mode="json"))

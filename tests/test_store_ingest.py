@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 import struct
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -249,3 +250,50 @@ def test_a_refresh_stamps_last_seen_only_on_records_it_did_not_write(store: Stor
     assert one.last_seen > written.last_seen > earlier.last_seen
     assert one.last_changed == earlier.last_changed
     assert two.last_seen == written.last_seen and two.last_changed == written.last_changed
+
+
+def test_a_record_gone_later_keeps_when_an_earlier_refresh_saw_it(store: Store) -> None:
+    """The refresh stamp stands for a write on each record it saw: a record marked gone by a
+    later refresh, or whose connector is deleted, still says the earlier refresh saw it."""
+    apply(store, [shop("1", "Un"), shop("2", "Deux"), shop("3", "Trois")])
+    written = store.get_raw("toutoulouse", "3")
+    keys = {("toutoulouse", "shop", k) for k in ("1", "2", "3")}
+    assert store.mark_gone("c", keys, since=utcnow()) == 0
+    first = {r.source_id: r.last_seen for r in store.iter_raw()}
+    assert first["1"] == first["3"] > written.last_seen
+    assert store.mark_gone("c", keys - {("toutoulouse", "shop", "3")}, since=utcnow()) == 1
+    gone = store.get_raw("toutoulouse", "3")
+    assert gone.gone_at is not None and gone.last_seen == first["3"]
+    (one,) = store.get_raw_many([("toutoulouse", "1")])
+    assert (
+        one.last_seen > first["1"] and one.last_seen == store.get_raw("toutoulouse", "2").last_seen
+    )
+    assert {r.source_id: r.last_seen for r in store.iter_raw(include_gone=True)}["3"] == first["3"]
+    with store.engine.begin() as conn:  # as a deleted connector's records are marked gone
+        live = t.raw_records.c.gone_at.is_(None)
+        conn.execute(t.raw_records.update().where(live).values(gone_at=utcnow()))
+    assert store.get_raw("toutoulouse", "1").last_seen == one.last_seen
+    assert store.get_raw("toutoulouse", "3").last_seen == first["3"]
+
+
+def test_a_downgrade_writes_the_refresh_stamps_out_on_the_records(store: Store) -> None:
+    """Below 0012 ``last_seen`` is read from the records alone: the stamps are written on them."""
+    from alembic import command
+
+    from aggregator.store.base import _alembic_config
+
+    apply(store, [shop("1", "Un"), shop("2", "Deux")])
+    store.mark_gone("c", {("toutoulouse", "shop", "1"), ("toutoulouse", "shop", "2")}, utcnow())
+    store.mark_gone("c", {("toutoulouse", "shop", "1")}, since=utcnow())
+    read = {r.source_id: r.last_seen for r in store.iter_raw(include_gone=True)}
+    cfg = _alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    assert "refresh_stamps" not in sa.inspect(store.engine).get_table_names()
+    with store.engine.connect() as conn:
+        c = t.raw_records.c
+        written = dict(conn.execute(sa.select(c.source_id, c.last_seen)).all())
+    assert {k: v if v.tzinfo else v.replace(tzinfo=UTC) for k, v in written.items()} == read
+    store.migrate()
+    assert {r.source_id: r.last_seen for r in store.iter_raw(include_gone=True)} == read

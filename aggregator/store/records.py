@@ -49,6 +49,24 @@ class StoredRecord:
 
 
 _c = t.raw_records.c
+_s = t.refresh_stamps.c
+#: A record's ``last_seen``: its connector's last complete refresh saw it when it is live, or
+#: went gone after that refresh, and was last written before the refresh started; else the
+#: time written on it (``IngestMixin.mark_gone``).
+_LAST_SEEN = sa.case(
+    (
+        sa.and_(
+            _c.last_seen < _s.started_at,
+            sa.or_(_c.gone_at.is_(None), _c.gone_at > _s.seen_at),
+        ),
+        _s.seen_at,
+    ),
+    else_=_c.last_seen,
+).label("last_seen")
+#: ``SELECT * FROM raw_records`` with each record's ``last_seen`` as read through the stamps.
+_RECORDS = sa.select(
+    *(_LAST_SEEN if column.name == "last_seen" else column for column in t.raw_records.c)
+).select_from(t.raw_records.outerjoin(t.refresh_stamps, _s.connector_id == _c.connector_id))
 
 
 class RecordsMixin(IngestMixin):
@@ -58,7 +76,7 @@ class RecordsMixin(IngestMixin):
         c = t.raw_records.c
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(t.raw_records).where(
+                _RECORDS.where(
                     c.platform == platform, c.record_type == rtype.value, c.source_id == source_id
                 )
             ).first()
@@ -67,7 +85,7 @@ class RecordsMixin(IngestMixin):
     def iter_raw(
         self, rtype: RecordType | None = None, *, include_gone: bool = False
     ) -> Iterator[StoredRecord]:
-        query = sa.select(t.raw_records).order_by(
+        query = _RECORDS.order_by(
             t.raw_records.c.platform, t.raw_records.c.record_type, t.raw_records.c.source_id
         )
         if rtype is not None:
@@ -168,7 +186,7 @@ class RecordsMixin(IngestMixin):
         with self.engine.connect() as conn:
             for platform, values in by_platform.items():
                 for part in chunks(sorted(values), 500):
-                    query = sa.select(t.raw_records).where(
+                    query = _RECORDS.where(
                         _c.platform == platform,
                         _c.record_type == rtype.value,
                         column.in_(part),
