@@ -92,12 +92,7 @@ def constructor(cls: type[Model]) -> Callable[[dict[str, Any]], Model]:
         return lambda values: cls.model_construct(**values)
 
     def make(values: dict[str, Any]) -> Model:
-        model = _new(cls)
-        _set(model, "__dict__", values)
-        _set(model, "__pydantic_fields_set__", fields_set)
-        _set(model, "__pydantic_extra__", None)
-        _set(model, "__pydantic_private__", None)
-        return model
+        return _made(cls, values, fields_set)
 
     return make
 
