@@ -9,16 +9,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from zlib import crc32
 
 import sqlalchemy as sa
 
 from aggregator.store import Store
+from aggregator.store.base import lock_key
 
-
-def lock_key(name: str) -> int:
-    """The advisory lock key of a name (the scheduler's keys since the first release)."""
-    return crc32(name.encode()) & 0x7FFFFFFF
+__all__ = ["lock_key", "named_lock"]
 
 
 @contextmanager
@@ -26,8 +23,8 @@ def named_lock(store: Store, lock_dir: Path, name: str, *, wait: bool) -> Iterat
     """Yield True while this process holds the lock ``name``; False at once when another holds
     it and ``wait`` is false. A process that dies lets go of its locks (session or file)."""
     if store.engine.dialect.name == "postgresql":
-        key = lock_key(name)
         with store.engine.connect() as conn:
+            key = lock_key(name, conn.scalar(sa.text("SELECT current_schema()")))
             if wait:
                 conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
                 got = True

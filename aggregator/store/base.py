@@ -74,8 +74,8 @@ class StoreBase:
         if self.engine.dialect.name != "postgresql":
             yield
             return
-        key = crc32(name.encode()) & 0x7FFFFFFF
         with self.engine.connect() as conn:
+            key = lock_key(name, conn.scalar(sa.text("SELECT current_schema()")))
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
                 yield
@@ -85,6 +85,19 @@ class StoreBase:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def lock_key(name: str, schema: str | None = None) -> int:
+    """The advisory lock key of a name (the scheduler's keys since the first release).
+
+    Advisory locks belong to the whole database, not to a schema: two deployments kept in two
+    schemas of one database would wait on each other's connectors and matchings. A store
+    outside ``public`` has the schema in its keys; in ``public`` the keys stay the first
+    release's, so processes of an earlier release and this one still exclude each other.
+    """
+    if schema and schema != "public":
+        name = f"{schema}/{name}"
+    return crc32(name.encode()) & 0x7FFFFFFF
 
 
 def placeholders(dialect: str) -> tuple[bool, str, str]:
