@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aggregator.matching import MatchOutcome, attach_offers
+from aggregator.entity_offers import attach_offers
+from aggregator.matching import MatchOutcome
 from aggregator.models import Entity, OfferRecord, RecordType
 from aggregator.settings import Settings
 from aggregator.store import Store

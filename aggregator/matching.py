@@ -32,12 +32,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aggregator.entity_offers import attach, attach_offers, offers_by_shop
 from aggregator.entity_sources import Sources, fingerprint
 from aggregator.models import (
     Decision,
     Entity,
     OfferRecord,
-    RecordKey,
     RecordType,
     utcnow,
 )
@@ -84,39 +84,6 @@ class MatchOutcome:
     #: Entities the index given to :meth:`Matching.run` was rebuilt with (None: not fed).
     indexed: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
-
-
-def attach_offers(entities: Iterable[Entity], offers: Iterable[OfferRecord]) -> None:
-    """Each offer goes to the entity of the shop record it belongs to."""
-    by_member: dict[RecordKey, Entity] = {}
-    for entity in entities:
-        for member in entity.members:
-            by_member[member] = entity
-    for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
-        if offer.shop_source_id is None:
-            continue
-        owner = by_member.get(RecordKey(platform=offer.platform, source_id=offer.shop_source_id))
-        if owner is not None:
-            owner.offers.append(offer)
-
-
-def _offers_by_shop(offers: Iterable[OfferRecord]) -> dict[str, list[OfferRecord]]:
-    """``"platform:shop_source_id"`` -> the shop's offers, in :func:`attach_offers` ' order."""
-    by_shop: dict[str, list[OfferRecord]] = {}
-    for offer in sorted(offers, key=lambda o: (o.platform, o.source_id)):
-        if offer.shop_source_id is not None:
-            by_shop.setdefault(f"{offer.platform}:{offer.shop_source_id}", []).append(offer)
-    return by_shop
-
-
-def _attach(entity: Entity, offers: dict[str, list[OfferRecord]]) -> None:
-    """:func:`attach_offers` for one entity, from :func:`_offers_by_shop`."""
-    if not offers:
-        return
-    found = [o for m in entity.members for o in offers.get(f"{m.platform}:{m.source_id}", ())]
-    if len(entity.members) > 1:
-        found.sort(key=lambda o: (o.platform, o.source_id))
-    entity.offers.extend(found)
 
 
 def _sorted(by_shop: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -223,7 +190,7 @@ class Matching:
         )
         choices = self._choices()
         sources = Sources(result, held, choices, _sorted(offer_hashes), self._fingerprint(config))
-        outcome = self._write_all(result, choices, _offers_by_shop(offers), index, sources)
+        outcome = self._write_all(result, choices, offers_by_shop(offers), index, sources)
         self.result = result
         self.since = mark - OVERLAP
         self.held = held
@@ -411,7 +378,7 @@ class Matching:
                     stored = write.doc_hashes([e for e in source_of if e in before])
                     rows, unchanged = [], []
                     for entity in batch:
-                        _attach(entity, offers)
+                        attach(entity, offers)
                         source = source_of[entity.entity_id]
                         row = entity_row(entity, source=source)
                         if stored.get(entity.entity_id) != row.doc_hash:

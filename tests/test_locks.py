@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,50 +41,50 @@ def test_a_held_lock_excludes_another_store_of_the_same_deployment(
         second.dispose()
 
 
+@pytest.fixture
+def two_deployments(postgres_url: str) -> Iterator[tuple[Store, Store]]:
+    """Two stores on one PostgreSQL database, each in a schema of its own."""
+    assert POSTGRES_URL
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    first = Store.open(postgres_url)
+    second = Store.open(_postgres_schema_url(POSTGRES_URL, schema))
+    try:
+        yield first, second
+    finally:
+        first.dispose()
+        second.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _schema(store: Store) -> str:
+    with store.engine.connect() as conn:
+        return str(conn.scalar(sa.text("SELECT current_schema()")))
+
+
 @pytest.mark.postgres
 def test_deployments_in_two_schemas_do_not_wait_on_each_other(
-    postgres_url: str, tmp_path: Path
+    two_deployments: tuple[Store, Store], tmp_path: Path
 ) -> None:
-    assert POSTGRES_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    first = Store.open(postgres_url)
-    second = Store.open(_postgres_schema_url(POSTGRES_URL, schema))
-    try:
-        with named_lock(first, tmp_path / "a", "matching", wait=False) as held:
-            assert held
-            with named_lock(second, tmp_path / "b", "matching", wait=False) as other:
-                assert other
-    finally:
-        first.dispose()
-        second.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    first, second = two_deployments
+    with named_lock(first, tmp_path / "a", "matching", wait=False) as held:
+        assert held
+        with named_lock(second, tmp_path / "b", "matching", wait=False) as other:
+            assert other
 
 
 @pytest.mark.postgres
-def test_a_matching_in_another_schema_does_not_hold_this_ones(postgres_url: str) -> None:
+def test_a_matching_in_another_schema_does_not_hold_this_ones(
+    two_deployments: tuple[Store, Store],
+) -> None:
     """``Store.exclusive`` (one matching at a time) is per deployment, too."""
-    assert POSTGRES_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    first = Store.open(postgres_url)
-    second = Store.open(_postgres_schema_url(POSTGRES_URL, schema))
-    try:
-        with first.exclusive("matching"), second.engine.connect() as conn:
-            ours = lock_key("matching", conn.scalar(sa.text("SELECT current_schema()")))
-            assert conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ours})
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ours})
-            theirs = lock_key("matching", postgres_url.rsplit("%3D", 1)[1])
-            assert not conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": theirs})
-    finally:
-        first.dispose()
-        second.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    first, second = two_deployments
+    theirs, ours = lock_key("matching", _schema(first)), lock_key("matching", _schema(second))
+    with first.exclusive("matching"), second.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ours})
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ours})
+        assert not conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": theirs})
