@@ -13,7 +13,7 @@ import orjson
 import sqlalchemy as sa
 
 from aggregator import schema as t
-from aggregator.models import RecordType, RunCounts, content_hash, utcnow
+from aggregator.models import ConnectorRegistration, RecordType, RunCounts, content_hash, utcnow
 from aggregator.store import IngestBatch, Store
 from aggregator.store.ingest import SURROGATES, _plain, encode
 
@@ -297,3 +297,34 @@ def test_a_downgrade_writes_the_refresh_stamps_out_on_the_records(store: Store) 
     assert {k: v if v.tzinfo else v.replace(tzinfo=UTC) for k, v in written.items()} == read
     store.migrate()
     assert {r.source_id: r.last_seen for r in store.iter_raw(include_gone=True)} == read
+
+
+def test_deleting_a_connector_writes_its_refresh_stamp_on_its_records(store: Store) -> None:
+    """The records stay, with what was seen of them; a later registration under the same id
+    starts without the old stamp."""
+    cid = store.save_connector(
+        ConnectorRegistration.model_validate(
+            {
+                "platform": "toutoulouse",
+                "kind": "csv",
+                "url": "/tmp/shops.csv",
+                "mapping": {"source_id": "id", "name": "name"},
+            }
+        ),
+        origin="cli",
+    )
+    batch = [(RecordType.shop, "toutoulouse", k, {"id": k, "name": k}, {"n": k}) for k in "12"]
+    seen: set = set()
+    store.apply(IngestBatch(cid, batch), RunCounts(), seen)
+    store.mark_gone(cid, seen, since=utcnow())
+    store.apply(IngestBatch(cid, batch), RunCounts(), seen)
+    store.mark_gone(cid, seen, since=utcnow())
+    read = {r.source_id: r.last_seen for r in store.iter_raw()}
+    store.delete_connector(cid)
+    with store.engine.connect() as conn:
+        stamps = conn.scalar(sa.select(sa.func.count()).select_from(t.refresh_stamps))
+        c = t.raw_records.c
+        written = dict(conn.execute(sa.select(c.source_id, c.last_seen)).all())
+    assert stamps == 0
+    assert {k: v if v.tzinfo else v.replace(tzinfo=UTC) for k, v in written.items()} == read
+    assert {r.source_id: r.last_seen for r in store.iter_raw()} == read

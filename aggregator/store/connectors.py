@@ -10,6 +10,17 @@ from aggregator import schema as t
 from aggregator.models import ConnectorRegistration, RunLimits, utcnow
 from aggregator.store.base import StoreBase, StoreError
 
+#: A refresh stamp written onto the records it stands for (live ones last written before the
+#: refresh began, and gone ones marked gone after it was seen), as migration 0012 does on its
+#: way down.
+_STAMP_ONTO_RECORDS = sa.text(
+    "UPDATE raw_records SET last_seen = (SELECT s.seen_at FROM refresh_stamps s "
+    "WHERE s.connector_id = raw_records.connector_id) WHERE raw_records.connector_id = :cid "
+    "AND EXISTS (SELECT 1 FROM refresh_stamps s WHERE s.connector_id = raw_records.connector_id "
+    "AND raw_records.last_seen < s.started_at AND (raw_records.gone_at IS NULL "
+    "OR raw_records.gone_at > s.seen_at))"
+)
+
 
 class ConnectorsMixin(StoreBase):
     def ensure_platform(self, conn: sa.Connection, slug: str, name: str = "") -> None:
@@ -87,8 +98,16 @@ class ConnectorsMixin(StoreBase):
             return [self._registration(row) for row in conn.execute(query)]
 
     def delete_connector(self, cid: str) -> None:
+        """Forget a registration. Its records stay, and so does what was seen of them: the
+        connector's refresh stamp is written onto the records it stands for, then dropped, so
+        a connector registered later under the same id starts without it."""
         with self.engine.begin() as conn:
             gone = conn.execute(t.connectors.delete().where(t.connectors.c.id == cid)).rowcount
+            if gone:
+                conn.execute(_STAMP_ONTO_RECORDS, {"cid": cid})
+                conn.execute(
+                    t.refresh_stamps.delete().where(t.refresh_stamps.c.connector_id == cid)
+                )
         if not gone:
             raise StoreError(f"no connector with id {cid!r}")
 
