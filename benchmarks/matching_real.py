@@ -11,7 +11,9 @@ deployment's ``config/connectors/`` (the documented YAML: ``source_id``, ``name`
 and F1, B-cubed F1 where the labels cover the whole set, blocking recall (the share of true pairs
 the matcher's blocking proposes, from the same records matched in this process with
 ``keep_pairs``) and a reliability table (per band of match probability, the share of true
-matches). In the same run: Splink 5 and a simple rapidfuzz rule (``matching_real_peers.py``).
+matches) and the patterns of comparison levels with the most errors (``matching_real_patterns``:
+true and false pairs per pattern, what the model gives them, how many the entities got wrong).
+In the same run: Splink 5 and a simple rapidfuzz rule (``matching_real_peers.py``).
 Then labels in active-learning order (:func:`dedupe.labels.informative_pairs`): the pairs the
 current model is least sure of are answered from the truth, imported with ``aggregator match
 import-labels``, and the run repeated, for 10, 25 and 50 labels in all. The last line is one
@@ -40,6 +42,7 @@ sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve
 sys.path.append(str(HERE))
 
 from matching_real_deploy import Deployment  # noqa: E402
+from matching_real_patterns import best_by_pattern, level_patterns, print_patterns  # noqa: E402
 from matching_real_peers import has_coordinates, rule_pairs, splink_pairs  # noqa: E402
 from matching_real_sets import LABELLED, SETS, LabelledSet, Pair, pair  # noqa: E402
 
@@ -51,6 +54,11 @@ from dedupe.state.result import MatchResult  # noqa: E402
 
 #: Bands of match probability for the reliability table.
 BANDS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 1.0000001)
+#: Patterns of comparison levels printed per set (:mod:`matching_real_patterns`), most errors
+#: first.
+PATTERNS = 12
+#: Precision at which the per-pattern bound on recall is printed (the target of the real sets).
+BOUND_PRECISION = 0.95
 
 
 def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
@@ -97,19 +105,23 @@ def blocking_recall(labelled: LabelledSet, result: MatchResult) -> float:
     return len(labelled.same & proposed) / len(labelled.same) if labelled.same else 1.0
 
 
-def _bands(labelled: LabelledSet, result: MatchResult) -> list[tuple[str, int, float, int]]:
-    """Per band of match probability: its name, the judged pairs in it, the sum of their
-    probabilities and how many truly match.
-
-    Pairs judged: the labelled ones, or on complete sets every proposed pair and every true
-    pair, each scored by the run's model whether or not blocking proposed it."""
+def judged_pairs(labelled: LabelledSet, result: MatchResult) -> list[Pair]:
+    """The pairs figures are judged on: the labelled ones, or on complete sets every proposed
+    pair and every true pair, whether or not blocking proposed it (both records matched)."""
     state = result.state
     keys = state.table.keys
     judged = labelled.same | labelled.different
     if labelled.complete:
         a, b = decode(state.last_pairs)
         judged |= {pair(keys[x], keys[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)}
-    pairs = [p for p in sorted(judged) if p[0] in state.row_of and p[1] in state.row_of]
+    return [p for p in sorted(judged) if p[0] in state.row_of and p[1] in state.row_of]
+
+
+def _bands(labelled: LabelledSet, result: MatchResult) -> list[tuple[str, int, float, int]]:
+    """Per band of match probability: its name, the judged pairs in it (:func:`judged_pairs`),
+    each scored by the run's model, the sum of their probabilities and how many truly match."""
+    state = result.state
+    pairs = judged_pairs(labelled, result)
     rows_a = [state.row_of[p[0]] for p in pairs]
     rows_b = [state.row_of[p[1]] for p in pairs]
     scored = state.model.score(state.prepared, rows_a, rows_b)  # type: ignore[union-attr]
@@ -205,8 +217,10 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
     started = time.perf_counter()
     deployment = Deployment(labelled, workdir)
     deployment.run()
-    ours = entity_scores(labelled, deployment.entities())
+    entity_of = deployment.entities()
+    ours = entity_scores(labelled, entity_of)
     result = deployment.replica()
+    patterns = level_patterns(labelled, result.state, judged_pairs(labelled, result), entity_of)
     details: dict[str, Any] = {
         "records": sum(len(p.rows) for p in labelled.platforms),
         "true_pairs": len(labelled.same),
@@ -214,6 +228,8 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
         "replica_agrees_with_export": deployment.replica_agrees(result),
         "weights": result.state.model.source if result.state.model else None,
         "reliability": reliability(labelled, result),
+        "patterns": [p.as_dict() for p in patterns[:PATTERNS] if p.errors],
+        "best_by_pattern": best_by_pattern(patterns, BOUND_PRECISION),
     }
     figures: dict[str, Any] = {k: round(v, 4) if v is not None else None for k, v in ours.items()}
     figures["calibration_error"] = round(calibration_error(labelled, result), 4)
@@ -262,6 +278,12 @@ def run_set(labelled: LabelledSet, workdir: Path, budgets: tuple[int, ...]) -> d
     print_reliability("reliability, no labels", details["reliability"])
     if budgets:
         print_reliability(f"reliability, {last} labels", details[f"labels_{last}"]["reliability"])
+    print_patterns(patterns, PATTERNS)
+    bound = details["best_by_pattern"]
+    print(
+        f"   best decision per pattern: recall {bound['recall_at_precision']:.3f} at precision"
+        f" >= {BOUND_PRECISION}, F1 {bound['f1']:.3f}"
+    )
     print(json.dumps({"set": labelled.name, **figures}))
     print(json.dumps({"set": labelled.name, "details": details}))
     return figures

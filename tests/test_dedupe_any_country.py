@@ -82,7 +82,14 @@ def test_the_same_number_and_street_is_never_different() -> None:
         ("First Floor, 77 George Street", "77 George St"),
         ("12, rue des Filatiers", "12 rue des Filatiers"),
         ("Caledonian Crescent, 25-27-29", "25-29 Caledonian Crescent"),
+        ("Leith Walk, 7; 9", "7-9 Leith Walk"),  # OpenStreetMap's list of numbers
+        ("Parsons Green Terrace, 29; 30; 31", "29-31 Parsons Green Ter"),
+        ("Gyle Shopping Centre, Gyle Ave", "Gyle Avenue"),  # a site before its street
+        ("Quartermile 1, 15 Lauriston Place", "Lauriston Place, 15"),
         ("1325 W 1st Ave Ste 204", "1325 West 1st Avenue"),  # a suite is not the street
+        ("6363 Main St Ste E", "6363 Main Street"),  # nor a lettered one
+        ("203 Jamestown Blvd Unit C", "203 Jamestown Boulevard"),
+        ("875 Mansell Rd Ste B1", "875 Mansell Road"),
         ("239 Main Ave E # 60", "239 Main Avenue East"),
         ("Hauptstr. 12B", "Hauptstraße 12 B"),  # German streets, a letter after the number
         ("Lange Str. 17", "Lange Straße 17"),
@@ -92,6 +99,11 @@ def test_the_street_part_of_an_address_written_in_parts(one: str, other: str) ->
     a, b = parse_address(one), parse_address(other)
     assert a is not None and b is not None
     assert (a.number, a.street) == (b.number, b.street)
+
+
+def test_a_saint_is_not_a_suite() -> None:
+    a, b = parse_address("12 rue Ste Anne"), parse_address("12 rue Sainte-Anne")
+    assert a is not None and b is not None and a.street == b.street == "rue sainte anne"
 
 
 def test_a_postcode_and_town_in_their_own_part_are_not_the_street() -> None:

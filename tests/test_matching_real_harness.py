@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT / "benchmarks"))  # last: benchmarks/dedupe.py must not hide dedupe
 
 from matching_real import broken_labels, entity_scores, pair_scores  # noqa: E402
+from matching_real_patterns import Pattern, best_by_pattern  # noqa: E402
 from matching_real_sets import LabelledSet, Platform, pair  # noqa: E402
 
 # (name, street, phone, postcode) of venues listed by both sources; the second source writes
@@ -86,6 +87,10 @@ def test_harness_prints_every_figure_for_a_set_run_through_the_cli(tmp_path: Pat
     # The labels given are constraints: the exported entities obey every one of them.
     assert details["labels_2"]["given"] >= 1 and details["labels_2"]["labels_broken"] == 0
     assert sum(band["pairs"] for band in details["reliability"]) >= 5
+    # Patterns of levels: only those with errors are listed, and the bound is a recall.
+    assert all(p["missed"] + p["merged_wrong"] > 0 for p in details["patterns"])
+    assert "best decision per pattern" in done.stdout
+    assert 0.0 <= details["best_by_pattern"]["recall_at_precision"] <= 1.0
     # Calibration: the reliability tables are printed, and their weighted gap is the error.
     assert "reliability, no labels" in done.stdout and "reliability, 2 labels" in done.stdout
     for table, error in (
@@ -129,3 +134,17 @@ def test_labels_the_entities_contradict_are_counted() -> None:
     assert broken_labels(labels, entities) == 2
     # A record the export does not hold cannot be with anything.
     assert broken_labels([("a:9", "b:9", True), ("a:9", "b:8", False)], entities) == 1
+
+
+def test_the_per_pattern_bound_calls_patterns_in_order_of_their_share_of_true_pairs() -> None:
+    patterns = [
+        Pattern("name=exact phone=exact", true=90, false=0),
+        Pattern("name=similar address=exact", true=6, false=4),
+        Pattern("name=different", true=4, false=96),
+    ]
+    bound = best_by_pattern(patterns, min_precision=0.95)
+    # The pure pattern alone: recall 0.9 at precision 1; adding the mixed one costs precision
+    # (96 / 100 = 0.96, still enough): recall 0.96.
+    assert bound["recall_at_precision"] == 0.96
+    assert bound["f1"] == round(2 * 0.96 * 0.96 / 1.92, 4)
+    assert best_by_pattern(patterns, min_precision=0.99)["recall_at_precision"] == 0.9

@@ -21,6 +21,7 @@ from dedupe.prepare.identifiers import (
     phone_digits,
     website_domain,
 )
+from dedupe.prepare.streets import street_segment
 from dedupe.prepare.table import ShopTable
 from dedupe.prepare.taxonomy import Taxonomy, load_taxonomy
 from dedupe.prepare.text import fold, word_length
@@ -31,7 +32,6 @@ from dedupe.prepare.values import (
     normalise_postcode,
     parse_street_part,
     split_number,
-    street_segment,
 )
 
 #: House-number suffixes as codes (0: none).

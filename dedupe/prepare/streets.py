@@ -1,0 +1,171 @@
+"""The street part of an address: which of its parts names the street, and the words street
+types and directions are written with.
+
+Sources write one address many ways: "Lawnmarket, 304" and "304 Lawnmarket", a district or a
+site beside the street ("11 Crichton St, Newington", "Gyle Shopping Centre, Gyle Ave"), a unit
+("Unit 8", "Ste B"), ranges and lists of house numbers ("25-27-29", "7; 9").
+:mod:`dedupe.prepare.values` folds what this keeps.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dedupe.prepare.text import fold
+
+#: Street-type abbreviations, expanded when they start the street part of an address.
+STREET_TYPES: dict[str, str] = {
+    "r": "rue", "bd": "boulevard", "bld": "boulevard", "bvd": "boulevard", "boul": "boulevard",
+    "av": "avenue", "ave": "avenue", "avn": "avenue", "pl": "place", "chem": "chemin",
+    "ch": "chemin", "che": "chemin", "chm": "chemin", "rte": "route", "rt": "route",
+    "imp": "impasse", "all": "allee", "allees": "allee", "fg": "faubourg", "fbg": "faubourg",
+    "crs": "cours", "qu": "quai", "qai": "quai", "sq": "square", "lot": "lotissement",
+    "res": "residence", "resid": "residence", "pass": "passage", "prom": "promenade",
+    "esp": "esplanade", "ham": "hameau", "carr": "carrefour", "rpt": "rond point",
+    "za": "zone artisanale", "zac": "zone d activite", "zi": "zone industrielle",
+    "mte": "montee", "vla": "villa", "sen": "sentier", "tra": "traverse",
+}  # fmt: skip
+#: Abbreviations expanded anywhere in the street ("Rue St Rome", "rue du Fbg Bonnefoy").
+STREET_WORDS: dict[str, str] = {
+    "st": "saint", "ste": "sainte", "sts": "saints", "fg": "faubourg", "fbg": "faubourg",
+    "gal": "general", "gen": "general", "mal": "marechal", "pdt": "president",
+    "allees": "allee", "dr": "docteur", "prof": "professeur", "cdt": "commandant",
+    "lt": "lieutenant", "cpt": "capitaine", "n": "notre", "nd": "notre dame",
+}  # fmt: skip
+#: Street types written after the name (English and most countries using Latin script),
+#: expanded when they end the street: "W. 47th St." -> "west 47th street".
+TRAILING_TYPES: dict[str, str] = {
+    "st": "street", "str": "street", "ave": "avenue", "av": "avenue", "rd": "road",
+    "dr": "drive", "ln": "lane", "pl": "place", "sq": "square", "ter": "terrace",
+    "terr": "terrace", "blvd": "boulevard", "bd": "boulevard", "ct": "court", "cres": "crescent",
+    "pkwy": "parkway", "hwy": "highway", "cir": "circle", "wy": "way", "gdns": "gardens",
+}  # fmt: skip
+#: Compass directions, expanded when they start or end the street ("358 W 47th St").
+DIRECTIONS: dict[str, str] = {
+    "n": "north", "s": "south", "e": "east", "w": "west",
+    "nw": "northwest", "ne": "northeast", "sw": "southwest", "se": "southeast",
+}  # fmt: skip
+
+
+#: A part of an address that is only a house number or a list of them: "304", "25-27-29",
+#: "6A/8", "12 bis" (four digits at most: five are a postcode).
+_ONLY_NUMBER = re.compile(
+    r"\s*\d{1,4}\s*(?:bis|ter|quater|[a-dtq])?(?:\s*[-/&;]\s*\d{1,4}\s*[a-d]?)*\s*", re.IGNORECASE
+)
+#: A leading house number and the rest of its range: "39-41", "9/11", "25-27-29", "6A/8", and
+#: OpenStreetMap's lists of numbers ("7; 9": one shop across two doors).
+_LEADING_RANGE = re.compile(
+    r"^\s*(\d{1,4})(\s*(?:bis|ter|quater|[a-d])\b)?((?:\s*[-/&;]\s*\d{1,4}[a-d]?\b)+)",
+    re.IGNORECASE,
+)
+#: A part naming a unit within a building or site, not the street: "Unit 8", "Bât. B".
+_SUB_PREMISE = re.compile(
+    r"\s*(?:(?:ground|first|second|third|upper|lower|top|\d+(?:st|nd|rd|th|er|e|eme))\s+)?"
+    r"(?:unit|suite|flat|apt|apartment|floor|level|shop|stall|kiosk|b[aâ]t|b[aâ]timent|"
+    r"appt|appartement|[eé]tage|escalier|porte|lot|local)\b\.?\s*[\w-]{0,4}\s*$",
+    re.IGNORECASE,
+)
+
+
+def street_segment(address: str) -> tuple[str, int]:
+    """The part of an address that holds the street, with a range of house numbers reduced to
+    its first, and the range's last number (0 when there is no range).
+
+    Sources write one address many ways: "Lawnmarket, 304" and "304 Lawnmarket"; "11 Crichton
+    St, Newington" (a district after a comma); "Unit 8, Gyle Ave."; "Caledonian Crescent,
+    25-27-29" and "25-29 Caledonian Crescent"; "12, rue X".
+
+    >>> street_segment("Caledonian Crescent, 25-27-29")
+    ('25 Caledonian Crescent', 29)
+    >>> street_segment("11 Crichton St, Newington")
+    ('11 Crichton St', 0)
+    >>> street_segment("12, rue des Filatiers")
+    ('12 rue des Filatiers', 0)
+    """
+    segment = address
+    if "," in address:
+        parts = [p.strip() for p in address.split(",") if p.strip()]
+        merged: list[str] = []
+        for i, part in enumerate(parts):
+            if _ONLY_NUMBER.fullmatch(part):
+                if merged and i == len(parts) - 1 or merged and not _has_number(merged[-1]):
+                    merged[-1] = f"{part} {merged[-1]}"  # "Lawnmarket, 304"
+                    continue
+                if i + 1 < len(parts):
+                    parts[i + 1] = f"{part} {parts[i + 1]}"  # "12, rue X"
+                    continue
+            merged.append(part)
+        streets = [p for p in merged if not _SUB_PREMISE.fullmatch(p)] or merged
+        segment = _street_part(streets)
+    if "#" in segment:
+        segment = _UNIT_AT_END.sub("", segment)  # "239 Main Ave E # 60"
+    else:
+        words = segment.rsplit(None, 2)  # "1325 W 1st Ave Ste 204", "6363 Main St Ste E"
+        if len(words) == 3 and words[1].lower() in _UNIT_WORDS and _UNIT_ID.fullmatch(words[2]):
+            segment = words[0]
+    if not segment.lstrip()[:1].isdigit():
+        return segment, 0
+    if "-" not in segment and "/" not in segment and "&" not in segment and ";" not in segment:
+        return segment, 0
+    found = _LEADING_RANGE.match(segment)
+    if not found:
+        return segment, 0
+    first = int(found.group(1))
+    last = max((int(n) for n in re.findall(r"\d+", found.group(3))), default=0)
+    head = found.group(1) + (found.group(2) or "")
+    return head + segment[found.end() :], last if last > first else 0
+
+
+def _street_part(parts: list[str]) -> str:
+    """The part naming the street: the first with a house number, then the first that reads
+    as a street, else the first. A site before its street ("Gyle Shopping Centre, Gyle Ave",
+    "Quartermile 1, 15 Lauriston Place") is not the street; a street before its district is.
+    """
+    if not parts:
+        return ""
+    numbered = [p for p in parts if _has_number(p)]
+    for candidates in (numbered, parts):
+        if len(candidates) > 1:
+            return next((p for p in candidates if _reads_as_street(p)), candidates[0])
+        if candidates:
+            return candidates[0]
+    return parts[0]
+
+
+def _reads_as_street(part: str) -> bool:
+    """Whether a part's first or last word is a street type ("Gyle Ave", "rue X", "Via Y")."""
+    words = fold(part).replace(".", " ").split()
+    if not words:
+        return False
+    last, first = words[-1], words[0]
+    return (
+        last in TRAILING_TYPES or last in _STREET_TYPE_NAMES or first in STREET_TYPES
+        or first in _STREET_TYPE_NAMES or last.endswith(("strasse", "str", "weg", "gasse"))
+    )  # fmt: skip
+
+
+#: Street types written in full, first ("rue", "via", "calle") or last ("street", "road").
+_STREET_TYPE_NAMES = frozenset(
+    [*STREET_TYPES.values(), *TRAILING_TYPES.values(), "via", "viale", "calle", "rua", "avenida"]
+)
+
+
+#: A unit at the end of a street address: "Ste 204", "Suite 100", "Apt 5", "# 60".
+_UNIT_WORDS = frozenset(
+    f"{w}{end}"
+    for w in ("ste", "suite", "apt", "unit", "bldg", "fl", "rm", "room")
+    for end in ("", ".")
+)
+_UNIT_AT_END = re.compile(r"\s*#\s*\w[\w-]*\s*$")
+#: What names the unit after such a word: a number ("Ste 204"), a letter or a letter and a
+#: number ("Unit C", "Ste B1"). A word ("Ste Anne": Sainte Anne) is the street's.
+_UNIT_ID = re.compile(r"\d[\w-]*|[A-Za-z]\d{0,4}")
+
+
+def _has_number(part: str) -> bool:
+    """Whether a part holds a house number (four digits at most, first or last): a postcode
+    and its town ("31000 Toulouse") do not."""
+    return _HOUSE_NUMBER.search(part) is not None
+
+
+_HOUSE_NUMBER = re.compile(r"^\s*\d{1,4}(?!\d)|(?<!\w)\d{1,4}[a-zA-Z]?\s*$")
