@@ -139,6 +139,9 @@ class Matching:
                 if outcome is not None:
                     return outcome
                 reason = "the state and the store disagree"
+                # Whichever was wrong, the store's number is made right from its records: a
+                # number that drifted (triggers off during a restore) is not trusted again.
+                self.store.recount_live()
             log.info("matching every record (%s)", reason)
             return self._full(index)
 
