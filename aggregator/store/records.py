@@ -152,18 +152,19 @@ class RecordsMixin(IngestMixin):
 
     # -- what changed, for incremental matching ---------------------------------------------
     def shop_changes_since(self, since: datetime) -> list[RecordChange]:
-        """Shop records changed, new, back or gone at or after ``since``, in key order."""
+        """Shop records changed, new, back or gone at or after ``since``, in key order.
+
+        Sorted here, not by the query: with an ``ORDER BY`` SQLite read every record in key
+        order (a scan of the whole table, most of an incremental run at a million records)
+        instead of the two time indexes (``MULTI-INDEX OR``)."""
         c = _c
-        query = (
-            sa.select(c.platform, c.source_id, c.content_hash, c.gone_at.is_not(None))
-            .where(
-                c.record_type == RecordType.shop.value,
-                sa.or_(c.last_changed >= since, c.gone_at >= since),
-            )
-            .order_by(c.platform, c.source_id)
+        query = sa.select(c.platform, c.source_id, c.content_hash, c.gone_at.is_not(None)).where(
+            c.record_type == RecordType.shop.value,
+            sa.or_(c.last_changed >= since, c.gone_at >= since),
         )
         with self.engine.connect() as conn:
-            return [RecordChange(*row) for row in conn.execute(query)]
+            rows = sorted(conn.execute(query))
+        return [RecordChange(*row) for row in rows]
 
     def offer_changes_since(self, since: datetime) -> list[tuple[str, str, str | None, bool]]:
         """Offers changed, new or gone at or after ``since``:
