@@ -139,10 +139,11 @@ class Matching:
                 if outcome is not None:
                     return outcome
                 reason = "the state and the store disagree"
-                # Whichever was wrong, the store's number is made right from its records: a
-                # number that drifted (triggers off during a restore) is not trusted again.
-                self.store.recount_live()
             log.info("matching every record (%s)", reason)
+            # The store's number of live records made right from the records before they are
+            # read (one count, beside minutes of matching): one that drifted (a record inserted
+            # by hand on SQLite, triggers off during a restore) is not trusted again.
+            self.store.recount_live()
             return self._full(index)
 
     def _full_reason(self) -> str | None:

@@ -212,9 +212,10 @@ class RecordsMixin(IngestMixin):
         return out
 
     def count_live(self, rtype: RecordType) -> int:
-        """The number of live records of ``rtype``, as the database keeps it (migration 0013:
-        triggers on ``raw_records``), without counting the records. On PostgreSQL the rows of
-        differences it sums are folded into one when they grow many."""
+        """The number of live records of ``rtype`` as the store keeps it (migration 0013:
+        triggers on ``raw_records``, and on SQLite the ingest for the records it inserts),
+        without counting the records. On PostgreSQL the rows of differences it sums are
+        folded into one when they grow many."""
         n = _l.n
         query = sa.select(sa.func.coalesce(sa.func.sum(n), 0), sa.func.count()).where(
             _l.record_type == rtype.value
