@@ -227,6 +227,11 @@ _COPY_NEW = (
     "COPY raw_records (platform, record_type, source_id, connector_id, payload, record, "
     "content_hash, first_seen, last_seen, last_changed, shop_source_id) FROM STDIN"
 )
+#: SQLite: the live records of a type, moved by the records a statement inserted (0013).
+_COUNT_INSERTED = (
+    "INSERT INTO live_counts (record_type, n) VALUES (?, ?) "
+    "ON CONFLICT (record_type) DO UPDATE SET n = n + excluded.n"
+)
 #: PostgreSQL: changed records go by ``COPY`` to a temporary table, then one ``UPDATE``.
 _CHANGED_TABLE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_changed (platform VARCHAR(64), "
@@ -319,6 +324,9 @@ class IngestMixin(StoreBase):
                     _copy(conn, _COPY_NEW, inserts)
                 elif inserts:
                     conn.exec_driver_sql(sql.insert, inserts)
+                    # PostgreSQL's trigger counts them (migration 0013); SQLite's would cost more
+                    # than the insert.
+                    conn.exec_driver_sql(_COUNT_INSERTED, (rtype_value, len(inserts)))
                 if updates and sql.pg:
                     _copy_updates(conn, updates, now)
                 elif updates:
