@@ -28,6 +28,7 @@ from aggregator.models import (
     validate_record,
 )
 from connectors.base import ConnectorError, Item
+from connectors.row_builder import Builder, compile_builder, usable
 
 OFFER_PREFIX = "offer."
 EXCERPT_CHARS = 300
@@ -160,7 +161,21 @@ def row_reader(
     up once, not once per row."""
     compiled = _compiled(registration.mapping)
     build = _offer if compiled.rows_are_offers else _shop
-    return functools.partial(build, compiled, registration)
+    full = functools.partial(build, compiled, registration)
+    fast = compiled.offer_fast if compiled.rows_are_offers else compiled.shop_fast
+    platform, country = registration.platform, registration.country
+    if fast is None or not usable(platform, country):
+        return full
+
+    def read(row: Mapping[str, Any], locator: str) -> Record | Rejection:
+        # The usual row by the code written for the mapping; any other by the full path.
+        if type(row) is dict:
+            record = fast(row, platform, country)
+            if record is not None:
+                return record  # type: ignore[no-any-return]
+        return full(row, locator)
+
+    return read
 
 
 class DuplicateGuard:
@@ -205,6 +220,9 @@ class _Compiled:
     shop_sources: dict[str, str]
     offer_sources: dict[str, str]
     rows_are_offers: bool
+    #: The usual row's record without pydantic's validation (``connectors.row_builder``).
+    shop_fast: Builder | None
+    offer_fast: Builder | None
 
 
 #: ``id(mapping) → (mapping, a copy of it, compiled)``: a row's lookup compares the mapping with
@@ -239,7 +257,18 @@ def _compile(items: tuple[tuple[str, str], ...]) -> _Compiled:
                 others.append((name, source, parts, clean))
         return _Fields(tuple(texts), tuple(others), _extractor(texts, others))
 
-    return _Compiled(fields(shop), fields(offer), shop, offer, not shop and bool(offer))
+    def fast(model: type[Record], part: dict[str, str]) -> Builder | None:
+        return compile_builder(model, part, _clean_text, _clean_list, _walk)
+
+    return _Compiled(
+        fields(shop),
+        fields(offer),
+        shop,
+        offer,
+        not shop and bool(offer),
+        fast(ShopRecord, shop),
+        fast(OfferRecord, offer),
+    )
 
 
 def _mapped_values(fields: _Fields, row: Any, values: dict[str, Any]) -> None:
