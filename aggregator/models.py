@@ -64,6 +64,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class PlainJSON(dict[str, Any]):
+    """A record's JSON form whose keys are texts and whose values are texts, booleans, None,
+    finite floats of zero or at least 1e-4 in size, or lists of texts: the types orjson writes
+    byte for byte as ``json.dumps`` does (``aggregator.store.ingest._plain``), known from how it
+    was built, so the store need not look at them again."""
+
+    __slots__ = ()
+
+
 def content_hash(data: Any) -> str:
     """A stable hash of JSON-able data: same content, same hash, whatever the key order."""
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -24,9 +24,9 @@ from connectors.http import fetch_if_changed, validators
 from connectors.mapping import (
     DuplicateGuard,
     excerpt,
+    item_reader,
     refusal,
     require_mapping,
-    row_reader,
     rows_are_offers,
     validate_mapping_columns,
 )
@@ -112,7 +112,7 @@ class CsvKind:
         header = [name.strip() for name in header]
         validate_mapping_columns(mapping, header, "the CSV header")
         _refuse_ambiguous_columns(mapping, header)
-        duplicates, record_from_row = DuplicateGuard(), row_reader(registration)
+        item_from_row = item_reader(registration, DuplicateGuard())
         width, repeated = len(header), len(set(header)) < len(header)
         for line, fields in rows:
             if not any(map(str.strip, fields)):
@@ -145,7 +145,7 @@ class CsvKind:
                     row.setdefault(name, value)
             else:
                 row = dict(zip(header, fields, strict=True))
-            yield duplicates.admit(record_from_row(row, locator), row, locator)
+            yield item_from_row(row, locator)
         yield Checkpoint(state=validators(response), complete=True)
 
     def check(

@@ -25,6 +25,7 @@ from connectors.mapping import (
     DuplicateGuard,
     excerpt,
     get_path,
+    item_reader,
     offer_from_row,
     require_mapping,
     row_reader,
@@ -223,7 +224,7 @@ class JsonApiKind:
         pagination = NoPagination() if local else config.pagination
         credentials = (NoAuth() if local else config.auth).credentials()
         guard, seen, previous = DuplicateGuard(), set[tuple[Any, ...]](), list[Any]()
-        record_from_row, offers_path = row_reader(registration), config.offers_path
+        item_from_row, offers_path = item_reader(registration, guard), config.offers_path
         request: PageRequest | None = pagination.first()
         number = 0
         while request is not None:
@@ -247,7 +248,7 @@ class JsonApiKind:
             for index, raw in enumerate(records):
                 locator = f"page {number} {pointer}/{index}"
                 if offers_path is None:  # the usual case: one record per row, no call
-                    yield guard.admit(record_from_row(raw, locator), raw, locator)
+                    yield item_from_row(raw, locator)
                 else:
                     yield from _emit(registration, raw, locator, offers_path, guard)
             request = pagination.next(Page(number, request, response, document, records))

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from aggregator.models import (
     ConnectorRegistration,
     OfferRecord,
+    PlainJSON,
     Rejection,
     ShopRecord,
     strict_text_ok,
@@ -170,10 +171,33 @@ def row_reader(
     def read(row: Mapping[str, Any], locator: str) -> Record | Rejection:
         # The usual row by the code written for the mapping; any other by the full path.
         if type(row) is dict:
-            record = fast(row, platform, country)
-            if record is not None:
-                return record  # type: ignore[no-any-return]
+            built = fast(row, platform, country)
+            if built is not None:
+                return built[0]  # type: ignore[no-any-return]
         return full(row, locator)
+
+    return read
+
+
+def item_reader(
+    registration: ConnectorRegistration, guard: DuplicateGuard
+) -> Callable[[Any, str], Item | Rejection]:
+    """What a read emits for a row: ``guard.admit(row_reader(registration)(row, locator), row,
+    locator)``, with the record's JSON form on the item when the code written for the mapping
+    built it."""
+    compiled = _compiled(registration.mapping)
+    full = row_reader(registration)
+    fast = compiled.offer_fast if compiled.rows_are_offers else compiled.shop_fast
+    platform, country, admit = registration.platform, registration.country, guard.admit
+    if fast is None or not usable(platform, country):
+        return lambda row, locator: admit(full(row, locator), row, locator)
+
+    def read(row: Any, locator: str) -> Item | Rejection:
+        if type(row) is dict:
+            built = fast(row, platform, country)
+            if built is not None:
+                return admit(built[0], row, locator, built[1])
+        return admit(full(row, locator), row, locator)
 
     return read
 
@@ -184,13 +208,19 @@ class DuplicateGuard:
     def __init__(self) -> None:
         self._first_seen: dict[tuple[str, str], str] = {}
 
-    def admit(self, result: Record | Rejection, row: Any, locator: str) -> Item | Rejection:
+    def admit(
+        self,
+        result: Record | Rejection,
+        row: Any,
+        locator: str,
+        stored: PlainJSON | None = None,
+    ) -> Item | Rejection:
         """The item to emit for a built record, or the rejection (its own or a duplicate's)."""
         if isinstance(result, Rejection):
             return result
         first = self._first_seen.setdefault((type(result).__name__, result.source_id), locator)
         if first == locator:
-            return Item(result, row, locator)
+            return Item(result, row, locator, stored)
         reason = f"duplicate source_id {result.source_id!r} (first seen at {first})"
         return Rejection(locator=locator, reason=reason, excerpt=excerpt(row))
 

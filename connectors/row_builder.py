@@ -28,10 +28,12 @@ from aggregator.models import (
     PLAIN_LINK,
     SLUG_PATTERN,
     OfferRecord,
+    PlainJSON,
     ShopRecord,
 )
 
-Builder = Callable[[dict[str, Any], str, str], Any]
+#: ``build(row, platform, country)``: ``(record, its JSON form or None)``, or None.
+Builder = Callable[[dict[str, Any], str, str], tuple[Any, PlainJSON | None] | None]
 
 _new, _set = object.__new__, object.__setattr__
 
@@ -105,7 +107,8 @@ def compile_builder(
     walk: Callable[[dict[str, Any], str, tuple[str, ...]], Any],
 ) -> Builder | None:
     """``build(row, platform, country)``: the record of a plain-dict ``row`` under the mapping
-    ``sources`` (field → column or dotted path), or ``None`` for the full path to decide. The
+    ``sources`` (field → column or dotted path) with its JSON form (a ``PlainJSON`` copy of its
+    fields, ``None`` when a float needs looking at), or ``None`` for the full path to decide. The
     cleaners are the mapping's own (``_clean_text`` for a non-text value, ``_clean_list``)."""
     rules = _RULES.get(model)
     if rules is None or any(name not in rules or name in _NOT_MAPPED for name in sources):
@@ -114,7 +117,7 @@ def compile_builder(
     env: dict[str, Any] = {
         "_clean_text": clean_text, "_clean_list": clean_list, "_walk": walk,
         "_link": PLAIN_LINK.fullmatch, "_construct": _construct, "_model": model,
-        "_inf": math.inf,
+        "_inf": math.inf, "_plain": PlainJSON,
     }  # fmt: skip
     code = ["def build(row, platform, country):", "    get = row.get"]
     checks: list[str] = []
@@ -204,7 +207,12 @@ def compile_builder(
             code.append(f"    given.add({name!r})")
         else:
             code.append(f"    if f{at} is not None: given.add({name!r})")
-    code.append(f"    return _construct(_model, {{{', '.join(values)}}}, given)")
+    code.append(f"    values = {{{', '.join(values)}}}")
+    code.append("    record = _construct(_model, values, given)")
+    # Its JSON form is its fields; marked plain for the store when its floats are too.
+    floats = [f"f{at}" for name, at in index.items() if rules[name][0] == "number"]
+    plain = " and ".join(f"({f} is None or {f} == 0.0 or abs({f}) >= 1e-4)" for f in floats)
+    code.append(f"    return record, _plain(values) if {plain or 'True'} else None")
     exec("\n".join(code), env)  # noqa: S102 - names and sources enter as repr literals only
     return env["build"]  # type: ignore[no-any-return]
 

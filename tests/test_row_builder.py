@@ -19,7 +19,10 @@ from aggregator.models import (
     Rejection,
     ShopRecord,
 )
-from connectors.mapping import _compiled, _offer, _shop, row_reader
+from aggregator.pipeline import record_json
+from aggregator.store.ingest import _dumps, _dumps_bytes
+from connectors.base import Item
+from connectors.mapping import DuplicateGuard, _compiled, _offer, _shop, item_reader, row_reader
 from connectors.row_builder import field_rules
 
 SHOP_MAPPING = {
@@ -151,19 +154,38 @@ def test_the_written_code_makes_what_validation_makes_or_leaves_the_row(kind: st
     full_path = _shop if kind == "shop" else _offer
     reader = row_reader(registration)
     rng = random.Random(12)
-    built = left = 0
+    built = left = plain = 0
     for n in range(6000):
         row = _shop_row(rng) if kind == "shop" else _offer_row(rng)
         full = full_path(compiled, registration, row, f"line {n}")
-        record = fast(row, registration.platform, registration.country)
-        if record is None:
+        made = fast(row, registration.platform, registration.country)
+        if made is None:
             left += 1
         else:
             built += 1
+            record, stored = made
             assert not isinstance(full, Rejection), (row, full)
             _same(record, full)
+            assert record_json(record) == dict(full.__dict__)
+            if stored is not None:  # its JSON form, which orjson writes as json.dumps does
+                plain += 1
+                assert stored == record_json(full)
+                assert _dumps_bytes(stored) == _dumps(stored).encode("utf-8")
+            else:
+                assert any(type(v) is float and 0 < abs(v) < 1e-4 for v in stored_values(full))
         _same(reader(row, f"line {n}"), full)  # what a read emits, whichever path made it
-    assert built > 1000 and left > 1000  # both paths taken, many times
+        item = item_reader(registration, DuplicateGuard())(row, f"line {n}")
+        if isinstance(full, Rejection):
+            assert item == full
+        else:
+            assert isinstance(item, Item)
+            _same(item.record, full)
+            assert item.stored is None or item.stored == record_json(full)
+    assert built > 1000 and left > 1000 and plain > 1000  # both paths taken, many times
+
+
+def stored_values(record: Any) -> list[Any]:
+    return list(record.__dict__.values())
 
 
 def test_bounds_are_the_models_own() -> None:
