@@ -237,7 +237,7 @@ class JsonApiKind:
                 raise ConnectorError(f"page {number} of {url}: the {what} did not advance")
             seen.add(key)
             response = _fetch(url, request, context, credentials)
-            document = _parse(response.content, number, url)
+            document, plain = _parse_page(response.content, number, url)
             pointer, records = _records(document, config.records_path, number, url)
             if records and _repeats(records, previous):
                 raise ConnectorError(
@@ -248,7 +248,7 @@ class JsonApiKind:
             for index, raw in enumerate(records):
                 locator = f"page {number} {pointer}/{index}"
                 if offers_path is None:  # the usual case: one record per row, no call
-                    yield item_from_row(raw, locator)
+                    yield item_from_row(raw, locator, plain)
                 else:
                     yield from _emit(registration, raw, locator, offers_path, guard)
             request = pagination.next(Page(number, request, response, document, records))
@@ -321,12 +321,24 @@ def _parse(content: bytes, number: int, url: str) -> Any:
     """A page's JSON: orjson reads most pages three times faster and, where it reads one,
     as ``json.loads`` does; what it refuses (a number beyond 64 bits or a double, NaN, a lone
     surrogate, UTF-16, a BOM, bad JSON) is read, or refused with its message, by ``json.loads``."""
+    return _parse_page(content, number, url)[0]
+
+
+#: A number that may read as a float below 1e-4 in size: a negative exponent, or four zeros
+#: after the point (``0.00009``; ``1.00005`` matches too: a needless but harmless look).
+_SMALL_FLOAT = re.compile(rb"[0-9][eE]-|\.0000")
+
+
+def _parse_page(content: bytes, number: int, url: str) -> tuple[Any, bool]:
+    """``_parse``, and whether its values are ones orjson writes back as ``json.dumps`` does
+    (``PlainJSON``): read by orjson (so no number beyond 64 bits, no NaN, no lone surrogate)
+    and holding no float below 1e-4 in size."""
     try:
-        return orjson.loads(content)
+        return orjson.loads(content), _SMALL_FLOAT.search(content) is None
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(content)
+        return json.loads(content), False
     except (ValueError, RecursionError) as exc:
         raise ConnectorError(f"page {number} of {url} is not valid JSON: {exc}") from None
 

@@ -127,9 +127,19 @@ def compile_builder(
         kind, low, high, _ = rules[name]
         var = f"f{i}"
         if "." in source:  # a key holding the dot, else the path (``mapping._walk``)
-            env[f"parts{i}"] = tuple(source.split("."))
+            parts = env[f"parts{i}"] = tuple(source.split("."))
             code.append(f"    v = get({source!r}, _walk)")
-            code.append(f"    if v is _walk: v = _walk(row, {source!r}, parts{i})")
+            if len(parts) == 2:  # ``address.city``: the object's key, else the general walk
+                code += [
+                    "    if v is _walk:",
+                    f"        v = get({parts[0]!r})",
+                    "        if type(v) is dict:",
+                    f"            v = v.get({parts[1]!r})",
+                    "        elif v is not None:",
+                    f"            v = _walk(row, {source!r}, parts{i})",
+                ]
+            else:
+                code.append(f"    if v is _walk: v = _walk(row, {source!r}, parts{i})")
         else:
             code.append(f"    v = get({source!r})")
         if kind == "text":
@@ -199,14 +209,19 @@ def compile_builder(
             values.append(f"{name!r}: f{at}")
         else:
             values.append(f"{name!r}: {empty} if f{at} is None else f{at}")
-    code.append(f"    given = {{{', '.join(given)}}}")
+    # The fields given, as validation records them: one set display, then the marker out.
+    optional = False
     for name, at in index.items():
         if name == "country" and shop:
             continue
         if name in required:
-            code.append(f"    given.add({name!r})")
+            given.append(repr(name))
         else:
-            code.append(f"    if f{at} is not None: given.add({name!r})")
+            given.append(f"None if f{at} is None else {name!r}")
+            optional = True
+    code.append(f"    given = {{{', '.join(given)}}}")
+    if optional:
+        code.append("    given.discard(None)")
     code.append(f"    values = {{{', '.join(values)}}}")
     code.append("    record = _construct(_model, values, given)")
     # Its JSON form is its fields; marked plain for the store when its floats are too.

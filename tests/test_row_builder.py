@@ -3,6 +3,7 @@ path makes (mapping, then pydantic's validation), or leaves the row to it."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from typing import Any
@@ -16,12 +17,14 @@ from aggregator.models import (
     MAX_URL,
     ConnectorRegistration,
     OfferRecord,
+    PlainJSON,
     Rejection,
     ShopRecord,
 )
 from aggregator.pipeline import record_json
 from aggregator.store.ingest import _dumps, _dumps_bytes
-from connectors.base import Item
+from connectors.base import ConnectorError, Item
+from connectors.json_api import _parse_page
 from connectors.mapping import DuplicateGuard, _compiled, _offer, _shop, item_reader, row_reader
 from connectors.row_builder import field_rules
 
@@ -207,3 +210,34 @@ def test_a_registration_validation_would_change_takes_the_full_path() -> None:
     result = row_reader(registration)(row, "line 2")
     assert isinstance(result, Rejection)
     assert "platform" in result.reason
+
+
+NUMBER_TEXTS = [
+    "0", "-0", "0.0", "1", "-17", "43.6", "1e5", "1E+5", "1e-5", "2.5E-7", "0.0001", "0.00009",
+    "-0.00001", "1.00005", "0.1", "123456789012345678", "18446744073709551615",
+    "1e308", "5e-324", "0.000", "1e-4", "100e-10",
+]  # fmt: skip
+
+
+def test_a_page_marked_plain_is_written_by_orjson_as_by_json_dumps() -> None:
+    rng = random.Random(5)
+    marked = 0
+    for _ in range(3000):
+        values = [
+            rng.choice(NUMBER_TEXTS),
+            json.dumps(rng.choice(TEXTS if rng.random() < 0.5 else ["e-mail", "Île-de-France"])),
+            rng.choice(["true", "null", "[]", '{"k": 1e-9}', '"x"']),
+        ]
+        rng.shuffle(values)
+        a, c, d = values
+        content = f'{{"data": [{{"a": {a}, "b": {{"c": [{c}]}}, "d": {d}}}]}}'.encode()
+        try:
+            document, plain = _parse_page(content, 1, "https://example.org/")
+        except ConnectorError:
+            continue
+        assert document == json.loads(content)
+        if plain:
+            marked += 1
+            record = PlainJSON(document["data"][0])
+            assert _dumps_bytes(record) == _dumps(record).encode("utf-8")
+    assert marked > 500
