@@ -324,9 +324,16 @@ def _parse(content: bytes, number: int, url: str) -> Any:
     return _parse_page(content, number, url)[0]
 
 
-#: A number that may read as a float below 1e-4 in size: a negative exponent, or four zeros
-#: after the point (``0.00009``; ``1.00005`` matches too: a needless but harmless look).
-_SMALL_FLOAT = re.compile(rb"[0-9][eE]-|\.0000")
+#: A negative exponent (``1e-5``; JSON writes a digit before it). Each pattern starts with its
+#: literal, which the regex engine finds by a plain search: a character class first scanned a
+#: page seven times slower.
+_NEGATIVE_EXPONENTS = (re.compile(rb"e-(?<=[0-9]e-)"), re.compile(rb"E-(?<=[0-9]E-)"))
+
+
+def _tiny_floats(content: bytes) -> bool:
+    """Whether a page may hold a float below 1e-4 in size: a negative exponent, or four zeros
+    after a point (``0.00009``; ``1.00005`` says so too: a needless but harmless look)."""
+    return b".0000" in content or any(p.search(content) for p in _NEGATIVE_EXPONENTS)
 
 
 def _parse_page(content: bytes, number: int, url: str) -> tuple[Any, bool]:
@@ -334,7 +341,7 @@ def _parse_page(content: bytes, number: int, url: str) -> tuple[Any, bool]:
     (``PlainJSON``): read by orjson (so no number beyond 64 bits, no NaN, no lone surrogate)
     and holding no float below 1e-4 in size."""
     try:
-        return orjson.loads(content), _SMALL_FLOAT.search(content) is None
+        return orjson.loads(content), not _tiny_floats(content)
     except orjson.JSONDecodeError:
         pass
     try:
