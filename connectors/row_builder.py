@@ -25,7 +25,6 @@ from pydantic import BaseModel
 
 from aggregator.models import (
     LINK_FIELDS,
-    PLAIN_LINK,
     SLUG_PATTERN,
     OfferRecord,
     PlainJSON,
@@ -116,7 +115,7 @@ def compile_builder(
     shop = model is ShopRecord
     env: dict[str, Any] = {
         "_clean_text": clean_text, "_clean_list": clean_list, "_walk": walk,
-        "_link": PLAIN_LINK.fullmatch, "_construct": _construct, "_model": model,
+"_construct": _construct, "_model": model,
         "_inf": math.inf, "_plain": PlainJSON,
     }  # fmt: skip
     code = ["def build(row, platform, country):", "    get = row.get"]
@@ -160,7 +159,14 @@ def compile_builder(
                 guard = "" if name in required else f"{var} is not None and "
                 checks.append(f"    if {guard}len({var}) > {high}: return None")
             if name in LINK_FIELDS.get(model, ()):
-                checks.append(f"    if {var} is not None and _link({var}) is None: return None")
+                # ``PLAIN_LINK`` without the regex: once every text is printable, the only
+                # whitespace left to refuse is the space (every other one is not printable).
+                checks.append(
+                    f"    if {var} is not None and (' ' in {var} or not ("
+                    f"{var}.startswith('https://') and {var}[8:9] not in '/\\\\' "
+                    f"or {var}.startswith('http://') and {var}[7:8] not in '/\\\\')): "
+                    "return None"
+                )
             texts.append(var if name in required else f"{var} or ''")
         elif kind == "number":
             code += [
