@@ -65,10 +65,8 @@ def utcnow() -> datetime:
 
 
 class PlainJSON(dict[str, Any]):
-    """A record's JSON form whose keys are texts and whose values are texts, booleans, None,
-    finite floats of zero or at least 1e-4 in size, or lists of texts: the types orjson writes
-    byte for byte as ``json.dumps`` does (``aggregator.store.ingest._plain``), known from how it
-    was built, so the store need not look at them again."""
+    """JSON data known, from how it was built, to hold only what orjson writes byte for byte as
+    ``json.dumps`` does (``aggregator.store.ingest._plain``): the store need not look again."""
 
     __slots__ = ()
 

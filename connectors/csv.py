@@ -24,13 +24,13 @@ from connectors.http import fetch_if_changed, validators
 from connectors.mapping import (
     DuplicateGuard,
     excerpt,
-    item_reader,
     refusal,
     require_mapping,
     rows_are_offers,
     validate_mapping_columns,
 )
 from connectors.registry import check_by_reading, parse_options, register
+from connectors.rows import item_reader
 
 #: Sniffed in this order; the first that splits the sample most consistently wins.
 DELIMITERS = (";", ",", "\t", "|")

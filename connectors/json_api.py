@@ -25,13 +25,13 @@ from connectors.mapping import (
     DuplicateGuard,
     excerpt,
     get_path,
-    item_reader,
     offer_from_row,
     require_mapping,
     row_reader,
     rows_are_offers,
 )
 from connectors.registry import check_by_reading, parse_options, register
+from connectors.rows import item_reader
 
 #: Where the records are when ``records_path`` is not given and the page is not a list.
 DEFAULT_RECORD_KEYS = ("data", "results", "items")

@@ -179,35 +179,6 @@ def row_reader(
     return read
 
 
-def item_reader(
-    registration: ConnectorRegistration, guard: DuplicateGuard
-) -> Callable[[Any, str, bool], Item | Rejection]:
-    """What a read emits for a row: ``guard.admit(row_reader(registration)(row, locator), row,
-    locator)``, with the record's JSON form on the item when the code written for the mapping
-    built it. ``plain`` says the row's values are ones orjson writes as ``json.dumps`` does (a
-    CSV row's texts; a page orjson read, without tiny floats): its payload is then marked so
-    (a ``PlainJSON`` copy) and the store does not look at its types again."""
-    compiled = _compiled(registration.mapping)
-    full = row_reader(registration)
-    fast = compiled.offer_fast if compiled.rows_are_offers else compiled.shop_fast
-    platform, country, admit = registration.platform, registration.country, guard.admit
-    if fast is None or not usable(platform, country):
-
-        def read_all(row: Any, locator: str, plain: bool = False) -> Item | Rejection:
-            return admit(full(row, locator), row, locator)
-
-        return read_all
-
-    def read(row: Any, locator: str, plain: bool = False) -> Item | Rejection:
-        if type(row) is dict:
-            built = fast(row, platform, country)
-            if built is not None:
-                return admit(built[0], PlainJSON(row) if plain else row, locator, built[1])
-        return admit(full(row, locator), row, locator)
-
-    return read
-
-
 class DuplicateGuard:
     """Rejects a record whose source id was already emitted earlier in the same read."""
 

@@ -25,8 +25,9 @@ from aggregator.pipeline import record_json
 from aggregator.store.ingest import _dumps, _dumps_bytes
 from connectors.base import ConnectorError, Item
 from connectors.json_api import _parse_page
-from connectors.mapping import DuplicateGuard, _compiled, _offer, _shop, item_reader, row_reader
+from connectors.mapping import DuplicateGuard, _compiled, _offer, _shop, row_reader
 from connectors.row_builder import field_rules
+from connectors.rows import item_reader
 
 SHOP_MAPPING = {
     "source_id": "id", "name": "name", "address": "address.street", "postcode": "address.pc",
