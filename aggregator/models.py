@@ -64,6 +64,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class PlainJSON(dict[str, Any]):
+    """JSON data known, from how it was built, to hold only what orjson writes byte for byte as
+    ``json.dumps`` does (``aggregator.store.ingest._plain``): the store need not look again."""
+
+    __slots__ = ()
+
+
 def content_hash(data: Any) -> str:
     """A stable hash of JSON-able data: same content, same hash, whatever the key order."""
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -295,25 +302,28 @@ def _without_python_validators(schema: Any) -> Any:
     return {key: _without_python_validators(value) for key, value in schema.items()}
 
 
+#: Per record model, the fields ``web_url`` validates.
+LINK_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    ShopRecord: ("website", "url"),
+    OfferRecord: ("url", "image_url"),
+}
+
 #: Per model: its link fields, its list fields, and its validator without the Python
 #: validators (``strict_text``, ``web_url``, ``clean_texts``), used by ``validate_record`` once
 #: they are shown to be no-ops.
 _PLAIN: dict[type[BaseModel], tuple[tuple[str, ...], tuple[str, ...], SchemaValidator]] = {
     model: (
-        links,
+        LINK_FIELDS[model],
         lists,
         SchemaValidator(_without_python_validators(model.__pydantic_core_schema__)),
     )
-    for model, links, lists in (
-        (ShopRecord, ("website", "url"), ("services",)),
-        (OfferRecord, ("url", "image_url"), ()),
-    )
+    for model, lists in ((ShopRecord, ("services",)), (OfferRecord, ()))
 }
 
 
 #: A link ``web_url`` returns as it is (control characters aside): ``http(s)://`` and a host,
 #: nothing to trim or encode.
-_PLAIN_LINK = re.compile(r"https?://[^\s/\\][^\s]*")
+PLAIN_LINK = re.compile(r"https?://[^\s/\\][^\s]*")
 #: The types a mapped value has when it comes from a CSV cell or a JSON document.
 _PLAIN_TYPES = frozenset({str, float, int, bool, type(None), list})
 _STR = frozenset({str})
@@ -342,7 +352,7 @@ def validate_record(model: type[R], data: dict[str, Any]) -> R:
             return model.model_validate(data)
     for name in links:
         link = data.get(name)
-        if link is not None and (type(link) is not str or not _PLAIN_LINK.fullmatch(link)):
+        if link is not None and (type(link) is not str or not PLAIN_LINK.fullmatch(link)):
             return model.model_validate(data)
     try:
         return plain.validate_python(data)  # type: ignore[no-any-return]

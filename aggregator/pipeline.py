@@ -89,7 +89,7 @@ def run_connector(
                             record.platform,
                             record.source_id,
                             emitted.raw,
-                            record_json(record),
+                            record_json(record) if emitted.stored is None else emitted.stored,
                         )
                     )
                     if len(batch.items) >= BATCH_SIZE:

@@ -261,8 +261,14 @@ def measure_split(
         emitted = timed("read", lambda: list(get_kind(reg.kind).read(reg, {}, context)))
         records = [e.record for e in emitted if isinstance(e, Item)]
         raws = [e.raw for e in emitted if isinstance(e, Item)]
+        stored = [e.stored for e in emitted if isinstance(e, Item)]
         del emitted
-        dumped = timed("record_json", lambda: [record_json(r) for r in records])
+        dumped = timed(  # as the pipeline takes it: the item's own when the read built it
+            "record_json",
+            lambda: [
+                record_json(r) if s is None else s for r, s in zip(records, stored, strict=True)
+            ],
+        )
         items = [
             (RecordType.shop, r.platform, r.source_id, raw, d)
             for r, raw, d in zip(records, raws, dumped, strict=True)

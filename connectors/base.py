@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from aggregator.models import ConnectorRegistration, OfferRecord, Rejection, ShopRecord
+from aggregator.models import ConnectorRegistration, OfferRecord, PlainJSON, Rejection, ShopRecord
 
 
 class ConnectorError(Exception):
@@ -25,6 +25,9 @@ class Item:
     record: ShopRecord | OfferRecord
     raw: dict[str, Any]
     locator: str
+    #: The record's JSON form as stored, when the connector built it with the record
+    #: (``connectors.row_builder``); else the pipeline makes it.
+    stored: PlainJSON | None = None
 
 
 @dataclass(frozen=True)

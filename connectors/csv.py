@@ -26,11 +26,11 @@ from connectors.mapping import (
     excerpt,
     refusal,
     require_mapping,
-    row_reader,
     rows_are_offers,
     validate_mapping_columns,
 )
 from connectors.registry import check_by_reading, parse_options, register
+from connectors.rows import item_reader
 
 #: Sniffed in this order; the first that splits the sample most consistently wins.
 DELIMITERS = (";", ",", "\t", "|")
@@ -112,7 +112,7 @@ class CsvKind:
         header = [name.strip() for name in header]
         validate_mapping_columns(mapping, header, "the CSV header")
         _refuse_ambiguous_columns(mapping, header)
-        duplicates, record_from_row = DuplicateGuard(), row_reader(registration)
+        item_from_row = item_reader(registration, DuplicateGuard())
         width, repeated = len(header), len(set(header)) < len(header)
         for line, fields in rows:
             if not any(map(str.strip, fields)):
@@ -145,7 +145,7 @@ class CsvKind:
                     row.setdefault(name, value)
             else:
                 row = dict(zip(header, fields, strict=True))
-            yield duplicates.admit(record_from_row(row, locator), row, locator)
+            yield item_from_row(row, locator, True)  # texts only: what orjson writes as is
         yield Checkpoint(state=validators(response), complete=True)
 
     def check(

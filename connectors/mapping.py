@@ -22,12 +22,14 @@ from pydantic import ValidationError
 from aggregator.models import (
     ConnectorRegistration,
     OfferRecord,
+    PlainJSON,
     Rejection,
     ShopRecord,
     strict_text_ok,
     validate_record,
 )
 from connectors.base import ConnectorError, Item
+from connectors.row_builder import Builder, compile_builder, usable
 
 OFFER_PREFIX = "offer."
 EXCERPT_CHARS = 300
@@ -160,7 +162,21 @@ def row_reader(
     up once, not once per row."""
     compiled = _compiled(registration.mapping)
     build = _offer if compiled.rows_are_offers else _shop
-    return functools.partial(build, compiled, registration)
+    full = functools.partial(build, compiled, registration)
+    fast = compiled.offer_fast if compiled.rows_are_offers else compiled.shop_fast
+    platform, country = registration.platform, registration.country
+    if fast is None or not usable(platform, country):
+        return full
+
+    def read(row: Mapping[str, Any], locator: str) -> Record | Rejection:
+        # The usual row by the code written for the mapping; any other by the full path.
+        if type(row) is dict:
+            built = fast(row, platform, country)
+            if built is not None:
+                return built[0]  # type: ignore[no-any-return]
+        return full(row, locator)
+
+    return read
 
 
 class DuplicateGuard:
@@ -169,13 +185,19 @@ class DuplicateGuard:
     def __init__(self) -> None:
         self._first_seen: dict[tuple[str, str], str] = {}
 
-    def admit(self, result: Record | Rejection, row: Any, locator: str) -> Item | Rejection:
+    def admit(
+        self,
+        result: Record | Rejection,
+        row: Any,
+        locator: str,
+        stored: PlainJSON | None = None,
+    ) -> Item | Rejection:
         """The item to emit for a built record, or the rejection (its own or a duplicate's)."""
         if isinstance(result, Rejection):
             return result
         first = self._first_seen.setdefault((type(result).__name__, result.source_id), locator)
         if first == locator:
-            return Item(result, row, locator)
+            return Item(result, row, locator, stored)
         reason = f"duplicate source_id {result.source_id!r} (first seen at {first})"
         return Rejection(locator=locator, reason=reason, excerpt=excerpt(row))
 
@@ -205,6 +227,9 @@ class _Compiled:
     shop_sources: dict[str, str]
     offer_sources: dict[str, str]
     rows_are_offers: bool
+    #: The usual row's record without pydantic's validation (``connectors.row_builder``).
+    shop_fast: Builder | None
+    offer_fast: Builder | None
 
 
 #: ``id(mapping) → (mapping, a copy of it, compiled)``: a row's lookup compares the mapping with
@@ -239,7 +264,18 @@ def _compile(items: tuple[tuple[str, str], ...]) -> _Compiled:
                 others.append((name, source, parts, clean))
         return _Fields(tuple(texts), tuple(others), _extractor(texts, others))
 
-    return _Compiled(fields(shop), fields(offer), shop, offer, not shop and bool(offer))
+    def fast(model: type[Record], part: dict[str, str]) -> Builder | None:
+        return compile_builder(model, part, _clean_text, _clean_list, _walk)
+
+    return _Compiled(
+        fields(shop),
+        fields(offer),
+        shop,
+        offer,
+        not shop and bool(offer),
+        fast(ShopRecord, shop),
+        fast(OfferRecord, offer),
+    )
 
 
 def _mapped_values(fields: _Fields, row: Any, values: dict[str, Any]) -> None:

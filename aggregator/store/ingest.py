@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from aggregator import schema as t
-from aggregator.models import RecordType, RunCounts, utcnow
+from aggregator.models import PlainJSON, RecordType, RunCounts, utcnow
 from aggregator.store.base import StoreBase, placeholders
 
 
@@ -93,7 +93,7 @@ def _plain_values(values: Any) -> bool:
 
 def _dumps_bytes(data: dict[str, Any]) -> bytes:
     """``_dumps(data)`` as UTF-8, by orjson when ``_plain`` says its bytes are the same."""
-    if _orjson is not None and _plain(data):
+    if _orjson is not None and (type(data) is PlainJSON or _plain(data)):
         try:
             return _orjson.dumps(data, option=_orjson.OPT_SORT_KEYS)
         except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
