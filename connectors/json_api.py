@@ -336,14 +336,29 @@ def _tiny_floats(content: bytes) -> bool:
     return b".0000" in content or any(p.search(content) for p in _NEGATIVE_EXPONENTS)
 
 
+#: Every digit made ``0``, so that a run of digits is found by a plain search for zeros.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+#: Twenty digits in a row: past 64 bits an integer is read by orjson as a float (rounded).
+_LONG_DIGITS = b"0" * 20
+
+
+def _long_integers(content: bytes) -> bool:
+    """Whether a page may hold an integer orjson would round: twenty digits in a row (in a
+    text too, a needless but harmless look). A translation and a plain search: a pattern
+    would cost eight times the parse."""
+    return _LONG_DIGITS in content.translate(_DIGITS_AS_ZERO)
+
+
 def _parse_page(content: bytes, number: int, url: str) -> tuple[Any, bool]:
     """``_parse``, and whether its values are ones orjson writes back as ``json.dumps`` does
     (``PlainJSON``): read by orjson (so no number beyond 64 bits, no NaN, no lone surrogate)
-    and holding no float below 1e-4 in size."""
-    try:
-        return orjson.loads(content), not _tiny_floats(content)
-    except orjson.JSONDecodeError:
-        pass
+    and holding no float below 1e-4 in size. A page with an integer orjson would round (it
+    reads one beyond 64 bits as a float) is read by ``json.loads``, which keeps it exact."""
+    if not _long_integers(content):
+        try:
+            return orjson.loads(content), not _tiny_floats(content)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(content), False
     except (ValueError, RecursionError) as exc:

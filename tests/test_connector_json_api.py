@@ -333,7 +333,9 @@ def test_pages_read_as_json_loads_reads_them() -> None:
              b"[1e400, NaN, -Infinity, 123456789012345678901234567890, -0.0]",
              b'["\\ud800 seul", "\\ud83d\\ude00"]', '{"nom": "é"}'.encode("utf-16"),
              b'\xef\xbb\xbf{"bom": true}',
-             b"[1.7976931348623157e308, 5e-324, 18446744073709551615]"]  # fmt: skip
+             b"[1.7976931348623157e308, 5e-324, 18446744073709551615]",
+             b'{"data": [{"id": 123456789012345678901, "n": -99999999999999999999}]}',
+             b'{"id": "12345678901234567890", "n": 12345678901234567890123}']  # fmt: skip
     for page in pages:
         read = _parse(page, 1, "https://example.org/")
         assert repr(read) == repr(json.loads(page))
