@@ -22,6 +22,7 @@ from aggregator.models import (
     utcnow,
 )
 from aggregator.store.base import StoreBase, chunks, placeholders
+from aggregator.store.entity_form import entity_json
 
 
 class EntitiesMixin(StoreBase):
@@ -271,7 +272,12 @@ def doc_hash(data: dict[str, Any]) -> str:
 def _joined(parts: dict[str, str]) -> str:
     """:func:`dumps` of a dict whose values are encoded already: its keys sorted, each with its
     value's encoding, what the encoder writes for the whole (so the parts are encoded once)."""
-    return "{" + ",".join(f"{dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+    return "{" + ",".join(f"{_key(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+
+
+@functools.lru_cache(maxsize=64)
+def _key(key: str) -> str:
+    return dumps(key)
 
 
 def entity_row(
@@ -284,7 +290,7 @@ def entity_row(
     ``digest`` its :func:`doc_hash`, computed here from the same encodings as the columns
     unless given (a matching compares it with the stored one and writes the changed rows)."""
     if data is None:
-        data = entity.model_dump(mode="json")
+        data = entity_json(entity)
     parts = {key: dumps(value) for key, value in data.items()}
     if digest is None:
         digest = hashlib.sha256(_joined(parts).encode("utf-8")).hexdigest()
