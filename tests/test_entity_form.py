@@ -14,7 +14,7 @@ from aggregator.models import (
     ShopRecord,
     content_hash,
 )
-from aggregator.store.entities import entity_row
+from aggregator.store.entities import dumps, entity_row
 from aggregator.store.entity_form import entity_json
 from connectors.mapping import shop_from_row
 from dedupe import match_shops
@@ -50,7 +50,19 @@ def test_the_demo_entities_json_form_is_pydantics() -> None:
     for entity in entities:
         dumped = entity.model_dump(mode="json")
         assert entity_json(entity) == dumped
-        assert entity_row(entity).doc_hash == content_hash(dumped)
+        _assert_row_as_encoded_before(entity)
+
+
+def _assert_row_as_encoded_before(entity: Entity) -> None:
+    """The row's columns and hash are those of ``dumps`` of pydantic's JSON form."""
+    dumped = entity.model_dump(mode="json")
+    row = entity_row(entity)
+    assert (row.golden, row.names, row.listings) == (
+        dumps(dumped["golden"]),
+        dumps(dumped["names"]),
+        dumps(dumped["listings"]),
+    )
+    assert row.doc_hash == content_hash(dumped)
 
 
 def test_values_not_their_own_json_form_are_left_to_pydantic() -> None:
@@ -65,4 +77,19 @@ def test_values_not_their_own_json_form_are_left_to_pydantic() -> None:
         ),
     )
     assert entity_json(entity) == entity.model_dump(mode="json")
-    assert entity_row(entity).doc_hash == content_hash(entity.model_dump(mode="json"))
+    _assert_row_as_encoded_before(entity)
+
+
+def test_texts_and_numbers_orjson_writes_otherwise_are_encoded_as_before() -> None:
+    odd = 'ctrl \x01\x1f tab\t quote" slash\\ \u2028 é 😀'
+    for value in (odd, 1e-5, 1e16, 2.5e-7, -0.0, 0.0, 123456789.125, 2**70, True):
+        entity = Entity(
+            entity_id="e2",
+            members=[RecordKey(platform="a", source_id="1")],
+            golden=GoldenRecord(
+                fields={"name": Provenanced(value=value, platform="a", source_id="1")}
+            ),
+            names=[odd if isinstance(value, str) else "Chez Léa"],
+        )
+        assert entity_json(entity) == entity.model_dump(mode="json")
+        _assert_row_as_encoded_before(entity)

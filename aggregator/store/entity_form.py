@@ -9,7 +9,6 @@ type, a NaN) to pydantic, which writes it as before.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from aggregator.models import Entity, OfferRecord
@@ -19,12 +18,17 @@ _OFFER_FIELDS = tuple(OfferRecord.model_fields)
 
 
 def _plain(value: Any) -> bool:
-    """Whether ``value`` is its own JSON form."""
+    """Whether ``value`` is its own JSON form, and one orjson writes as ``json.dumps`` does:
+    text, an integer within 64 bits, None, a float of zero or from 1e-4 to below 1e16 in size
+    (outside, the two write exponents otherwise; NaN and infinities are no JSON), a list of
+    texts."""
     kind = type(value)
-    if kind is str or kind is int or value is None:
+    if kind is str or value is None:
         return True
+    if kind is int:
+        return -(1 << 63) <= value < (1 << 63)
     if kind is float:
-        return math.isfinite(value)
+        return value == 0.0 or 1e-4 <= abs(value) < 1e16
     if kind is list:
         return all(type(item) is str for item in value)
     return False
@@ -32,12 +36,18 @@ def _plain(value: Any) -> bool:
 
 def entity_json(entity: Entity) -> dict[str, Any]:
     """``entity.model_dump(mode="json")``, equal value for value."""
+    plain = plain_json(entity)
+    return plain if plain is not None else entity.model_dump(mode="json")
+
+
+def plain_json(entity: Entity) -> dict[str, Any] | None:
+    """The entity's JSON form when it holds plain values only (see ``_plain``), else None."""
     fields: dict[str, Any] = {}
     for name, item in entity.golden.fields.items():
         shown = item.__dict__
         value = shown["value"]
         if not _plain(value):
-            return entity.model_dump(mode="json")
+            return None
         fields[name] = {
             "value": list(value) if type(value) is list else value,
             "platform": shown["platform"],
@@ -49,9 +59,9 @@ def entity_json(entity: Entity) -> dict[str, Any]:
         if type(held.get("price")) not in (float, type(None)) or not all(
             type(held.get(f)) in (str, type(None)) for f in _OFFER_FIELDS if f != "price"
         ):
-            return entity.model_dump(mode="json")
-        if held["price"] is not None and not math.isfinite(held["price"]):
-            return entity.model_dump(mode="json")
+            return None
+        if held["price"] is not None and not _plain(held["price"]):
+            return None
         offers.append({f: held.get(f) for f in _OFFER_FIELDS})
     return {
         "entity_id": entity.entity_id,
