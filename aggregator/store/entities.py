@@ -279,8 +279,8 @@ def _encoded(entity: Entity) -> dict[str, str]:
                 key: _orjson.dumps(value, option=_orjson.OPT_SORT_KEYS).decode("utf-8")
                 for key, value in plain.items()
             }
-        except TypeError:  # orjson.JSONEncodeError: a lone surrogate
-            pass
+        except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an object of a subclass
+            plain = None  # pydantic's form then, whatever the models hold
     data = plain if plain is not None else entity.model_dump(mode="json")
     return {key: dumps(value) for key, value in data.items()}
 
