@@ -121,14 +121,17 @@ class Sources:
             parts.append(content)
             parts.append(str(dates.get(key)))
             parts.extend(offers.get(key, ()))
-        spelled = self.name_hash[rows]
-        if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo
-            words = sorted({word for row in rows for word in (self.names[row] or "").split()})
-            parts.extend(f"{word}={self.uses.get(word, 0)}" for word in words)
+        if len(rows) > 1:
+            spelled = self.name_hash[rows]
+            if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo
+                words = sorted({word for row in rows for word in (self.names[row] or "").split()})
+                parts.extend(f"{word}={self.uses.get(word, 0)}" for word in words)
         chosen = self.choices.get(entity_id)
         if chosen:
             parts.append(repr(sorted(chosen.items())))
         digest = hashlib.blake2b(self.fingerprint, digest_size=16)
         digest.update("\x1f".join(parts).encode("utf-8"))
-        digest.update(self.prepared[rows].tobytes())
+        # One row's bytes are the same as a selection of it (a row of a C-ordered array),
+        # without numpy building a selection for each of a million entities of one record.
+        digest.update((self.prepared[rows[0]] if len(rows) == 1 else self.prepared[rows]).tobytes())
         return digest.hexdigest()

@@ -31,7 +31,7 @@ from typing import Any
 
 import tantivy
 
-from search.analysis import key, topics
+from search.analysis import MAX_TOPICS, key, light_stems
 from search.documents import SHOP
 from search.embedded_geo import cell_tokens
 from search.opening_hours import schedule_token
@@ -139,7 +139,7 @@ def to_tantivy(document: dict[str, Any]) -> tantivy.Document:
         platforms = document["platforms"]
         category = document.get("category")
         extra = [_slug_words(category), document.get("description"), document.get("address")]
-        words = topics([category, *services, *titles, document.get("description")])
+        words = _topics(category, services, titles, document.get("description"))
         if words:
             doc.add_text("topics", " ".join(words))
     else:
@@ -175,9 +175,94 @@ def to_tantivy(document: dict[str, Any]) -> tantivy.Document:
         doc.add_text("geo", cell_tokens(float(lat), float(lon)))
     if not shop:  # an offer is only ever shown as a hit: keep what a hit shows
         document = {k: document[k] for k in OFFER_PAYLOAD if document.get(k) is not None}
-    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    doc.add_bytes("payload", payload.encode("utf-8"))
+    doc.add_bytes("payload", _payload(document))
     return doc
+
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - an optional accelerator
+    _orjson = None  # type: ignore[assignment]
+
+#: ``json.dumps(document, ensure_ascii=False, separators=(",", ":"))``, its C encoder built
+#: once instead of once a document (a rebuild encodes a million).
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encoder = _make_encoder and _make_encoder(
+    None,
+    json.JSONEncoder().default,
+    json.encoder.encode_basestring,
+    None,
+    ":",
+    ",",
+    False,
+    False,
+    True,
+)
+
+
+def _payload(document: dict[str, Any]) -> bytes:
+    """The document's JSON as UTF-8: by orjson when every value is one it writes as
+    ``json.dumps`` does (tests/test_search_embedded_feed.py compares both on the demo's
+    shops), else by the C encoder."""
+    if _orjson is not None and _plain_document(document):
+        try:
+            return _orjson.dumps(document)
+        except TypeError:  # orjson.JSONEncodeError: a lone surrogate
+            pass
+    if _encoder is None:  # a Python built without the C accelerator
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return "".join(_encoder(document, 0)).encode("utf-8")
+
+
+def _plain_document(document: dict[str, Any]) -> bool:
+    """Text, None, floats that both write in the same notation (zero, or from 1e-4 to below
+    1e16 in size), lists of texts and of dictionaries of texts (listings)."""
+    for value in document.values():
+        kind = type(value)
+        if kind is str or value is None:
+            continue
+        if kind is float:
+            if value != 0.0 and not 1e-4 <= abs(value) < 1e16:
+                return False
+        elif kind is list:
+            for item in value:
+                if type(item) is dict:
+                    if not all(type(v) is str or v is None for v in item.values()):
+                        return False
+                elif type(item) is not str:
+                    return False
+        else:
+            return False
+    return True
+
+
+def _topics(
+    category: str | None, services: list[str], titles: list[str], description: str | None
+) -> list[str]:
+    """``topics([category, *services, *titles, description])``, the stems of the category and
+    services (a few values shared by many shops) worked out once each."""
+    found: dict[str, None] = {}
+    for stems in (
+        _known_stems(category),
+        *map(_known_stems, services),
+        *(_stems(title) for title in titles),
+        _stems(description),
+    ):
+        for stem in stems:
+            found[stem] = None
+            if len(found) >= MAX_TOPICS:
+                return list(found)
+    return list(found)
+
+
+def _stems(text: str | None) -> list[str]:
+    """The stems ``topics`` takes from one text."""
+    return light_stems(text.replace("_", " ").replace("-", " ") if text else "")
+
+
+@lru_cache(maxsize=4096)
+def _known_stems(text: str | None) -> tuple[str, ...]:
+    return tuple(_stems(text))
 
 
 @lru_cache(maxsize=4096)  # a shop's offers share its values, and come right after it
@@ -200,16 +285,24 @@ def _filter_values(
         ("platforms", platforms, shop),
         ("services", services, shop),
     ):
-        by_key: dict[str, str] = {}
+        seen: set[str] = set()
         for value in values:
-            folded = _key(str(value)) if value else ""
-            if folded:
-                by_key.setdefault(folded, str(value))
-        for folded, value in by_key.items():
-            terms.append(filter_term(name, folded))
-            if facet:
-                facets.append((name, value))
+            if not value:
+                continue
+            folded, term = _term(name, str(value))
+            if folded and folded not in seen:  # the first spelling of a folded value shows
+                seen.add(folded)
+                terms.append(term)
+                if facet:
+                    facets.append((name, str(value)))
     return " ".join(terms), tuple(facets)
+
+
+@lru_cache(maxsize=65_536)  # towns, postcodes, categories, platforms and services repeat
+def _term(name: str, value: str) -> tuple[str, str]:
+    """The folded value and its ``filters`` term."""
+    folded = _key(value)
+    return folded, filter_term(name, folded) if folded else ""
 
 
 def filter_term(name: str, folded: str) -> str:
