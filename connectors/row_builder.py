@@ -23,6 +23,7 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel
 
+from aggregator.constructed import constructed
 from aggregator.models import (
     LINK_FIELDS,
     SLUG_PATTERN,
@@ -33,19 +34,6 @@ from aggregator.models import (
 
 #: ``build(row, platform, country)``: ``(record, its JSON form or None)``, or None.
 Builder = Callable[[dict[str, Any], str, str], tuple[Any, PlainJSON | None] | None]
-
-_new, _set = object.__new__, object.__setattr__
-
-
-def _construct(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str]) -> Any:
-    """A model holding ``values`` (every field, in declaration order), as pydantic's
-    ``model_construct`` makes it, without its per-field look-ups."""
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", fields_set)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
 
 
 def field_rules(model: type[BaseModel]) -> dict[str, tuple[str, Any, Any, Any]] | None:
@@ -115,7 +103,7 @@ def compile_builder(
     shop = model is ShopRecord
     env: dict[str, Any] = {
         "_clean_text": clean_text, "_clean_list": clean_list, "_walk": walk,
-"_construct": _construct, "_model": model,
+"_construct": constructed, "_model": model,
         "_inf": math.inf, "_plain": PlainJSON,
     }  # fmt: skip
     code = ["def build(row, platform, country):", "    get = row.get"]

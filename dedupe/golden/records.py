@@ -39,6 +39,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
+from aggregator.constructed import constructed
 from aggregator.models import GoldenRecord, Provenanced
 from dedupe.golden.casing import casing_rank, display_city, recase_like, spelling_fold, tidy
 from dedupe.golden.typos import accented, likely_typos, word_uses
@@ -80,7 +81,7 @@ def construct(cls: type[Model], values: dict[str, Any]) -> Model:
     fields_set = _fields_set(cls)
     if fields_set is None or values.keys() != fields_set:
         return cls.model_construct(**values)
-    return _made(cls, values, fields_set)
+    return constructed(cls, values, fields_set)
 
 
 def constructor(cls: type[Model]) -> Callable[[dict[str, Any]], Model]:
@@ -92,7 +93,7 @@ def constructor(cls: type[Model]) -> Callable[[dict[str, Any]], Model]:
         return lambda values: cls.model_construct(**values)
 
     def make(values: dict[str, Any]) -> Model:
-        return _made(cls, values, fields_set)
+        return constructed(cls, values, fields_set)
 
     return make
 
@@ -112,18 +113,8 @@ def _fields_set(cls: type[BaseModel]) -> set[str] | None:
         return fields_set
 
 
-def _made(cls: type[Model], values: dict[str, Any], fields_set: set[str]) -> Model:
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", fields_set)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
-
-
 #: Model class -> the set of its fields, ``None`` when ``construct`` leaves it to pydantic.
 _FIELDS_SET: dict[type, set[str] | None] = {}
-_new, _set = object.__new__, object.__setattr__
 
 
 def _text(value: str | None) -> str | None:
