@@ -93,6 +93,8 @@ def test_the_same_number_and_street_is_never_different() -> None:
         ("239 Main Ave E # 60", "239 Main Avenue East"),
         ("Hauptstr. 12B", "Hauptstraße 12 B"),  # German streets, a letter after the number
         ("Lange Str. 17", "Lange Straße 17"),
+        ("Ashley Terrace, 1E", "1 Ashley Terrace"),  # a flat's letter is not the street
+        ("6-6a Brougham Pl. Tollcross", "6 Brougham Place Tollcross"),  # a type, a district
     ],
 )
 def test_the_street_part_of_an_address_written_in_parts(one: str, other: str) -> None:
@@ -137,6 +139,16 @@ def test_house_numbers_ranges_letters_and_neighbours(one: str, other: str, level
     a = rec("osm", "1", "Cadiz", address=one, postcode="EH2 3EE", country="GB")
     b = rec("yelp", "1", "Cadiz", address=other, postcode="EH2 3EE", country="GB")
     assert explain(a, b)["fields"]["address"]["level"] == level
+
+
+def test_a_number_written_with_a_wrong_prefix_is_the_same_line() -> None:
+    # "0" put for "+" before the country code: another E.164 number, the same last digits.
+    a = rec("meta", "1", "Brauhaus", phone="+492216403148", country="DE")
+    b = rec("msft", "1", "Brauhaus", phone="04922 16403148", country="DE")
+    c = rec("msft", "2", "Brauhaus", phone="0221 7654321", country="DE")
+    phone = explain(a, b)["fields"]["phone"]
+    assert phone["level"] == "same_line" and phone["weight"] > 0, phone
+    assert explain(a, c)["fields"]["phone"]["level"] == "different"
 
 
 def test_explanations_show_a_range_of_house_numbers() -> None:

@@ -58,7 +58,9 @@ def test_match_explain_uses_the_weights_a_run_saved(tmp_path: Path) -> None:
     registration = write(tmp_path, "ok.yaml", GOOD.format(url=shops))
     assert aggregator(tmp_path, "connectors", "add", str(registration)).returncode == 0
     assert aggregator(tmp_path, "connectors", "run", "fodors-csv").returncode == 0
-    model = MatchModel().with_estimates({"phone": [(0.9, 1e-6), (0.1, 1.0)]}, prior=1e-6)
+    model = MatchModel().with_estimates(
+        {"phone": [(0.9, 1e-6), (0.05, 1e-4), (0.05, 1.0)]}, prior=1e-6
+    )
     (tmp_path / "var" / "matching-model.json").write_text(json.dumps(model.to_dict()))
     shown = aggregator(tmp_path, "match", "explain", "fodors:1", "fodors:2", "--json")
     detail = json.loads(shown.stdout)

@@ -117,11 +117,16 @@ def test_weights_saved_with_other_levels_read_back_a_priori_for_those_comparison
     """A model saved by a release whose name or distance had other levels still loads."""
     saved = MatchModel().to_dict()
     saved["levels"]["name"] = saved["levels"]["name"][:4]
-    saved["levels"]["phone"] = [[0.5, 0.001], [0.5, 0.999]]
+    saved["levels"]["email"] = [[0.5, 0.001], [0.5, 0.999]]
     model = MatchModel.from_dict(saved)
     assert model.comparison("name").weights == MatchModel().comparison("name").weights
-    assert model.comparison("phone").levels[0].m == 0.5
+    assert model.comparison("email").levels[0].m == 0.5
     assert "a priori for name" in model.source
+    # Phones had two levels before the same-line level.
+    saved["levels"]["phone"] = [[0.5, 0.001], [0.5, 0.999]]
+    model = MatchModel.from_dict(saved)
+    assert model.comparison("phone").weights == MatchModel().comparison("phone").weights
+    assert "a priori for name, phone" in model.source
 
 
 def test_a_run_counts_its_own_names_and_reuses_them_incrementally() -> None:

@@ -72,14 +72,14 @@ def test_distance_is_haversine() -> None:
 
 
 def test_estimates_replace_the_defaults() -> None:
-    model = MatchModel().with_estimates({"phone": [(0.9, 0.5), (0.1, 0.5)]}, prior=0.01)
-    phone = next(c for c in model.comparisons if c.name == "phone")
-    assert phone.levels[0].weight == pytest.approx(math.log2(0.9 / 0.5))
+    model = MatchModel().with_estimates({"email": [(0.9, 0.5), (0.1, 0.5)]}, prior=0.01)
+    email = next(c for c in model.comparisons if c.name == "email")
+    assert email.levels[0].weight == pytest.approx(math.log2(0.9 / 0.5))
     assert model.prior == 0.01
     with pytest.raises(ValueError, match="unknown comparison"):
         MatchModel().with_estimates({"colour": []})
     with pytest.raises(ValueError, match="expected 2"):
-        MatchModel().with_estimates({"phone": [(0.5, 0.5)]})
+        MatchModel().with_estimates({"email": [(0.5, 0.5)]})
 
 
 def test_a_custom_model_drives_the_matcher() -> None:
@@ -151,7 +151,7 @@ def test_one_street_name_in_two_towns_is_two_addresses() -> None:
 
 def test_weights_round_trip_as_json() -> None:
     model = MatchModel().with_estimates(
-        {"phone": [(0.9, 1e-5), (0.1, 0.99999)]}, prior=2e-6, source="estimated"
+        {"phone": [(0.9, 1e-5), (0.05, 1e-4), (0.05, 0.9999)]}, prior=2e-6, source="estimated"
     )
     again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert again.source == "estimated" and again.prior == pytest.approx(2e-6)

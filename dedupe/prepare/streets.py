@@ -52,6 +52,8 @@ DIRECTIONS: dict[str, str] = {
 _ONLY_NUMBER = re.compile(
     r"\s*\d{1,4}\s*(?:bis|ter|quater|[a-dtq])?(?:\s*[-/&;]\s*\d{1,4}\s*[a-d]?)*\s*", re.IGNORECASE
 )
+#: A house number and a letter that is no number suffix (bis, ter, A-D): "1E", "12F".
+_FLAT_LETTER = re.compile(r"^\s*(\d{1,4})[e-pr-su-z]\s*$", re.IGNORECASE)
 #: A leading house number and the rest of its range: "39-41", "9/11", "25-27-29", "6A/8", and
 #: OpenStreetMap's lists of numbers ("7; 9": one shop across two doors).
 _LEADING_RANGE = re.compile(
@@ -87,6 +89,8 @@ def street_segment(address: str) -> tuple[str, int]:
         parts = [p.strip() for p in address.split(",") if p.strip()]
         merged: list[str] = []
         for i, part in enumerate(parts):
+            # "Ashley Terrace, 1E": a flat's letter after the number, not a street.
+            part = _FLAT_LETTER.sub(r"\1", part)
             if _ONLY_NUMBER.fullmatch(part):
                 if merged and i == len(parts) - 1 or merged and not _has_number(merged[-1]):
                     merged[-1] = f"{part} {merged[-1]}"  # "Lawnmarket, 304"

@@ -332,12 +332,20 @@ def normalise_street(text: str) -> str:
         words[0] = DIRECTIONS[words[0]]
     last = words[-1] if len(words) > 1 else ""
     tail = TRAILING_TYPES.get(last) or DIRECTIONS.get(last)
+    if tail is None and len(words) > 2 and words[-2] in _TYPE_BEFORE_DISTRICT:
+        # "Brougham Pl. Tollcross": the type, then the district after it.
+        words[-2] = TRAILING_TYPES[words[-2]]
     body = [words[0], *(STREET_WORDS.get(w, w) for w in words[1:-1])] if tail else None
     if body is not None and tail is not None:
         if tail in DIRECTIONS.values() and len(words) > 2 and words[-2] in TRAILING_TYPES:
             body[-1] = TRAILING_TYPES[words[-2]]  # "broadway st w"
         return " ".join([*body, tail])
     return " ".join([words[0], *(STREET_WORDS.get(w, w) for w in words[1:])])
+
+
+#: Trailing street types also read before a district; "st" and "dr" are Saint and Docteur
+#: there ("Rue St Rome").
+_TYPE_BEFORE_DISTRICT = frozenset(TRAILING_TYPES) - {"st", "dr"}
 
 
 def street_display(address: str | None) -> str | None:

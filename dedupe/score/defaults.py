@@ -19,7 +19,8 @@ distance      ≤ 50 m                          0.55    0.01      +5.8
               ≤ 5 km                          0.05    0.20      -2.0
               farther                         0.05    0.66      -3.7
 phone         a number in common              0.65    0.0001    +12.7
-              none in common                  0.35    0.9999    -1.5
+              same last eight digits          0.02    0.0003    +6.1
+              none in common                  0.33    0.9996    -1.6
 email         exact                           0.60    0.0002    +11.6
               different                       0.40    0.9998    -1.3
 website       same registrable domain         0.70    0.001     +9.5
@@ -52,6 +53,7 @@ from dedupe.prepare.columns_of import SUFFIX_NAMES
 from dedupe.prepare.identifiers import normalise_email, website_domain
 from dedupe.score.comparisons import Comparison, Level
 from dedupe.score.measures import (
+    SAME_LINE,
     address_similarity,
     category_similarity,
     distance_m,
@@ -167,9 +169,10 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         same_any,
         (
             Level("exact", 0.65, 0.0001, at_least=1.0),
-            Level("different", 0.35, 0.9999),
+            Level("same_line", 0.02, 0.0003, at_least=SAME_LINE),
+            Level("different", 0.33, 0.9996),
         ),
-        "E.164 numbers, any in common",
+        "E.164 numbers, any in common; the same last eight digits",
         show=_show_phones,
     ),
     Comparison(

@@ -141,13 +141,23 @@ def haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
 
 
 def same_any(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """1.0 when two records share a phone number, 0.0 when they share none."""
+    """1.0 when two records share a phone number, 0.5 when two of their numbers end in the same
+    eight digits (one written with a wrong prefix: "04922 16403148" for +49 221 6403148), 0.0
+    otherwise."""
     a1, a2, b1, b2 = prepared.phone1[a], prepared.phone2[a], prepared.phone1[b], prepared.phone2[b]
     shared = ((a1 == b1) | (a1 == b2) & (b2 != 0)) & (a1 != 0)
     shared |= ((a2 == b1) | (a2 == b2)) & (a2 != 0)
     out = shared.astype(float)
+    ta, tb = a1 % LINE_DIGITS, b1 % LINE_DIGITS
+    line = (ta == tb) | (ta == b2 % LINE_DIGITS) & (b2 != 0)
+    line |= ((a2 % LINE_DIGITS == tb) | (a2 % LINE_DIGITS == b2 % LINE_DIGITS)) & (a2 != 0)
+    out[~shared & line] = SAME_LINE
     out[(a1 == 0) | (b1 == 0)] = np.nan
     return out
+
+
+#: Numbers ending in these many digits alike (modulus), and their similarity.
+LINE_DIGITS, SAME_LINE = 10**8, 0.5
 
 
 def exact(column: str) -> Callable[[Any, np.ndarray, np.ndarray], np.ndarray]:
