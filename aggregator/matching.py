@@ -364,7 +364,7 @@ class Matching:
         skipped = 0
         build = result.builder()
         log.info("phase: writing entities")
-        with self.store.writing_entities() as write:
+        with self.store.writing_entities(recount=True) as write:
 
             def entities() -> Iterator[Entity]:
                 nonlocal skipped

@@ -78,12 +78,13 @@ class EntitiesMixin(StoreBase):
         return write.number
 
     @contextmanager
-    def writing_entities(self) -> Iterator[EntityWrite]:
+    def writing_entities(self, *, recount: bool = False) -> Iterator[EntityWrite]:
         """One matching's entity write, in one transaction committed when the block ends: the
         block hands :meth:`EntityWrite.upsert` batches of changed entities (a full matching
-        streams them, never holding a million at once) and the removed ids."""
+        streams them, never holding a million at once) and the removed ids. ``recount``: the
+        kept number of entities is counted again when the write ends (a full matching)."""
         with self.engine.begin() as conn:
-            write = EntityWrite(conn)
+            write = EntityWrite(conn, recount=recount)
             yield write
             write.finish()
 
@@ -119,8 +120,10 @@ class EntitiesMixin(StoreBase):
                 yield _entity(row, members.get(row.entity_id, []))
 
     def count_entities(self) -> int:
+        """The number of entities as their writer keeps it (migration 0014), without counting
+        them: :class:`EntityWrite` moves it with every write, a full matching counts again."""
         with self.engine.connect() as conn:
-            return int(conn.scalar(sa.select(sa.func.count()).select_from(t.entities)) or 0)
+            return int(conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(_n), 0))) or 0)
 
     def list_candidates(self, limit: int = 100) -> list[CandidatePair]:
         query = (
@@ -142,13 +145,22 @@ class EntitiesMixin(StoreBase):
             ]
 
 
+#: The number of entities, one row (migration 0014).
+_n = sa.table("entity_count", sa.column("n")).c.n
+
+
 class EntityWrite:
     """The entity write of one matching, inside its transaction (see
     :meth:`EntitiesMixin.writing_entities`). Rows go through the driver in bulk
-    (``executemany``; ``COPY`` on PostgreSQL), their JSON encoded once by :func:`entity_row`."""
+    (``executemany``; ``COPY`` on PostgreSQL), their JSON encoded once by :func:`entity_row`.
+    It keeps the number of entities: the rows its deletes removed and its inserts added move
+    it once, when the write finishes (or it is counted again, with ``recount``)."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, *, recount: bool = False) -> None:
         self.conn = conn
+        self.recount = recount
+        #: Entities inserted less entities deleted so far.
+        self.added = 0
         self.sql = _Sql.of(conn.dialect.name)
         self.now = utcnow()
         stamp = t.entities.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
@@ -168,7 +180,7 @@ class EntityWrite:
         _delete(conn, sql, "entity_removals", "entity_id", ids)
         if ids:
             conn.exec_driver_sql(sql.insert_removal, [(e, self.seq) for e in ids])
-        _delete(conn, sql, "entities", "entity_id", ids)
+        self.added -= _delete(conn, sql, "entities", "entity_id", ids)
         _delete(conn, sql, "entity_members", "entity_id", ids)
         self.removed.extend(ids)
 
@@ -180,7 +192,7 @@ class EntityWrite:
         ids = [row.entity_id for row in rows]
         # An id written again is no longer removed.
         _delete(conn, sql, "entity_removals", "entity_id", ids)
-        _delete(conn, sql, "entities", "entity_id", ids)
+        self.added -= _delete(conn, sql, "entities", "entity_id", ids)
         _delete(conn, sql, "entity_members", "entity_id", ids)
         # A record moving between entities: its old membership row goes first.
         members = [(p, s, row.entity_id) for row in rows for p, s in row.members]
@@ -192,6 +204,7 @@ class EntityWrite:
             for r in rows
         ]
         _insert(conn, sql, sql.copy_entity, sql.insert_entity, entities)
+        self.added += len(entities)
         self.upserted += len(rows)
 
     def doc_hashes(self, entity_ids: list[str]) -> dict[str, str]:
@@ -228,6 +241,12 @@ class EntityWrite:
                 )
             )
         _write_candidates(conn, self.sql, self.candidates, now)
+        if self.recount:  # one row again, whatever drifted or was lost
+            conn.exec_driver_sql("DELETE FROM entity_count")
+            conn.exec_driver_sql("INSERT INTO entity_count (n) SELECT count(*) FROM entities")
+        elif self.added:
+            p = "%s" if self.sql.pg else "?"
+            conn.exec_driver_sql(f"UPDATE entity_count SET n = n + {p}", (self.added,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,16 +382,18 @@ class _Sql:
 _PG_CHUNK = 20_000
 
 
-def _delete(conn: sa.Connection, sql: _Sql, table: str, column: str, ids: list[str]) -> None:
-    """Delete the rows whose ``column`` is one of ``ids``."""
+def _delete(conn: sa.Connection, sql: _Sql, table: str, column: str, ids: list[str]) -> int:
+    """Delete the rows whose ``column`` is one of ``ids``; returns how many were deleted."""
     if not ids:
-        return
+        return 0
     if sql.pg:
         statement = f"DELETE FROM {table} WHERE {column} = ANY(CAST(%s AS TEXT[]))"
-        for part in chunks(ids, _PG_CHUNK):
-            conn.exec_driver_sql(statement, (part,))
-    else:  # one indexed lookup per key, in SQLite's own loop
-        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
+        return sum(
+            conn.exec_driver_sql(statement, (part,)).rowcount for part in chunks(ids, _PG_CHUNK)
+        )
+    # One indexed lookup per key, in SQLite's own loop; its row count sums every key's.
+    statement = f"DELETE FROM {table} WHERE {column} = ?"
+    return int(conn.exec_driver_sql(statement, [(i,) for i in ids]).rowcount)
 
 
 def _delete_members(conn: sa.Connection, sql: _Sql, keys: list[tuple[str, str]]) -> None:
