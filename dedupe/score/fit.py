@@ -10,13 +10,12 @@ for what every record has. As in Splink:
   every place comparison (address, distance, phone, postcode...), pairs that agree on the
   *place* (same number and street, within 50 m, a phone or an e-mail in common) teach the
   name and the website (a chain's branches share both, so neither is learnt from names);
-- in the session of name-agreeing pairs, EM sets the place comparisons against what
-  non-matches look like among the *candidate* pairs (their level frequencies less the matches'
-  part, refitted until the share of matches among them settles), not among random pairs:
-  blocking proposed those pairs because they are near, on one street or alike, so the
-  non-matches EM must tell apart there are not random pairs (on the labelled real sets another
-  address or phone then weighs more against a match, and 5 km less). The final weights keep u
-  from random pairs, with the prior over all pairs;
+- in the session of name-agreeing pairs, EM sets the distance against what non-matches look
+  like among the *candidate* pairs (their distance levels less the matches' part, refitted
+  until the share of matches among them settles), not among random pairs: blocking proposes
+  pairs within 800 m whatever else they share, so a near non-match is an ordinary candidate,
+  not the rare event random pairs make of it. The final weights keep u from random pairs,
+  with the prior over all pairs;
 - the **prior** λ (two random records match) from the share of matches EM finds among the
   name-agreeing pairs, over how often matches agree on their names.
 
@@ -54,6 +53,10 @@ FIT_ITERATIONS = 400
 BRAND = ("name", "website")
 #: Fits at most, each with the share of matches among the candidate pairs the one before found.
 BLOCKED_PASSES = 10
+#: Comparisons learnt against the candidate pairs' non-matches (blocking proposes near pairs).
+#: Every place comparison so (address, phone, postcode too) gave New York +0.0055 of F1 but
+#: changed the demo's figures (recall 0.991 -> 0.988, 14 pairs for review instead of 13).
+NEAR = ("distance",)
 
 
 def fit_model(
@@ -107,9 +110,12 @@ def fit_model(
             free = sorted(free_set)
             if chosen.sum() < MIN_SESSION or not free:
                 continue
-            # The name-agreeing pairs teach the place comparisons against the non-matches
-            # blocking proposes (near, one street, alike), not against random pairs.
-            session_u = u if name in free_set else [x / x.sum() for x in blocked_u]
+            # The name-agreeing pairs teach the distance against the non-matches blocking
+            # proposes (within 800 m whatever else they share), not against random pairs.
+            session_u = [
+                x / x.sum() if name not in free_set and names[j] in NEAR else u[j]
+                for j, x in enumerate(blocked_u)
+            ]
             result = checks._em(levels[:, chosen], known, free, base, session_u, FIT_ITERATIONS)
             if result is None:
                 return checks._refused(base, "EM did not converge")
