@@ -79,6 +79,10 @@ class ShopColumns:
         #: ``"platform:source_id"`` -> content hash: what the matching state holds.
         self.hashes: dict[str, str] = {}
         self.rows = 0
+        #: Per row, its row in the table :meth:`add_rows` took it from (-1: read); in the
+        #: order of :meth:`table` once it is made.
+        self.origin = np.zeros(0, np.int64)
+        self._origins: list[np.ndarray] = []
         self._last: tuple[str, str] | None = None
         self._ordered = True
 
@@ -107,6 +111,7 @@ class ShopColumns:
             self.parts[name].append(TextColumn.from_values(column))
         self.parts["lat"].append(np.array(lat, dtype=np.float64))
         self.parts["lon"].append(np.array(lon, dtype=np.float64))
+        self._origins.append(np.full(len(lat), -1, np.int64))
         self.rows += len(lat)
 
     def add_rows(self, table: ShopTable, rows: np.ndarray, stamps: Sequence[Stamp]) -> None:
@@ -130,6 +135,7 @@ class ShopColumns:
         # A table this module made holds each row's extras where records would be.
         extras = cast("list[Extras | None] | None", table.records)
         self.extras.extend([extras[r] for r in picked.tolist()] if extras else [None] * len(picked))
+        self._origins.append(picked)
         self.rows += len(picked)
 
     def table(self) -> ShopTable:
@@ -148,6 +154,8 @@ class ShopColumns:
             columns[name] = np.concatenate(parts) if parts else np.zeros(0, np.float64)
             del parts
         self.parts = {name: [] for name in TABLE_FIELDS}
+        origin = np.concatenate(self._origins) if self._origins else np.zeros(0, np.int64)
+        self._origins = []
         records = self.extras
         if not self._ordered:
             platforms, sources = columns["platform"], columns["source_id"]
@@ -161,6 +169,8 @@ class ShopColumns:
             for name in ("lat", "lon"):
                 columns[name] = columns[name][order]
             records = [records[r] for r in order.tolist()]
+            origin = origin[order]
+        self.origin = origin
         return ShopTable(columns, records=records)  # type: ignore[arg-type]
 
 
