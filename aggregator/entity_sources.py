@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -140,12 +140,12 @@ class Sources:
         at = 0
         for entity_id, rows in clusters:
             end = at + len(rows)
-            parts = texts[at:end]
-            if None in parts:
+            found = texts[at:end]
+            if None in found:
                 out.append(None)
                 at = end
                 continue
-            parts.insert(0, entity_id)
+            parts = [entity_id, *cast("list[str]", found)]
             if len(rows) > 1:
                 spelled = self.name_hash[rows]
                 if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo

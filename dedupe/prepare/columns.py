@@ -89,11 +89,13 @@ class TextColumn:
         appended = np.flatnonzero(rows >= self._n)
         if len(appended):
             # Rows appended since the column was packed: the others still read in bulk.
-            out = self.gather(np.where(rows < self._n, rows, 0)) if self._n else [None] * len(rows)
+            found: list[str | None] = (
+                self.gather(np.where(rows < self._n, rows, 0)) if self._n else [None] * len(rows)
+            )
             tail, n = self._tail, self._n
             for i, row in zip(appended.tolist(), rows[appended].tolist(), strict=True):
-                out[i] = tail[row - n]
-            return out
+                found[i] = tail[row - n]
+            return found
         ends = self._ends[rows]
         begins = np.where(rows > 0, self._ends[np.maximum(rows - 1, 0)], 0)
         text = self._text

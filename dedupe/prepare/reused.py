@@ -86,7 +86,7 @@ def normalise_reusing(
     # A row's name words are those of its normalised name (as the normaliser made them).
     tokens = [key_tokens(name or "") for name in gather(out["names"], held)]
     flat = list(chain.from_iterable(tokens))
-    words = {
+    words: dict[str, np.ndarray] = {
         "count": np.fromiter(map(len, tokens), np.int16, count=len(tokens)),
         "hash": np.fromiter(map(hash, flat), np.int64, count=len(flat)),
         "len": np.fromiter(map(word_length, flat), np.int16, count=len(flat)),
@@ -113,8 +113,11 @@ def _merge_words(n: int, *parts: tuple[np.ndarray, dict[str, np.ndarray]]) -> di
         count[rows] = words["count"]
     starts = np.cumsum(count, dtype=np.int64) - count
     total = int(count.sum(dtype=np.int64))
-    out = {"word_count": count, "word_hash": np.zeros(total, np.int64)}
-    out["word_len"] = np.zeros(total, np.int16)
+    out: dict[str, np.ndarray] = {
+        "word_count": count,
+        "word_hash": np.zeros(total, np.int64),
+        "word_len": np.zeros(total, np.int16),
+    }
     for rows, got in parts:
         counts = got["count"].astype(np.int64)
         firsts = np.cumsum(counts) - counts
