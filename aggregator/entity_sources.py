@@ -25,14 +25,16 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 import aggregator
 import dedupe
 from dedupe.golden.typos import word_uses
+from dedupe.prepare.columns import gather
 
 #: The modules whose code decides an entity's stored form: a change to any builds all again.
 _CODE = (
@@ -110,28 +112,49 @@ class Sources:
     def of(self, entity_id: str, rows: Sequence[int]) -> str | None:
         """The hash of what the entity of these rows is built from; None when a member's
         content hash is unknown."""
-        keys, hashes, dates, offers = self.keys, self.hashes, self.dates, self.offers
-        parts: list[str] = [entity_id]
-        for row in rows:
-            key = keys[row]
+        return self.of_many([(entity_id, rows)])[0]
+
+    def of_many(self, clusters: Sequence[tuple[str, Sequence[int]]]) -> list[str | None]:
+        """:meth:`of` each ``(entity id, rows)``, the rows' keys and bytes read together (a
+        full matching hashes a million entities, four in five of one record)."""
+        hashes, dates, offers = self.hashes, self.dates, self.offers
+        every = np.fromiter(
+            chain.from_iterable(rows for _, rows in clusters),
+            np.int64,
+            count=sum(len(rows) for _, rows in clusters),
+        )
+        # Per row: its key, content hash, last change and offers, as :meth:`of` joins them.
+        texts: list[str | None] = []
+        for key in gather(self.keys, every):
             content = hashes.get(key)
             if content is None:
-                return None
-            parts.append(key)
-            parts.append(content)
-            parts.append(str(dates.get(key)))
-            parts.extend(offers.get(key, ()))
-        if len(rows) > 1:
-            spelled = self.name_hash[rows]
-            if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo
-                words = sorted({word for row in rows for word in (self.names[row] or "").split()})
-                parts.extend(f"{word}={self.uses.get(word, 0)}" for word in words)
-        chosen = self.choices.get(entity_id)
-        if chosen:
-            parts.append(repr(sorted(chosen.items())))
-        digest = hashlib.blake2b(self.fingerprint, digest_size=16)
-        digest.update("\x1f".join(parts).encode("utf-8"))
-        # One row's bytes are the same as a selection of it (a row of a C-ordered array),
-        # without numpy building a selection for each of a million entities of one record.
-        digest.update((self.prepared[rows[0]] if len(rows) == 1 else self.prepared[rows]).tobytes())
-        return digest.hexdigest()
+                texts.append(None)
+                continue
+            text = f"{key}\x1f{content}\x1f{dates.get(key)}"
+            listed = offers.get(key)
+            texts.append("\x1f".join([text, *listed]) if listed else text)
+        # A row's bytes are the same as a selection of it (a row of a C-ordered array).
+        raw = self.prepared[every].tobytes()
+        width = self.prepared.shape[1] * self.prepared.itemsize
+        out: list[str | None] = []
+        at = 0
+        for entity_id, rows in clusters:
+            end = at + len(rows)
+            found = texts[at:end]
+            if None in found:
+                out.append(None)
+                at = end
+                continue
+            parts = [entity_id, *cast("list[str]", found)]
+            if len(rows) > 1:
+                spelled = self.name_hash[rows]
+                if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo
+                    words = sorted({w for row in rows for w in (self.names[row] or "").split()})
+                    parts.extend(f"{word}={self.uses.get(word, 0)}" for word in words)
+            chosen = self.choices.get(entity_id)
+            if chosen:
+                parts.append(repr(sorted(chosen.items())))
+            data = "\x1f".join(parts).encode("utf-8") + raw[at * width : end * width]
+            out.append(hashlib.blake2b(self.fingerprint + data, digest_size=16).hexdigest())
+            at = end
+        return out

@@ -48,6 +48,7 @@ from aggregator.store.entities import entity_row
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
+from dedupe.prepare.reused import Normalised
 from dedupe.prepare.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -164,15 +165,28 @@ class Matching:
         # of unchanged records are taken from them); its normalised columns, blocking index
         # and pairs go now, the table once read. Reference counting frees them: the cyclic
         # collector is paused during a run, so no reference to them may be left behind.
+        # The normalised columns of the unchanged records are taken from it too, when they
+        # were normalised with the same taxonomy (normalising is most of a full matching's
+        # per-record work); they go once the new rows' columns are built.
         previous = self.result.state if self.result is not None else None
         held_before = self.held
         kept = (previous.table, previous.row_of) if previous is not None else None
+        stamp = self._taxonomy_file_stamp()
+        normalised = (
+            Normalised.of(previous.prepared)
+            if previous is not None
+            and previous.prepared is not None
+            and stamp == self._taxonomy_stamp
+            else None
+        )
         self.result, self.held, self.offer_shop = None, {}, {}
         del previous
         reading = read_shops(self.store, kept, held_before)
         del kept, held_before
-        self._taxonomy_stamp = self._taxonomy_file_stamp()
+        self._taxonomy_stamp = stamp
         table, held = reading.table(), reading.hashes
+        if normalised is not None:
+            normalised.origin = reading.origin
         offers: list[OfferRecord] = []
         offer_hashes: dict[str, list[str]] = {}
         for stored in self.store.iter_raw(RecordType.offer):
@@ -190,8 +204,9 @@ class Matching:
         )
         del reading
         result = match_table(
-            table, self.store.list_decisions(), self.store.entity_ids_by_key(), config
+            table, self.store.list_decisions(), self.store.entity_ids_by_key(), config, normalised
         )
+        del normalised
         choices = self._choices()
         sources = Sources(result, held, choices, _sorted(offer_hashes), self._fingerprint(config))
         outcome = self._write_all(result, choices, offers_by_shop(offers), index, sources)
@@ -370,9 +385,9 @@ class Matching:
                 nonlocal skipped
                 for clusters in _batches(result.iter_clusters(), WRITE_BATCH):
                     batch, source_of = [], {}
-                    for entity_id, members in clusters:
+                    digests = sources.of_many(clusters)
+                    for (entity_id, members), source in zip(clusters, digests, strict=True):
                         seen.add(entity_id)
-                        source = sources.of(entity_id, members)
                         if index is None and source is not None and before.get(entity_id) == source:
                             skipped += 1
                             continue

@@ -79,6 +79,10 @@ class ShopColumns:
         #: ``"platform:source_id"`` -> content hash: what the matching state holds.
         self.hashes: dict[str, str] = {}
         self.rows = 0
+        #: Per row, its row in the table :meth:`add_rows` took it from (-1: read); in the
+        #: order of :meth:`table` once it is made.
+        self.origin = np.zeros(0, np.int64)
+        self._origins: list[np.ndarray] = []
         self._last: tuple[str, str] | None = None
         self._ordered = True
 
@@ -107,18 +111,27 @@ class ShopColumns:
             self.parts[name].append(TextColumn.from_values(column))
         self.parts["lat"].append(np.array(lat, dtype=np.float64))
         self.parts["lon"].append(np.array(lon, dtype=np.float64))
+        self._origins.append(np.full(len(lat), -1, np.int64))
         self.rows += len(lat)
 
-    def add_rows(self, table: ShopTable, rows: np.ndarray, stamps: Sequence[Stamp]) -> None:
+    def add_rows(
+        self,
+        table: ShopTable,
+        rows: np.ndarray,
+        stamps: Sequence[Stamp],
+        keys: Sequence[str] | None = None,
+    ) -> None:
         """Rows of a table read before (a matching state's), for records whose content did
         not change since: ``stamps`` are their ``(platform, source_id, content_hash,
-        last_changed)``, in the store's order. The same columns as :meth:`add` of the stored
-        records, without reading them again."""
-        for platform, source_id, digest, changed in stamps:
+        last_changed)``, in the store's order (``keys``: their ``platform:source_id``, when
+        the caller has them). The same columns as :meth:`add` of the stored records, without
+        reading them again."""
+        if keys is None:
+            keys = [f"{platform}:{source_id}" for platform, source_id, _, _ in stamps]
+        for key, (platform, source_id, digest, changed) in zip(keys, stamps, strict=True):
             if self._last is not None and (platform, source_id) <= self._last:
                 self._ordered = False
             self._last = (platform, source_id)
-            key = f"{platform}:{source_id}"
             self.dates[key], self.hashes[key] = changed, digest
         picked = np.asarray(rows, dtype=np.int64)
         if len(picked) and picked.min() < 0:
@@ -130,6 +143,7 @@ class ShopColumns:
         # A table this module made holds each row's extras where records would be.
         extras = cast("list[Extras | None] | None", table.records)
         self.extras.extend([extras[r] for r in picked.tolist()] if extras else [None] * len(picked))
+        self._origins.append(picked)
         self.rows += len(picked)
 
     def table(self) -> ShopTable:
@@ -148,6 +162,8 @@ class ShopColumns:
             columns[name] = np.concatenate(parts) if parts else np.zeros(0, np.float64)
             del parts
         self.parts = {name: [] for name in TABLE_FIELDS}
+        origin = np.concatenate(self._origins) if self._origins else np.zeros(0, np.int64)
+        self._origins = []
         records = self.extras
         if not self._ordered:
             platforms, sources = columns["platform"], columns["source_id"]
@@ -161,6 +177,8 @@ class ShopColumns:
             for name in ("lat", "lon"):
                 columns[name] = columns[name][order]
             records = [records[r] for r in order.tolist()]
+            origin = origin[order]
+        self.origin = origin
         return ShopTable(columns, records=records)  # type: ignore[arg-type]
 
 
@@ -181,13 +199,16 @@ def read_shops(
         return reading
     table, row_of = previous
     for stamps in store.iter_live_stamps(RecordType.shop):
-        changed = [(p, s) for p, s, digest, _ in stamps if held.get(f"{p}:{s}") != digest]
+        keys = [f"{p}:{s}" for p, s, _, _ in stamps]
+        same = [held.get(key) == stamp[2] for key, stamp in zip(keys, stamps, strict=True)]
+        changed = [(p, s) for (p, s, _, _), kept in zip(stamps, same, strict=True) if not kept]
         stored = {(r.platform, r.source_id): r for r in store.get_raw_many(changed)}
-        for kept, group in groupby(stamps, lambda s: held.get(f"{s[0]}:{s[1]}") == s[2]):
-            run = list(group)
+        at = 0
+        for kept, group in groupby(same):
+            end = at + sum(1 for _ in group)
+            run, run_keys, at = stamps[at:end], keys[at:end], end
             if kept:
-                rows = row_of.rows_of([f"{p}:{s}" for p, s, _, _ in run])
-                reading.add_rows(table, rows, run)
+                reading.add_rows(table, row_of.rows_of(run_keys), run, run_keys)
             else:
                 found = (stored.get((p, s)) for p, s, _, _ in run)
                 reading.add((r.record, r.content_hash, r.last_changed) for r in found if r)

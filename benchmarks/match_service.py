@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/match_service.py --database-url postgresql://postgres@127.0.0.1/test
     .venv/bin/python benchmarks/match_service.py --records 200000 --no-full-again \
         --profile incremental.prof
+    .venv/bin/python benchmarks/match_service.py --records 200000 --profile again.prof \
+        --profile-stage full_again
 
 Stores N generated shop records (``dedupe_data.py``) in a fresh store (SQLite by default; in a
 process of its own, so that peak memory is the service's), then times what ``aggregator serve``
@@ -19,7 +21,7 @@ does after a connector run, through
 
 The records are dated an hour back once stored; on PostgreSQL the table is then vacuumed and
 analysed, as autovacuum does to a store that has been running. ``--profile FILE`` writes the
-incremental run's cProfile statistics.
+cProfile statistics of one stage: the incremental run, or the one ``--profile-stage`` names.
 
 The last line printed is one JSON object with every figure.
 """
@@ -165,7 +167,13 @@ def main() -> None:
         "`aggregator run` start them (default: the match_processes setting; 1: none)",
     )
     parser.add_argument(
-        "--profile", default=None, help="write cProfile statistics of the incremental run here"
+        "--profile", default=None, help="write cProfile statistics of one stage here"
+    )
+    parser.add_argument(
+        "--profile-stage",
+        choices=("full", "incremental", "full_again"),
+        default="incremental",
+        help="the stage --profile profiles (default: incremental)",
     )
     parser.add_argument(
         "--no-full-again", action="store_true", help="stop after the incremental run"
@@ -195,13 +203,17 @@ def main() -> None:
             "changes": args.changes,
             "match_processes": args.match_processes or settings.match_processes,
         }
-        figures["full"] = timed(runtime)
+
+        def profile(stage: str) -> str | None:
+            return args.profile if args.profile_stage == stage else None
+
+        figures["full"] = timed(runtime, profile=profile("full"))
         print("full:", figures["full"])
         store_records(runtime.store, json.loads(Path(changes_file).read_text()))
-        figures["incremental"] = timed(runtime, profile=args.profile)
+        figures["incremental"] = timed(runtime, profile=profile("incremental"))
         print("incremental:", figures["incremental"])
         if not args.no_full_again:
-            figures["full_again"] = timed(runtime, full=True)
+            figures["full_again"] = timed(runtime, full=True, profile=profile("full_again"))
             print("full again:", figures["full_again"])
         runtime.close()
     figures.update(

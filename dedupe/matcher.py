@@ -26,6 +26,7 @@ from aggregator.models import Decision, RecordKey, ShopRecord
 from dedupe.block.keys import BlockingRules
 from dedupe.config import MatchConfig, Thresholds
 from dedupe.prepare.columns_of import prepare
+from dedupe.prepare.reused import Normalised
 from dedupe.prepare.table import ShopTable
 from dedupe.prepare.taxonomy import Taxonomy
 from dedupe.score.model import MatchModel
@@ -78,12 +79,17 @@ def match_table(
     decisions: Sequence[Decision] = (),
     previous_ids: Mapping[RecordKey, str] | Mapping[str, str] | None = None,
     config: MatchConfig | None = None,
+    kept: Normalised | None = None,
 ) -> MatchResult:
-    """Match a table of records (see :mod:`dedupe.prepare.table`) from scratch."""
+    """Match a table of records (see :mod:`dedupe.prepare.table`) from scratch; ``kept``: its
+    rows an earlier state of this process normalised already (:mod:`dedupe.prepare.reused`),
+    with the same taxonomy and marketplace domains."""
     started = time.perf_counter()
     state = MatchState(config)
     previous = {str(k): v for k, v in (previous_ids or {}).items()}
-    changed, removed = state.update(table, decisions=list(decisions), previous_ids=previous)
+    changed, removed = state.update(
+        table, decisions=list(decisions), previous_ids=previous, kept=kept
+    )
     return MatchResult(state, changed, removed, started)
 
 

@@ -37,6 +37,11 @@ def assign_entity_ids(
     claims: dict[str, list[tuple[int, int, str, int]]] = {}
     if previous:
         for index, members in enumerate(clusters):
+            if len(members) == 1:  # most clusters: its one member's id, if free
+                claimed = previous.get(members[0])
+                if claimed is not None and claimed not in taken:
+                    claims.setdefault(claimed, []).append((-1, -1, members[0], index))
+                continue
             held = [previous[m] for m in members if m in previous]
             counts = Counter(i for i in held if i not in taken)
             if not counts:

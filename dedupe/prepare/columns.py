@@ -84,8 +84,18 @@ class TextColumn:
     def gather(self, rows: np.ndarray) -> list[str | None]:
         """Values at ``rows`` (an array), in bulk."""
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) and (rows.max() >= self._n or rows.min() < 0):
+        if len(rows) and rows.min() < 0:
             return [self[r] for r in rows.tolist()]
+        appended = np.flatnonzero(rows >= self._n)
+        if len(appended):
+            # Rows appended since the column was packed: the others still read in bulk.
+            found: list[str | None] = (
+                self.gather(np.where(rows < self._n, rows, 0)) if self._n else [None] * len(rows)
+            )
+            tail, n = self._tail, self._n
+            for i, row in zip(appended.tolist(), rows[appended].tolist(), strict=True):
+                found[i] = tail[row - n]
+            return found
         ends = self._ends[rows]
         begins = np.where(rows > 0, self._ends[np.maximum(rows - 1, 0)], 0)
         text = self._text

@@ -36,6 +36,7 @@ from dedupe.golden.shared_identifiers import GROUPS, blank_shared
 from dedupe.prepare.arrays import gc_paused, unique
 from dedupe.prepare.columns import KeyIndex
 from dedupe.prepare.columns_of import Normaliser, Prepared, normalise
+from dedupe.prepare.reused import Normalised, normalise_reusing
 from dedupe.prepare.table import ShopTable
 from dedupe.score.model import MatchModel
 from dedupe.state.pairstore import PairStore, decode, encode
@@ -72,8 +73,9 @@ class MatchState:
 
     # -- rows ----------------------------------------------------------------------------------
 
-    def _append(self, table: ShopTable) -> tuple[np.ndarray, Words]:
-        """Normalise and append rows; returns their row numbers and name words."""
+    def _append(self, table: ShopTable, kept: Normalised | None = None) -> tuple[np.ndarray, Words]:
+        """Normalise and append rows (taking ``kept`` 's rows from an earlier state on a first
+        run); returns their row numbers and name words."""
         if self.prepared is None:
             # The first run adopts its input table (later runs append to it).
             self.table = table
@@ -82,9 +84,14 @@ class MatchState:
             start = self.table.extend(table).start
         stop = len(self.table)
         rows = np.arange(start, stop)
-        columns = normalise(
-            self.table, self.normaliser, start, stop, self.config.processes, self.config.pool
-        )
+        if kept is not None and self.prepared is None:
+            columns = normalise_reusing(
+                self.table, self.normaliser, kept, self.config.processes, self.config.pool
+            )
+        else:
+            columns = normalise(
+                self.table, self.normaliser, start, stop, self.config.processes, self.config.pool
+            )
         words = Words(columns["word_count"], columns["word_hash"], columns["word_len"])
         if self.prepared is None:
             self.prepared = Prepared(self.table, columns, self.normaliser.category_slugs)
@@ -121,14 +128,17 @@ class MatchState:
         removed: Iterable[str] = (),
         decisions: Sequence[Decision] | None = None,
         previous_ids: Mapping[str, str] | None = None,
+        kept: Normalised | None = None,
     ) -> tuple[np.ndarray, set[str]]:
         """Apply new/changed records, removals and (when given) the full set of decisions.
+        ``kept``: on a first run, rows normalised by an earlier state in this process (see
+        :mod:`dedupe.prepare.reused`), not normalised again.
 
         Returns the codes of the entities made or changed (see
         :class:`~dedupe.cluster.entity_ids.EntityIds`) and the ids of the entities that no longer
         exist."""
         with gc_paused():
-            return self._update(upserts, removed, decisions, previous_ids)
+            return self._update(upserts, removed, decisions, previous_ids, kept)
 
     def _update(
         self,
@@ -136,6 +146,7 @@ class MatchState:
         removed: Iterable[str],
         decisions: Sequence[Decision] | None,
         previous_ids: Mapping[str, str] | None,
+        kept: Normalised | None = None,
     ) -> tuple[np.ndarray, set[str]]:
         upserts = upserts or ShopTable({"platform": [], "source_id": [], "name": []})
         first = self.prepared is None
@@ -151,7 +162,7 @@ class MatchState:
         self.alive[killed] = False
         start = len(self.table) if not first else 0
         if len(upserts) or first:
-            fresh, words = self._append(upserts)
+            fresh, words = self._append(upserts, kept)
         else:
             fresh, words = np.zeros(0, np.int64), Words.of([])
         if first:
@@ -219,11 +230,15 @@ class MatchState:
             return {}
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         ends = np.r_[starts[1:], len(codes)]
-        keys = self.table.keys
+        keys, decode, listed = self.table.keys, self.entity_of.decode, rows.tolist()
         out: dict[str, list[int]] = {}
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            members = sorted(rows[start:end].tolist(), key=keys.__getitem__)
-            out[self.entity_of.decode(int(codes[start]))] = members  # type: ignore[index]
+        for start, end, code in zip(
+            starts.tolist(), ends.tolist(), codes[starts].tolist(), strict=True
+        ):
+            members = listed[start:end]
+            if end - start > 1:  # most entities have one record: nothing to sort
+                members.sort(key=keys.__getitem__)
+            out[decode(code)] = members  # type: ignore[index]
         return out
 
     def entity_count(self) -> int:

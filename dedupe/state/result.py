@@ -18,6 +18,7 @@ import numpy as np
 from aggregator.models import CandidatePair, Entity, Listing, RecordKey
 from dedupe.golden.records import GoldenBuilder, constructor
 from dedupe.prepare.arrays import gc_paused, isin, unique
+from dedupe.prepare.columns import gather
 from dedupe.score.model import probability
 from dedupe.state.pairstore import decode, encode
 
@@ -165,9 +166,12 @@ class MatchResult:
         )
 
     def _sorted_clusters(self) -> list[tuple[str, list[int]]]:
-        keys = self.state.table.keys
         clusters = self.__dict__.get("_clusters") or self.state.clusters()  # not cached here
-        return sorted(clusters.items(), key=lambda item: keys[item[1][0]])
+        items = list(clusters.items())
+        firsts = np.fromiter((rows[0] for _, rows in items), np.int64, count=len(items))
+        # Each entity's smallest key, read in bulk (a million, one at a time, take seconds).
+        smallest = gather(self.state.table.keys, firsts)
+        return [items[i] for i in sorted(range(len(items)), key=smallest.__getitem__)]
 
     def _build(self, entity_id: str, rows: list[int], golden: GoldenBuilder) -> Entity:
         table = self.state.table
