@@ -19,7 +19,9 @@ does after a connector run, through
 
 The records are dated an hour back once stored; on PostgreSQL the table is then vacuumed and
 analysed, as autovacuum does to a store that has been running. ``--profile FILE`` writes the
-incremental run's cProfile statistics.
+incremental run's cProfile statistics. A full run's index rebuild of many entities is indexed
+by a worker process (``search.embedded_rebuild``): ``cpu_s`` and ``peak_rss_mb`` are this
+process's, ``index_worker`` the worker's own CPU and peak.
 
 The last line printed is one JSON object with every figure.
 """
