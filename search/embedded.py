@@ -54,9 +54,7 @@ WRITER_HEAP_BYTES = 128_000_000
 #: A rebuild writes everything at once: a big heap makes few, large segments (fewer merges while
 #: indexing, fewer segments for every later search), split between tantivy's indexing threads
 #: (one per core: measured faster than leaving a core to the Python that builds documents).
-#: 600 MB, not 1.5 GB: a rebuild of a million entities in a worker process peaked at 2.3 GB
-#: with 1.5 GB, beside the matching's own 2.3 GB (docs/benchmarks.md).
-REBUILD_HEAP_BYTES = 600_000_000
+REBUILD_HEAP_BYTES = 1_500_000_000
 
 
 @dataclass(frozen=True)

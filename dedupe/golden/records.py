@@ -31,7 +31,6 @@ Identifiers shared too widely (:mod:`dedupe.golden.shared_identifiers`) are not 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -92,8 +91,11 @@ def constructor(cls: type[Model]) -> Callable[[dict[str, Any]], Model]:
     fields_set = _fields_set(cls)
     if fields_set is None:
         return lambda values: cls.model_construct(**values)
-    # A partial, not a function calling ``constructed``: one Python call less per model.
-    return functools.partial(constructed, cls, fields_set=fields_set)
+
+    def make(values: dict[str, Any]) -> Model:
+        return constructed(cls, values, fields_set)
+
+    return make
 
 
 def _fields_set(cls: type[BaseModel]) -> set[str] | None:
@@ -407,23 +409,9 @@ class GoldenBuilder:
     def build(self, rows: Sequence[int]) -> GoldenRecord:
         """The golden record of the cluster made of ``rows``, every field with its provenance."""
         platforms, sources = self.table.columns["platform"], self.table.columns["source_id"]
-        provenanced = _PROVENANCED
-        if len(rows) == 1:  # most entities: every field from the one row
-            row = rows[0]
-            platform, source_id = platforms[row], sources[row]
-            return _GOLDEN(
-                {
-                    "fields": {
-                        name: provenanced(
-                            {"value": value, "platform": platform, "source_id": source_id}
-                        )
-                        for name, (value, _) in self._single(row).items()
-                    },
-                    "chosen": {},
-                }
-            )
         origins: dict[int, tuple[str, str]] = {}
         fields: dict[str, Provenanced] = {}
+        provenanced = _PROVENANCED
         for name, (value, row) in self.fields(rows).items():
             origin = origins.get(row)
             if origin is None:
