@@ -18,8 +18,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from search.documents import SHOP, entity_documents
 from search.embedded_answer import answer
 from search.embedded_query import QueryBuilder, combine
 from search.embedded_rank import hit_count
+from search.embedded_rebuild import HAND_OFF, batch_writer, index_entities
 from search.embedded_schema import (
     SCHEMA_VERSION,
     build_schema,
@@ -73,6 +73,9 @@ class EmbeddedBackend:
     #: Searches run here, on the CPU, holding the GIL (a web server need not hand them to a
     #: thread: see ``aggregator.web.public.api``).
     in_process = True
+    #: Entities past which a rebuild hands the indexing to a worker process (see
+    #: ``search.embedded_rebuild``).
+    rebuild_hand_off = HAND_OFF
 
     def __init__(self, path: str | Path, synonyms: Synonyms | None = None):
         self.path = Path(path)
@@ -171,7 +174,7 @@ class EmbeddedBackend:
     def upsert(self, entities: Iterable[Entity]) -> int:
         with self._write_lock:
             live = self._current()
-            written = self._write(live.index, entities, replace=True)
+            written = self._write(live.index, entities)
             live.index.reload()
             return written
 
@@ -186,7 +189,7 @@ class EmbeddedBackend:
                 [live.builder.doc_type(SHOP), Query.term_set_query(schema, "entity_id", ids)]
             )
             found = hit_count(searcher.search(present, 1, count=True))
-            with _writer(live.index) as writer:
+            with batch_writer(live.index, WRITER_HEAP_BYTES) as writer:
                 for entity_id in ids:
                     writer.delete_documents_by_term("entity_id", entity_id)
             live.index.reload()
@@ -197,7 +200,9 @@ class EmbeddedBackend:
             self._current()
             name, index = self._new_generation()
             try:
-                written = self._write(index, entities, replace=False, heap=REBUILD_HEAP_BYTES)
+                written = index_entities(
+                    index, self.path / name, entities, REBUILD_HEAP_BYTES, self.rebuild_hand_off
+                )
                 index.reload()
             except BaseException:
                 shutil.rmtree(self.path / name, ignore_errors=True)
@@ -210,20 +215,14 @@ class EmbeddedBackend:
             return written
 
     @staticmethod
-    def _write(
-        index: tantivy.Index,
-        entities: Iterable[Entity],
-        replace: bool,
-        heap: int = WRITER_HEAP_BYTES,
-        threads: int = 0,
-    ) -> int:
-        """Documents are built here (Python) while tantivy's threads index the previous ones."""
+    def _write(index: tantivy.Index, entities: Iterable[Entity]) -> int:
+        """Documents are built here (Python) while tantivy's threads index the previous ones;
+        each entity's earlier documents are replaced."""
         written = 0
-        with _writer(index, heap, threads) as writer:
+        with batch_writer(index, WRITER_HEAP_BYTES) as writer:
             for entity in entities:
-                if replace:
-                    # A delete also removes earlier adds of this batch: the last version wins.
-                    writer.delete_documents_by_term("entity_id", entity.entity_id)
+                # A delete also removes earlier adds of this batch: the last version wins.
+                writer.delete_documents_by_term("entity_id", entity.entity_id)
                 for document in entity_documents(entity):
                     writer.add_document(to_tantivy(document))
                 written += 1
@@ -279,23 +278,6 @@ class EmbeddedBackend:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-@contextmanager
-def _writer(
-    index: tantivy.Index, heap: int = WRITER_HEAP_BYTES, threads: int = 0
-) -> Iterator[tantivy.IndexWriter]:
-    """A writer for one batch: committed if the batch completes, rolled back otherwise, and
-    released (with its merges finished) so another process may write next."""
-    writer = index.writer(heap, threads)
-    try:
-        yield writer
-        writer.commit()
-    except BaseException:
-        writer.rollback()
-        raise
-    finally:
-        writer.wait_merging_threads()
 
 
 def _stamp(path: Path) -> tuple[int, int]:
