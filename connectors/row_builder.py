@@ -36,6 +36,15 @@ from aggregator.models import (
 Builder = Callable[[dict[str, Any], str, str], tuple[Any, PlainJSON | None] | None]
 
 
+def _checked_otherwise(name: str, rule: Any) -> bool:
+    """Whether ``rule`` of field ``name`` holds without a check of its own here: "finite" (the
+    bounds are checked with ``< inf``) and the platform's slug pattern (the registration's
+    platform, checked once per read)."""
+    if getattr(rule, "allow_inf_nan", None) is False:
+        return True
+    return name == "platform" and getattr(rule, "pattern", None) == SLUG_PATTERN
+
+
 def field_rules(model: type[BaseModel]) -> dict[str, tuple[str, Any, Any, Any]] | None:
     """Per field of ``model``: its kind (``text``, ``number``, ``texts``, ``flag``), its bounds
     (``min``, ``max``: lengths for texts and lists, values for numbers) and its default; ``None``
@@ -53,11 +62,7 @@ def field_rules(model: type[BaseModel]) -> dict[str, tuple[str, Any, Any, Any]] 
                 low = rule.ge
             elif isinstance(rule, annotated_types.Le):
                 high = rule.le
-            elif getattr(rule, "allow_inf_nan", None) is False:
-                pass  # finite: the bounds below are checked with ``< inf``
-            elif getattr(rule, "pattern", None) == SLUG_PATTERN and name == "platform":
-                pass  # the registration's platform, checked once per read
-            else:
+            elif not _checked_otherwise(name, rule):
                 return None
         annotation = str(info.annotation)
         required = info.is_required()
