@@ -1,0 +1,43 @@
+"""Comparisons for habits of real directories met on the labelled sets (docs/matching.md 13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.models import ShopRecord
+from dedupe import explain
+from dedupe.score.names import CONTAINED
+
+
+def rec(platform: str, source_id: str, name: str, **fields: object) -> ShopRecord:
+    return ShopRecord(platform=platform, source_id=source_id, name=name, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("department", "whole"),
+    [
+        ("Walmart Vision & Glasses", "Walmart"),
+        ("Safeway Pharmacy", "Safeway"),
+        ("Kreissparkasse Biberach - Geldautomat", "Kreissparkasse Biberach"),
+        ("Bank of Scotland ATM", "Bank of Scotland"),
+        ("Morrisons Petrol Station", "Morrisons"),
+    ],
+)
+def test_a_department_of_a_place_is_not_the_place(department: str, whole: str) -> None:
+    address = {"address": "391 N Main St", "postcode": "99114", "country": "US"}
+    a, b = rec("overture", "1", department, **address), rec("meta", "1", whole, **address)
+    name = explain(a, b)["fields"]["name"]
+    assert name["measure"] < 0.75 and name["level"] == "different", name
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Rosa Mexicano - Union Square", "Rosa Mexicano"),
+        ("Boulangerie Pâtisserie Ange", "Ange"),
+        ("Walmart Supercenter", "Walmart"),
+    ],
+)
+def test_a_branch_or_a_trade_added_is_still_contained(one: str, other: str) -> None:
+    name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
+    assert name["measure"] >= CONTAINED, name
