@@ -6,6 +6,7 @@ import pytest
 
 from aggregator.models import ShopRecord
 from dedupe import explain
+from dedupe.prepare.text import fold
 from dedupe.score.names import CONTAINED
 
 
@@ -41,3 +42,24 @@ def test_a_department_of_a_place_is_not_the_place(department: str, whole: str) -
 def test_a_branch_or_a_trade_added_is_still_contained(one: str, other: str) -> None:
     name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
     assert name["measure"] >= CONTAINED, name
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("ul. Juliusza Słowackiego 43", "ul juliusza slowackiego 43"),
+        ("Kadıköy İskele", "kadikoy iskele"),
+        ("Đorđe Pub", "dorde pub"),
+        ("Łódź", "lodz"),
+        ("Épicerie Léa", "epicerie lea"),
+    ],
+)
+def test_latin_letters_with_a_stroke_fold_to_their_base_letter(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_marks_that_are_part_of_a_letter_stay() -> None:
+    # Thai vowels and tone marks, Japanese voicing: without them it is another word.
+    assert fold("ร้านบ้านยาย") != fold("รานบานยาย")
+    assert fold("バス停") == "バス停"
+    assert fold("K.C. สุกี้") == "kc สุกี้"
