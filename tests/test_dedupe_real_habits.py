@@ -7,6 +7,7 @@ import pytest
 from aggregator.models import ShopRecord
 from dedupe import explain
 from dedupe.prepare.text import fold
+from dedupe.prepare.values import parse_address
 from dedupe.score.names import CONTAINED
 
 
@@ -63,3 +64,24 @@ def test_marks_that_are_part_of_a_letter_stay() -> None:
     assert fold("ร้านบ้านยาย") != fold("รานบานยาย")
     assert fold("バス停") == "バス停"
     assert fold("K.C. สุกี้") == "kc สุกี้"
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Calle Granada No. 30", "Calle Granada 30"),
+        ("Rua Padre Renato Nº 118", "R. Padre Renato, 118"),
+        ("Corso Allamano N. 195", "Corso Allamano, 195"),
+        ("İnkaya Mah. Uludağ Cad. No:82", "Inkaya Mahallesi Uludağ Caddesi 82"),
+        ("Av. de la Estación, 12", "Avenida de la Estación 12"),
+        ("ul. Wileńska 2", "Wileńska 2"),
+        ("165 King St 1st Floor", "165 King Street"),
+        ("Altamirano #140", "Altamirano 140"),
+    ],
+)
+def test_addresses_written_the_ways_of_other_countries(one: str, other: str) -> None:
+    assert parse_address(one) == parse_address(other)
+
+
+def test_a_hash_after_a_house_number_is_still_a_suite() -> None:
+    assert parse_address("239 Main Ave E # 60") == parse_address("239 Main Ave E")
