@@ -50,17 +50,19 @@ TRADE_WORDS: frozenset[str] = frozenset(
 )
 
 #: Words that name one department of a larger place: a brand's pharmacy, optician, photo or
-#: money desk, fuel station, cash machine, emergency room. A name that adds one of them to a
+#: money desk, fuel station, cash machine, emergency room, service or parts department, a pet
+#: shop's grooming or vaccination clinic. A name that adds one of them to a
 #: whole other name ("Walmart" / "Walmart Vision & Glasses", "Kreissparkasse Biberach" /
 #: "Kreissparkasse Biberach - Geldautomat", "Safeway" / "Safeway Pharmacy") is most often that
 #: department, listed apart at the same address: such names score :data:`DEPARTMENT`, the
 #: "different" name level, not contained. Among the labelled pairs of docs/matching.md section
-#: 13 such names were another place 39 times in 48 (Overture), 6 in 7 (OSM–Yelp).
+#: 13 such names were another place 39 times in 48 (Overture, before the last five words were
+#: added), 6 in 7 (OSM–Yelp).
 DEPARTMENT_WORDS: frozenset[str] = frozenset(
     """
     pharmacy pharmacie apotheke farmacia vision glasses optical optician opticians photo money
     mortgage mortgages fuel gas petrol atm atms geldautomat bankomat bankamatik cajero emergency
-    parking
+    parking department dept parts grooming vaccination floral
     """.split()  # noqa: SIM905
 )
 #: The similarity of a name that is another name plus a department word: under "close" (0.75).
