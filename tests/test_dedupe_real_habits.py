@@ -23,6 +23,8 @@ def rec(platform: str, source_id: str, name: str, **fields: object) -> ShopRecor
         ("Kreissparkasse Biberach - Geldautomat", "Kreissparkasse Biberach"),
         ("Bank of Scotland ATM", "Bank of Scotland"),
         ("Morrisons Petrol Station", "Morrisons"),
+        ("Wells Fargo ATM", "Wells Fargo Bank"),
+        ("Petco Grooming", "Petco Dog Training"),
     ],
 )
 def test_a_department_of_a_place_is_not_the_place(department: str, whole: str) -> None:
@@ -43,6 +45,14 @@ def test_a_department_of_a_place_is_not_the_place(department: str, whole: str) -
 def test_a_branch_or_a_trade_added_is_still_contained(one: str, other: str) -> None:
     name = explain(rec("a", "1", one), rec("b", "1", other))["fields"]["name"]
     assert name["measure"] >= CONTAINED, name
+
+
+def test_department_words_on_both_sides_or_alone_are_no_department() -> None:
+    # Both name a pharmacy: one place spelt two ways; nothing distinctive shared: no relation.
+    both = explain(rec("a", "1", "Lloyds Pharmacy"), rec("b", "1", "Lloyds Pharmacy Leith"))
+    assert both["fields"]["name"]["measure"] >= CONTAINED, both["fields"]["name"]
+    only_trade = explain(rec("a", "1", "Pharmacy"), rec("b", "1", "Pharmacy Shop"))
+    assert only_trade["fields"]["name"]["measure"] > 0.7, only_trade["fields"]["name"]
 
 
 @pytest.mark.parametrize(

@@ -51,18 +51,18 @@ TRADE_WORDS: frozenset[str] = frozenset(
 
 #: Words that name one department of a larger place: a brand's pharmacy, optician, photo or
 #: money desk, fuel station, cash machine, emergency room, service or parts department, a pet
-#: shop's grooming or vaccination clinic. A name that adds one of them to a
-#: whole other name ("Walmart" / "Walmart Vision & Glasses", "Kreissparkasse Biberach" /
-#: "Kreissparkasse Biberach - Geldautomat", "Safeway" / "Safeway Pharmacy") is most often that
-#: department, listed apart at the same address: such names score :data:`DEPARTMENT`, the
-#: "different" name level, not contained. Among the labelled pairs of docs/matching.md section
-#: 13 such names were another place 82 times in 97 (Overture), 10 in 11 (OSM–Foursquare), 4 in
-#: 5 (OSM–Yelp).
+#: shop's grooming or vaccination clinic. Two names with a distinctive part in common, one of
+#: which adds such a word ("Walmart" / "Walmart Vision & Glasses", "Kreissparkasse Biberach" /
+#: "Kreissparkasse Biberach - Geldautomat", "Wells Fargo Bank" / "Wells Fargo ATM") are most
+#: often the place and its department, listed apart at the same address: such names score
+#: :data:`DEPARTMENT`, the "different" name level, not contained or close. Among the labelled
+#: pairs of docs/matching.md section 13, one name inside the other so was another place 82
+#: times in 97 (Overture), 10 in 11 (OSM–Foursquare), 4 in 5 (OSM–Yelp).
 DEPARTMENT_WORDS: frozenset[str] = frozenset(
     """
     pharmacy pharmacie apotheke farmacia vision glasses optical optician opticians photo money
     mortgage mortgages fuel gas petrol atm atms geldautomat bankomat bankamatik cajero emergency
-    parking department dept parts grooming vaccination floral
+    parking department dept parts grooming vaccination
     """.split()  # noqa: SIM905
 )
 #: The similarity of a name that is another name plus a department word: under "close" (0.75).
@@ -220,15 +220,19 @@ def compare_names(names: DistinctNames, i: np.ndarray, j: np.ndarray) -> np.ndar
 
 
 def _adds_department(wa: frozenset[str], wb: frozenset[str]) -> bool:
-    """Whether one name is the other plus words of which one names a department
-    (:data:`DEPARTMENT_WORDS`): "walmart" / "walmart vision et glasses"."""
-    if wa <= wb:
-        extra = wb - wa
-    elif wb <= wa:
-        extra = wa - wb
-    else:
+    """Whether the names share a distinctive part and only one adds a department word
+    (:data:`DEPARTMENT_WORDS`): "walmart" / "walmart vision et glasses", "wells fargo bank" /
+    "wells fargo atm", "petco dog training" / "petco grooming"."""
+    if not (wa & wb) or all(is_trade_word(w) for w in wa & wb):
         return False
-    return bool(extra & DEPARTMENT_WORDS) and bool(wa and wb)
+    if wa <= wb or wb <= wa:
+        return bool((wa ^ wb) & DEPARTMENT_WORDS)
+    # Each adds its own words: a department only by a word that is no shop's trade as well
+    # ("Pharmacie Dupont" / "Dupont et Fils" may be one pharmacy; "Wells Fargo ATM" is not
+    # "Wells Fargo Bank").
+    only_a = any(w in DEPARTMENT_WORDS and not is_trade_word(w) for w in wa - wb)
+    only_b = any(w in DEPARTMENT_WORDS and not is_trade_word(w) for w in wb - wa)
+    return only_a != only_b
 
 
 def _ratios(qa: list[str], qb: list[str]) -> tuple[np.ndarray, np.ndarray]:
