@@ -24,6 +24,9 @@ STREET_TYPES: dict[str, str] = {
     "esp": "esplanade", "ham": "hameau", "carr": "carrefour", "rpt": "rond point",
     "za": "zone artisanale", "zac": "zone d activite", "zi": "zone industrielle",
     "mte": "montee", "vla": "villa", "sen": "sentier", "tra": "traverse",
+    # Spanish and Portuguese types, folded onto the same words: "Av. de la Estación" /
+    # "Avenida de la Estación", "R. Santos Dumont" / "Rua Santos Dumont".
+    "avenida": "avenue", "avda": "avenue", "rua": "rue", "cl": "calle",
 }  # fmt: skip
 #: Abbreviations expanded anywhere in the street ("Rue St Rome", "rue du Fbg Bonnefoy").
 STREET_WORDS: dict[str, str] = {
@@ -31,6 +34,9 @@ STREET_WORDS: dict[str, str] = {
     "gal": "general", "gen": "general", "mal": "marechal", "pdt": "president",
     "allees": "allee", "dr": "docteur", "prof": "professeur", "cdt": "commandant",
     "lt": "lieutenant", "cpt": "capitaine", "n": "notre", "nd": "notre dame",
+    # Turkish: "Muradiye Mh. 100. Yıl Cd." is "Muradiye Mahallesi 100. Yıl Caddesi".
+    "cad": "caddesi", "cd": "caddesi", "sok": "sokak", "sk": "sokak", "sokagi": "sokak",
+    "mah": "mahallesi", "mh": "mahallesi", "bulv": "bulvari", "blv": "bulvari",
 }  # fmt: skip
 #: Street types written after the name (English and most countries using Latin script),
 #: expanded when they end the street: "W. 47th St." -> "west 47th street".
@@ -102,8 +108,12 @@ def street_segment(address: str) -> tuple[str, int]:
         streets = [p for p in merged if not _SUB_PREMISE.fullmatch(p)] or merged
         segment = _street_part(streets)
     if "#" in segment:
-        segment = _UNIT_AT_END.sub("", segment)  # "239 Main Ave E # 60"
+        if segment.lstrip()[:1].isdigit():
+            segment = _UNIT_AT_END.sub("", segment)  # "239 Main Ave E # 60"
+        else:
+            segment = segment.replace("#", " ")  # "Altamirano #140": the house number
     else:
+        segment = _FLOOR_AT_END.sub("", segment)  # "165 King St 1st Floor"
         words = segment.rsplit(None, 2)  # "1325 W 1st Ave Ste 204", "6363 Main St Ste E"
         if len(words) == 3 and words[1].lower() in _UNIT_WORDS and _UNIT_ID.fullmatch(words[2]):
             segment = words[0]
@@ -161,6 +171,11 @@ _UNIT_WORDS = frozenset(
     for end in ("", ".")
 )
 _UNIT_AT_END = re.compile(r"\s*#\s*\w[\w-]*\s*$")
+#: A floor at the end of a street address: "1st Floor", "Ground Floor", "2nd Fl.".
+_FLOOR_AT_END = re.compile(
+    r"\s+(?:\d{1,2}(?:st|nd|rd|th)|ground|first|second|third|upper|lower|top)\s+(?:floor|fl)\.?\s*$",
+    re.IGNORECASE,
+)
 #: What names the unit after such a word: a number ("Ste 204"), a letter or a letter and a
 #: number ("Unit C", "Ste B1"). A word ("Ste Anne": Sainte Anne) is the street's.
 _UNIT_ID = re.compile(r"\d[\w-]*|[A-Za-z]\d{0,4}")

@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: Letters NFKD does not decompose into ASCII.
-_LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o"}
+#: Letters NFKD does not decompose into ASCII. Latin letters with a stroke ("Łódź", "Đorđe",
+#: "ħ") read as their base letter (:func:`_base_letter`); these need spelling out.
+_LIGATURES = {
+    "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o",
+    "ı": "i", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ŋ": "ng", "Ŋ": "ng", "ĸ": "k",
+}  # fmt: skip
+#: Scripts whose combining marks are accents that sources add or drop at will (Latin, Greek,
+#: Cyrillic, Hebrew and Arabic vowel points: below this code point). Elsewhere a mark is part of
+#: the letter: Thai vowels ("ร้าน" is not "ราน"), Japanese voicing ("バス" is not "ハス").
+_ACCENTED_SCRIPTS_END = 0x0800
 #: "S.A.R.L." and "E.U.R.L" become "sarl" and "eurl" before dots turn into spaces.
 _DOTTED_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}[^\W\d_]?\.?")
 
@@ -28,12 +36,22 @@ def _fold_table() -> dict[int, str]:
         base = "".join(
             c for c in unicodedata.normalize("NFKD", char) if c.isascii() and c.isalnum()
         )
-        table[code] = base.lower() or " "
+        table[code] = base.lower() or _base_letter(char) or " "
     for char, text in _LIGATURES.items():
         table[ord(char)] = text
     for char in "’‘ʼ´`‐‑‒–—―«»\u00a0\u202f\u2009":
         table[ord(char)] = " "
     return table
+
+
+def _base_letter(char: str) -> str:
+    """The base letter of a Latin letter NFKD leaves whole: "ł" (LATIN SMALL LETTER L WITH
+    STROKE) -> "l"; "" for anything else."""
+    name = unicodedata.name(char, "")
+    if not name.startswith(("LATIN SMALL LETTER ", "LATIN CAPITAL LETTER ")):
+        return ""
+    letter = name.split(" LETTER ", 1)[1].split(" WITH ", 1)
+    return letter[0].lower() if len(letter) == 2 and len(letter[0]) == 1 else ""
 
 
 _FOLD = _fold_table()
@@ -45,9 +63,19 @@ STOPWORDS: frozenset[str] = frozenset(
 
 
 def strip_accents(text: str) -> str:
-    """``"Épicerie Léa"`` -> ``"Epicerie Lea"``; ligatures spelled out."""
+    """``"Épicerie Léa"`` -> ``"Epicerie Lea"``; ligatures spelled out. The marks of scripts
+    where they are part of the letter stay (``"ร้าน"``, ``"バス"``)."""
     text = unicodedata.normalize("NFKD", "".join(_LIGATURES.get(c, c) for c in text))
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    kept: list[str] = []
+    accented = True
+    for ch in text:
+        if unicodedata.combining(ch):
+            if accented:
+                continue
+        else:
+            accented = ord(ch) < _ACCENTED_SCRIPTS_END
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def fold(text: str | None) -> str:

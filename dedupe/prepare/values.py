@@ -278,11 +278,16 @@ def _trailing_number(folded: str) -> tuple[str | None, str]:
     end = len(words) - 1
     if end >= 2 and words[end - 1].isdigit() and len(words[end - 1]) <= 4:
         end -= 1
-    return words[end].lstrip("0") or "0", " ".join(words[:end])
+    street = words[:end]
+    if len(street) >= 2 and street[-1] in _NUMBER_WORDS:
+        street.pop()  # "Calle Granada No. 30", "Corso Allamano N. 195", "Cad. No:82"
+    return words[end].lstrip("0") or "0", " ".join(street)
 
 
 _LETTERED = re.compile(r"\d{1,4}[a-d]")
 _BOX_WORDS = frozenset(["bp", "cs", "tsa", "cp", "cedex", "po", "box"])
+#: Words that announce the house number after the street: "No. 30", "Nº 118", "N. 195".
+_NUMBER_WORDS = frozenset(["no", "n", "nr", "nro", "num", "numero"])
 _SUFFIX_WORDS = frozenset(["bis", "ter", "quater", "quinquies", "b", "c", "d"])
 
 
@@ -326,6 +331,8 @@ def normalise_street(text: str) -> str:
     if "str" in text:
         # German streets: "Hauptstraße" / "Hauptstr.", "Lange Straße" / "Lange Str.".
         words = [w[:-4] if w.endswith("strasse") else w for w in words]
+    if words[0] in ("ul", "ulica") and len(words) > 1:
+        words = words[1:]  # Polish "ul. Fabryczna" is written "Fabryczna" as often
     if words[0] in STREET_TYPES and not (len(words) == 2 and words[1] in TRAILING_TYPES):
         words[0] = STREET_TYPES[words[0]]
     elif words[0] in DIRECTIONS and len(words) > 1:
