@@ -283,20 +283,29 @@ class IngestMixin(StoreBase):
         The stored hashes of the batch's keys are read in one query per platform and type."""
         if not batch.items:
             return
-        groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
-        for rtype, platform, source_id, payload, record in batch.items:
-            groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
+        # The batch's items grouped by platform and type as they are (no tuple made per item);
+        # a batch of one platform and one type, the usual one, is taken whole.
+        items = batch.items
+        first, last = items[0], items[-1]
+        groups: dict[tuple[str, RecordType], list[tuple[Any, ...]]]
+        if first[0] is last[0] and first[1] == last[1] and _one_group(items, first[0], first[1]):
+            groups = {(first[1], first[0]): items}
+        else:
+            groups = {}
+            for item in items:
+                groups.setdefault((item[1], item[0]), []).append(item)
         # Counted in plain integers: each increment of a ``RunCounts`` field is a pydantic
         # assignment, which cost as much as finding the record's stored hash.
         unchanged = new = changed = 0
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             now = _bind_time(conn.dialect)(utcnow())
-            for (platform, rtype_value), rows in groups.items():
-                known = _known(conn, sql, platform, rtype_value, {r[0] for r in rows})
+            for (platform, rtype), rows in groups.items():
+                rtype_value = rtype.value  # once per group: an enum's ``value`` is a property
+                known = _known(conn, sql, platform, rtype_value, {r[2] for r in rows})
                 inserts: list[tuple[Any, ...]] = []
                 updates: list[tuple[Any, ...]] = []
-                for source_id, payload, record in rows:
+                for _, _, source_id, payload, record in rows:
                     seen.add((platform, rtype_value, source_id))
                     payload_blob, record_blob, digest = _encode_bytes(payload, record)
                     previous = known.get(source_id)
@@ -373,6 +382,11 @@ class IngestMixin(StoreBase):
             if sql.drop_seen:
                 conn.exec_driver_sql(sql.drop_seen)
         return gone
+
+
+def _one_group(items: list[tuple[Any, ...]], rtype: RecordType, platform: str) -> bool:
+    """Whether every item of a batch has this type and platform."""
+    return all(item[0] is rtype and item[1] == platform for item in items)
 
 
 #: The stored hash ``_known`` gives a gone record: no record's hash (a hex digest).
