@@ -234,7 +234,13 @@ def _mark_gone(
             f"connector has live; below {settings.truncation_ratio:.0%} nothing is marked gone"
         )
         return False
-    run.counts.gone = store.mark_gone(run.connector_id, seen | refused, since=run.started_at)
+    # As many live records as the run stored new ones (each a distinct key, in ``seen``, now
+    # under this connector: a key counts as new once, a repeat as changed): they are all of
+    # them, none is gone, and only the stamp is written (a first run).
+    if live == run.counts.new:
+        run.counts.gone = store.mark_gone(run.connector_id, seen, run.started_at, all_seen=True)
+    else:
+        run.counts.gone = store.mark_gone(run.connector_id, seen | refused, since=run.started_at)
     return True
 
 

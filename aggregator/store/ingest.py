@@ -346,17 +346,31 @@ class IngestMixin(StoreBase):
         batch.items.clear()
 
     def mark_gone(
-        self, connector_id: str, seen: set[tuple[str, str, str]], since: datetime | None = None
+        self,
+        connector_id: str,
+        seen: set[tuple[str, str, str]],
+        since: datetime | None = None,
+        *,
+        all_seen: bool = False,
     ) -> int:
         """After a complete full refresh: records of the connector it did not see are gone;
         the others were seen now, unless written at or after ``since`` (the run's start: they
         were seen when written). A few statements, whatever the number of records: the
         connector's refresh stamp says when the others were seen, instead of a write on each
-        (the write of 100,000 unchanged rows cost SQLite a fifth of a rerun)."""
+        (the write of 100,000 unchanged rows cost SQLite a fifth of a rerun).
+
+        ``all_seen``: the caller knows that every live record of the connector is in ``seen``
+        (the run wrote each of them: a first run), so none is gone; only the stamp is written,
+        without the keys' table and the anti-join (a fifth of SQLite's first-run SQL)."""
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             bind = _bind_time(conn.dialect)
             now = bind(utcnow())
+            started = bind(since) if since else now
+            if all_seen:
+                conn.exec_driver_sql(sql.stamp_clear, (connector_id,))
+                conn.exec_driver_sql(sql.stamp_write, (connector_id, started, now))
+                return 0
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
@@ -377,7 +391,6 @@ class IngestMixin(StoreBase):
                 conn.exec_driver_sql(sql.gone, (now, before, seen_then, connector_id)).rowcount or 0
             )
             conn.exec_driver_sql(sql.stamp_clear, (connector_id,))
-            started = bind(since) if since else now
             conn.exec_driver_sql(sql.stamp_write, (connector_id, started, now))
             if sql.drop_seen:
                 conn.exec_driver_sql(sql.drop_seen)
