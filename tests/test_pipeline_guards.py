@@ -269,6 +269,29 @@ def test_a_first_refresh_writes_its_stamp_and_the_next_ones_mark_what_they_misse
     assert run().counts.gone == 1 and store.count_raw(run.cid) == 11
 
 
+def test_records_another_connector_holds_unchanged_do_not_count_as_the_connectors_own(
+    store: Store, context: ReadContext
+) -> None:
+    """A connector's refresh that sees, unchanged, records another connector of its platform
+    wrote leaves them to that connector; its own records it did not see are gone, even when
+    it saw as many keys as it has live."""
+    first, second = Feed(shops_csv(range(1, 11))), Feed(shops_csv(range(11, 15)))
+    with serve_routes({"/a.csv": first, "/b.csv": second}) as base_url:
+        a, b = (
+            Runner(store, context, ConnectorRegistration(
+                id=name, platform="toutoulouse", kind="csv", url=f"{base_url}/{name}.csv",
+                mapping=MAPPING,
+            ))
+            for name in ("a", "b")
+        )  # fmt: skip
+        assert a().counts.new == 10 and b().counts.new == 4
+        # Three of a's records, unchanged, and one of b's own: four keys, as many as b has live.
+        second.body, second.etag = shops_csv(range(1, 4)) + "11;Boutique 11;Toulouse\n", '"v2"'
+        again = b()
+        assert (again.status, again.counts.unchanged, again.counts.gone) == ("ok", 4, 3)
+    assert store.count_raw("b") == 1 and store.count_raw("a") == 10
+
+
 def test_a_records_json_is_its_json_dump() -> None:
     """``record_json`` gives the model's ``model_dump(mode="json")``, whatever the record holds."""
     from aggregator.models import OfferRecord, ShopRecord

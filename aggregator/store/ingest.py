@@ -149,19 +149,21 @@ class _Statements:
             # On PostgreSQL one index lookup per key, whatever the statistics say: with none
             # (a table filled within the run, autovacuum late or off) ``source_id = ANY(...)``
             # was planned as a filter over every row of the platform, a scan per batch.
-            # A gone record's hash reads as ``GONE``: one (key, hash) pair per row, made into
-            # a dictionary by the driver's rows themselves.
+            # A gone record's hash reads as ``GONE``; the third column marks a live record of
+            # another connector.
             known=(
                 "SELECT k.source_id, CASE WHEN r.gone_at IS NULL THEN r.content_hash ELSE '' "
-                "END FROM json_array_elements_text(CAST(%s AS JSON)) AS k(source_id) "
-                "CROSS JOIN LATERAL (SELECT content_hash, gone_at FROM raw_records "
+                "END, CASE WHEN r.gone_at IS NULL AND r.connector_id <> %s THEN 1 END "
+                "FROM json_array_elements_text(CAST(%s AS JSON)) AS k(source_id) "
+                "CROSS JOIN LATERAL (SELECT content_hash, gone_at, connector_id FROM raw_records "
                 "WHERE platform = %s AND record_type = %s AND source_id = k.source_id "
                 "LIMIT 1) AS r"
                 if pg
                 # SQLite: the keys as one JSON array, not one parameter each (binding them
                 # cost more than finding them).
                 else "SELECT source_id, CASE WHEN gone_at IS NULL THEN content_hash ELSE '' "
-                "END FROM raw_records WHERE "
+                "END, CASE WHEN gone_at IS NULL AND connector_id <> ? THEN 1 END "
+                "FROM raw_records WHERE "
                 + keys
                 + " AND source_id IN (SELECT value FROM json_each(?))"
             ),
@@ -278,9 +280,17 @@ def _bind_time(dialect: sa.Dialect) -> Any:
 
 
 class IngestMixin(StoreBase):
-    def apply(self, batch: IngestBatch, counts: RunCounts, seen: set[tuple[str, str, str]]) -> None:
+    def apply(
+        self,
+        batch: IngestBatch,
+        counts: RunCounts,
+        seen: set[tuple[str, str, str]],
+        others: set[tuple[str, str, str]] | None = None,
+    ) -> None:
         """Store a batch: new records inserted, changed ones updated, unchanged ones untouched.
-        The stored hashes of the batch's keys are read in one query per platform and type."""
+        The stored hashes of the batch's keys are read in one query per platform and type.
+        ``others`` gets the keys of the unchanged records another connector holds (left
+        untouched, so not the batch's connector's): ``seen`` less them are the connector's."""
         if not batch.items:
             return
         # The batch's items grouped by platform and type as they are (no tuple made per item);
@@ -302,7 +312,9 @@ class IngestMixin(StoreBase):
             now = _bind_time(conn.dialect)(utcnow())
             for (platform, rtype), rows in groups.items():
                 rtype_value = rtype.value  # once per group: an enum's ``value`` is a property
-                known = _known(conn, sql, platform, rtype_value, {r[2] for r in rows})
+                known, held = _known(
+                    conn, sql, platform, rtype_value, {r[2] for r in rows}, batch.connector_id
+                )
                 inserts: list[tuple[Any, ...]] = []
                 updates: list[tuple[Any, ...]] = []
                 for _, _, source_id, payload, record in rows:
@@ -311,6 +323,8 @@ class IngestMixin(StoreBase):
                     previous = known.get(source_id)
                     if previous == digest:
                         unchanged += 1
+                        if held and source_id in held and others is not None:
+                            others.add((platform, rtype_value, source_id))
                         continue
                     known[source_id] = digest
                     payload_json = payload_blob.decode("utf-8")
@@ -360,8 +374,8 @@ class IngestMixin(StoreBase):
         (the write of 100,000 unchanged rows cost SQLite a fifth of a rerun).
 
         ``all_seen``: the caller knows that every live record of the connector is in ``seen``
-        (the run wrote each of them: a first run), so none is gone; only the stamp is written,
-        without the keys' table and the anti-join (a fifth of SQLite's first-run SQL)."""
+        (it counted them: ``pipeline._mark_gone``), so none is gone; only the stamp is written,
+        without the keys' table and the anti-join."""
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             bind = _bind_time(conn.dialect)
@@ -407,17 +421,27 @@ GONE = ""
 
 
 def _known(
-    conn: sa.Connection, sql: _Statements, platform: str, rtype: str, source_ids: set[str]
-) -> dict[str, str]:
+    conn: sa.Connection,
+    sql: _Statements,
+    platform: str,
+    rtype: str,
+    source_ids: set[str],
+    connector_id: str,
+) -> tuple[dict[str, str], set[str]]:
     """``source_id → stored hash`` (``GONE`` for a gone record) of those of ``source_ids``
-    already stored, through the driver's own cursor: its rows are plain tuples, where
-    SQLAlchemy made a row object of each."""
+    already stored, and the keys of those live under another connector, through the driver's
+    own cursor: its rows are plain tuples, where SQLAlchemy made a row object of each."""
     # One JSON text on both stores: psycopg wrote a list as an array in Python, key by key.
     keys = _dumps(list(source_ids))
-    params = (keys, platform, rtype) if sql.pg else (platform, rtype, keys)
+    params = (
+        (connector_id, keys, platform, rtype) if sql.pg else (connector_id, platform, rtype, keys)
+    )
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql.known, params)
-        return dict(cursor.fetchall())
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    # The third column is NULL for the connector's own records and gone ones (the usual case).
+    held = {row[0] for row in rows if row[2] is not None}
+    return {row[0]: row[1] for row in rows}, held
