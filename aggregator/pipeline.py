@@ -82,13 +82,12 @@ def run_connector(
                     raise ConnectorError(
                         f"stopped: the run did not finish within max_run_s={limits.max_run_s:g}"
                     )
-                if type(emitted) is Item or isinstance(emitted, Item):
+                if isinstance(emitted, Item):
                     items += 1
                     record = emitted.record
                     stored = emitted.stored
                     append((
-                        shop if type(record) is ShopRecord or not isinstance(record, OfferRecord)
-                        else offer,
+                        offer if isinstance(record, OfferRecord) else shop,
                         record.platform,
                         record.source_id,
                         emitted.raw,
