@@ -109,20 +109,12 @@ def compile_builder(
     env: dict[str, Any] = {
         "_clean_text": clean_text, "_clean_list": clean_list, "_walk": walk,
 "_construct": constructed, "_model": model,
-        "_inf": math.inf, "_plain": PlainJSON, "_STR": frozenset({str}),
+        "_inf": math.inf, "_plain": PlainJSON,
     }  # fmt: skip
     code = ["def build(row, platform, country):", "    get = row.get"]
     checks: list[str] = []
     texts: list[str] = []
     required: set[str] = set()
-    # The objects two-part paths read (``address`` of ``address.city``), each read once.
-    heads = {
-        source.split(".")[0]: f"h{n}"
-        for n, source in enumerate(s for s in sources.values() if s.count(".") == 1)
-    }
-    for head, var in heads.items():
-        code.append(f"    {var} = get({head!r})")
-        code.append(f"    {var}d = {var} if type({var}) is dict else None")
     for i, (name, source) in enumerate(sources.items()):
         kind, low, high, _ = rules[name]
         var = f"f{i}"
@@ -130,15 +122,13 @@ def compile_builder(
             parts = env[f"parts{i}"] = tuple(source.split("."))
             code.append(f"    v = get({source!r}, _walk)")
             if len(parts) == 2:  # ``address.city``: the object's key, else the general walk
-                head = heads[parts[0]]
                 code += [
                     "    if v is _walk:",
-                    f"        if {head}d is not None:",
-                    f"            v = {head}d.get({parts[1]!r})",
-                    f"        elif {head} is not None:",
+                    f"        v = get({parts[0]!r})",
+                    "        if type(v) is dict:",
+                    f"            v = v.get({parts[1]!r})",
+                    "        elif v is not None:",
                     f"            v = _walk(row, {source!r}, parts{i})",
-                    "        else:",
-                    "            v = None",
                 ]
             else:
                 code.append(f"    if v is _walk: v = _walk(row, {source!r}, parts{i})")
@@ -191,15 +181,7 @@ def compile_builder(
             below = f"{var} <= {float(high)!r}" if high is not None else f"{var} < _inf"
             checks.append(f"    if {var} is not None and not ({above} and {below}): return None")
         elif kind == "texts":
-            # A list of texts (a JSON array), the usual case, cleaned inline as ``_clean_list``
-            # cleans it: each text stripped, the blank ones left out, an empty list missing.
-            code += [
-                "    if type(v) is list and _STR.issuperset(map(type, v)):",
-                "        v = [p for p in map(str.strip, v) if p] or None",
-                "    elif v is not None:",
-                "        v = _clean_list(v)",
-                f"    {var} = v",
-            ]
+            code += ["    if v is not None: v = _clean_list(v)", f"    {var} = v"]
             bound = f" or len({var}) > {high}" if high is not None else ""
             checks.append(
                 f"    if {var} is not None and (type({var}) is not list{bound} "
