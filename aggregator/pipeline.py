@@ -56,6 +56,7 @@ def run_connector(
     batch = IngestBatch(connector_id=cid)
     rejections: list[Rejection] = []
     seen: set[tuple[str, str, str]] = set()
+    others: set[tuple[str, str, str]] = set()  # seen, unchanged, another connector's records
     refused: set[tuple[str, str, str]] = set()  # refused now: their last good version stays
     complete = False
     deadline = time.monotonic() + limits.max_run_s
@@ -73,29 +74,29 @@ def run_connector(
         # The collector paused while the feed is read and stored: a run allocates millions
         # of short-lived objects (no cycles among them) and keeps a batch and every key it
         # saw alive, which each collection rescanned (docs/benchmarks.md, ingest).
+        # The loop's names bound once: it runs once per record read.
+        append, clock, shop, offer = batch.items.append, time.monotonic, _SHOP, _OFFER
         with gc_paused():
             for emitted in kind.read(registration, state, context):
-                if time.monotonic() > deadline:
+                if clock() > deadline:
                     raise ConnectorError(
                         f"stopped: the run did not finish within max_run_s={limits.max_run_s:g}"
                     )
                 if isinstance(emitted, Item):
                     items += 1
                     record = emitted.record
-                    rtype = RecordType.offer if isinstance(record, OfferRecord) else RecordType.shop
-                    batch.items.append(
-                        (
-                            rtype,
-                            record.platform,
-                            record.source_id,
-                            emitted.raw,
-                            record_json(record) if emitted.stored is None else emitted.stored,
-                        )
-                    )
+                    stored = emitted.stored
+                    append((
+                        offer if isinstance(record, OfferRecord) else shop,
+                        record.platform,
+                        record.source_id,
+                        emitted.raw,
+                        record_json(record) if stored is None else stored,
+                    ))  # fmt: skip
                     if len(batch.items) >= BATCH_SIZE:
                         run.counts.fetched += items
                         items = 0
-                        store.apply(batch, run.counts, seen)
+                        store.apply(batch, run.counts, seen, others)
                         if on_batch is not None:
                             on_batch(run)
                 elif isinstance(emitted, Rejection):
@@ -107,12 +108,12 @@ def run_connector(
                         refused.add((registration.platform, rtype_value, emitted.source_id))
                 elif isinstance(emitted, Checkpoint):
                     # State is saved only once every record before it is stored.
-                    store.apply(batch, run.counts, seen)
+                    store.apply(batch, run.counts, seen, others)
                     quarantine.keep(rejections)
                     rejections.clear()
                     store.save_state(cid, emitted.state)
                     complete = complete or emitted.complete
-            store.apply(batch, run.counts, seen)
+            store.apply(batch, run.counts, seen, others)
         run.status = "ok"
     except ConnectorError as error:
         run.status = "failed"
@@ -124,7 +125,11 @@ def run_connector(
     run.counts.fetched += items
     quarantine.keep(rejections)
     quarantine.close()
-    if run.status == "ok" and complete and not _mark_gone(store, run, seen, refused, settings):
+    if (
+        run.status == "ok"
+        and complete
+        and not _mark_gone(store, run, seen, refused, settings, others)
+    ):
         # The feed looked truncated: forget its validators (ETag...) so the next run reads it
         # in full again instead of being told "not modified" and reporting all is well.
         store.save_state(cid, state)
@@ -133,6 +138,8 @@ def run_connector(
     store.prune_quarantine(cid, limits.quarantine_keep_runs)
     return run
 
+
+_SHOP, _OFFER = RecordType.shop, RecordType.offer
 
 #: The types a record's field values have as validated: their JSON form is themselves.
 _JSON_SELF = frozenset({str, float, bool, type(None), list})
@@ -215,6 +222,7 @@ def _mark_gone(
     seen: set[tuple[str, str, str]],
     refused: set[tuple[str, str, str]],
     settings: Settings,
+    others: set[tuple[str, str, str]] | None = None,
 ) -> bool:
     """Records absent from a complete full refresh are gone, unless the feed shrank suddenly.
     A record the feed still lists but that was refused (one bad field) is not gone: its last
@@ -231,7 +239,14 @@ def _mark_gone(
             f"connector has live; below {settings.truncation_ratio:.0%} nothing is marked gone"
         )
         return False
-    run.counts.gone = store.mark_gone(run.connector_id, seen | refused, since=run.started_at)
+    # The keys seen are all live now, and the connector's unless another connector's record
+    # was left unchanged (``others``; a key the run then wrote stays in it, which only makes
+    # this test fail): as many as the connector has live, they are all of them and none is
+    # gone. Only the stamp is written then, without the keys' table and the anti-join.
+    if others is not None and live == len(seen) - len(others):
+        run.counts.gone = store.mark_gone(run.connector_id, seen, run.started_at, all_seen=True)
+    else:
+        run.counts.gone = store.mark_gone(run.connector_id, seen | refused, since=run.started_at)
     return True
 
 

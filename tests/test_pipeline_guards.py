@@ -234,6 +234,64 @@ def test_a_feed_still_truncated_is_still_flagged(
     assert store.count_raw(run.cid) == 10
 
 
+def test_a_first_refresh_writes_its_stamp_and_the_next_ones_mark_what_they_missed(
+    csv_feed: tuple[Feed, Runner], store: Store
+) -> None:
+    """A refresh whose new records are all the connector has live marks nothing gone without
+    looking (only its stamp is written); any other refresh compares what it saw."""
+    import sqlalchemy as sa
+
+    from aggregator import schema as t
+
+    feed, run = csv_feed
+    first = run()
+    assert (first.status, first.counts.new, first.counts.gone) == ("ok", 10, 0)
+    with store.engine.connect() as conn:
+        stamp = conn.execute(
+            sa.select(t.refresh_stamps.c.started_at).where(
+                t.refresh_stamps.c.connector_id == run.cid
+            )
+        ).scalar_one()
+    assert stamp.replace(tzinfo=None) == first.started_at.replace(tzinfo=None)
+    # One record changed and one new: eleven live, one new; nothing missed, nothing gone.
+    feed.body, feed.etag = shops_csv(range(1, 12)).replace("Boutique 5;", "Boutique V;"), '"v2"'
+    grown = run()
+    assert (grown.counts.new, grown.counts.changed, grown.counts.gone) == (1, 1, 0)
+    feed.body, feed.etag = shops_csv(range(2, 12)).replace("Boutique 5;", "Boutique V;"), '"v3"'
+    missed = run()
+    assert (missed.counts.unchanged, missed.counts.gone) == (10, 1)
+    assert store.count_raw(run.cid) == 10
+    # The gone record back and one more new (two new, twelve live), then one missed again.
+    feed.body, feed.etag = shops_csv(range(1, 13)), '"v4"'
+    back = run()
+    assert (back.counts.new, back.counts.changed, back.counts.gone) == (2, 1, 0)
+    feed.body, feed.etag = shops_csv(range(1, 12)), '"v5"'
+    assert run().counts.gone == 1 and store.count_raw(run.cid) == 11
+
+
+def test_records_another_connector_holds_unchanged_do_not_count_as_the_connectors_own(
+    store: Store, context: ReadContext
+) -> None:
+    """A connector's refresh that sees, unchanged, records another connector of its platform
+    wrote leaves them to that connector; its own records it did not see are gone, even when
+    it saw as many keys as it has live."""
+    first, second = Feed(shops_csv(range(1, 11))), Feed(shops_csv(range(11, 15)))
+    with serve_routes({"/a.csv": first, "/b.csv": second}) as base_url:
+        a, b = (
+            Runner(store, context, ConnectorRegistration(
+                id=name, platform="toutoulouse", kind="csv", url=f"{base_url}/{name}.csv",
+                mapping=MAPPING,
+            ))
+            for name in ("a", "b")
+        )  # fmt: skip
+        assert a().counts.new == 10 and b().counts.new == 4
+        # Three of a's records, unchanged, and one of b's own: four keys, as many as b has live.
+        second.body, second.etag = shops_csv(range(1, 4)) + "11;Boutique 11;Toulouse\n", '"v2"'
+        again = b()
+        assert (again.status, again.counts.unchanged, again.counts.gone) == ("ok", 4, 3)
+    assert store.count_raw("b") == 1 and store.count_raw("a") == 10
+
+
 def test_a_records_json_is_its_json_dump() -> None:
     """``record_json`` gives the model's ``model_dump(mode="json")``, whatever the record holds."""
     from aggregator.models import OfferRecord, ShopRecord

@@ -149,19 +149,21 @@ class _Statements:
             # On PostgreSQL one index lookup per key, whatever the statistics say: with none
             # (a table filled within the run, autovacuum late or off) ``source_id = ANY(...)``
             # was planned as a filter over every row of the platform, a scan per batch.
-            # A gone record's hash reads as ``GONE``: one (key, hash) pair per row, made into
-            # a dictionary by the driver's rows themselves.
+            # A gone record's hash reads as ``GONE``; the third column marks a live record of
+            # another connector.
             known=(
                 "SELECT k.source_id, CASE WHEN r.gone_at IS NULL THEN r.content_hash ELSE '' "
-                "END FROM json_array_elements_text(CAST(%s AS JSON)) AS k(source_id) "
-                "CROSS JOIN LATERAL (SELECT content_hash, gone_at FROM raw_records "
+                "END, CASE WHEN r.gone_at IS NULL AND r.connector_id <> %s THEN 1 END "
+                "FROM json_array_elements_text(CAST(%s AS JSON)) AS k(source_id) "
+                "CROSS JOIN LATERAL (SELECT content_hash, gone_at, connector_id FROM raw_records "
                 "WHERE platform = %s AND record_type = %s AND source_id = k.source_id "
                 "LIMIT 1) AS r"
                 if pg
                 # SQLite: the keys as one JSON array, not one parameter each (binding them
                 # cost more than finding them).
                 else "SELECT source_id, CASE WHEN gone_at IS NULL THEN content_hash ELSE '' "
-                "END FROM raw_records WHERE "
+                "END, CASE WHEN gone_at IS NULL AND connector_id <> ? THEN 1 END "
+                "FROM raw_records WHERE "
                 + keys
                 + " AND source_id IN (SELECT value FROM json_each(?))"
             ),
@@ -278,30 +280,51 @@ def _bind_time(dialect: sa.Dialect) -> Any:
 
 
 class IngestMixin(StoreBase):
-    def apply(self, batch: IngestBatch, counts: RunCounts, seen: set[tuple[str, str, str]]) -> None:
+    def apply(
+        self,
+        batch: IngestBatch,
+        counts: RunCounts,
+        seen: set[tuple[str, str, str]],
+        others: set[tuple[str, str, str]] | None = None,
+    ) -> None:
         """Store a batch: new records inserted, changed ones updated, unchanged ones untouched.
-        The stored hashes of the batch's keys are read in one query per platform and type."""
+        The stored hashes of the batch's keys are read in one query per platform and type.
+        ``others`` gets the keys of the unchanged records another connector holds (left
+        untouched, so not the batch's connector's): ``seen`` less them are the connector's."""
         if not batch.items:
             return
-        groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
-        for rtype, platform, source_id, payload, record in batch.items:
-            groups.setdefault((platform, rtype.value), []).append((source_id, payload, record))
+        # The batch's items grouped by platform and type as they are (no tuple made per item);
+        # a batch of one platform and one type, the usual one, is taken whole.
+        items = batch.items
+        first, last = items[0], items[-1]
+        groups: dict[tuple[str, RecordType], list[tuple[Any, ...]]]
+        if first[0] is last[0] and first[1] == last[1] and _one_group(items, first[0], first[1]):
+            groups = {(first[1], first[0]): items}
+        else:
+            groups = {}
+            for item in items:
+                groups.setdefault((item[1], item[0]), []).append(item)
         # Counted in plain integers: each increment of a ``RunCounts`` field is a pydantic
         # assignment, which cost as much as finding the record's stored hash.
         unchanged = new = changed = 0
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             now = _bind_time(conn.dialect)(utcnow())
-            for (platform, rtype_value), rows in groups.items():
-                known = _known(conn, sql, platform, rtype_value, {r[0] for r in rows})
+            for (platform, rtype), rows in groups.items():
+                rtype_value = rtype.value  # once per group: an enum's ``value`` is a property
+                known, held = _known(
+                    conn, sql, platform, rtype_value, {r[2] for r in rows}, batch.connector_id
+                )
                 inserts: list[tuple[Any, ...]] = []
                 updates: list[tuple[Any, ...]] = []
-                for source_id, payload, record in rows:
+                for _, _, source_id, payload, record in rows:
                     seen.add((platform, rtype_value, source_id))
                     payload_blob, record_blob, digest = _encode_bytes(payload, record)
                     previous = known.get(source_id)
                     if previous == digest:
                         unchanged += 1
+                        if held and source_id in held and others is not None:
+                            others.add((platform, rtype_value, source_id))
                         continue
                     known[source_id] = digest
                     payload_json = payload_blob.decode("utf-8")
@@ -337,17 +360,31 @@ class IngestMixin(StoreBase):
         batch.items.clear()
 
     def mark_gone(
-        self, connector_id: str, seen: set[tuple[str, str, str]], since: datetime | None = None
+        self,
+        connector_id: str,
+        seen: set[tuple[str, str, str]],
+        since: datetime | None = None,
+        *,
+        all_seen: bool = False,
     ) -> int:
         """After a complete full refresh: records of the connector it did not see are gone;
         the others were seen now, unless written at or after ``since`` (the run's start: they
         were seen when written). A few statements, whatever the number of records: the
         connector's refresh stamp says when the others were seen, instead of a write on each
-        (the write of 100,000 unchanged rows cost SQLite a fifth of a rerun)."""
+        (the write of 100,000 unchanged rows cost SQLite a fifth of a rerun).
+
+        ``all_seen``: the caller knows that every live record of the connector is in ``seen``
+        (it counted them: ``pipeline._mark_gone``), so none is gone; only the stamp is written,
+        without the keys' table and the anti-join."""
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
             bind = _bind_time(conn.dialect)
             now = bind(utcnow())
+            started = bind(since) if since else now
+            if all_seen:
+                conn.exec_driver_sql(sql.stamp_clear, (connector_id,))
+                conn.exec_driver_sql(sql.stamp_write, (connector_id, started, now))
+                return 0
             for statement in sql.seen_table:
                 conn.exec_driver_sql(statement)
             if sql.pg:
@@ -368,11 +405,15 @@ class IngestMixin(StoreBase):
                 conn.exec_driver_sql(sql.gone, (now, before, seen_then, connector_id)).rowcount or 0
             )
             conn.exec_driver_sql(sql.stamp_clear, (connector_id,))
-            started = bind(since) if since else now
             conn.exec_driver_sql(sql.stamp_write, (connector_id, started, now))
             if sql.drop_seen:
                 conn.exec_driver_sql(sql.drop_seen)
         return gone
+
+
+def _one_group(items: list[tuple[Any, ...]], rtype: RecordType, platform: str) -> bool:
+    """Whether every item of a batch has this type and platform."""
+    return all(item[0] is rtype and item[1] == platform for item in items)
 
 
 #: The stored hash ``_known`` gives a gone record: no record's hash (a hex digest).
@@ -380,17 +421,27 @@ GONE = ""
 
 
 def _known(
-    conn: sa.Connection, sql: _Statements, platform: str, rtype: str, source_ids: set[str]
-) -> dict[str, str]:
+    conn: sa.Connection,
+    sql: _Statements,
+    platform: str,
+    rtype: str,
+    source_ids: set[str],
+    connector_id: str,
+) -> tuple[dict[str, str], set[str]]:
     """``source_id → stored hash`` (``GONE`` for a gone record) of those of ``source_ids``
-    already stored, through the driver's own cursor: its rows are plain tuples, where
-    SQLAlchemy made a row object of each."""
+    already stored, and the keys of those live under another connector, through the driver's
+    own cursor: its rows are plain tuples, where SQLAlchemy made a row object of each."""
     # One JSON text on both stores: psycopg wrote a list as an array in Python, key by key.
     keys = _dumps(list(source_ids))
-    params = (keys, platform, rtype) if sql.pg else (platform, rtype, keys)
+    params = (
+        (connector_id, keys, platform, rtype) if sql.pg else (connector_id, platform, rtype, keys)
+    )
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql.known, params)
-        return dict(cursor.fetchall())
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    # The third column is NULL for the connector's own records and gone ones (the usual case).
+    held = {row[0] for row in rows if row[2] is not None}
+    return {row[0]: row[1] for row in rows}, held
