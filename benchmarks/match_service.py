@@ -119,8 +119,13 @@ class _IndexWorker(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if "worker process" in record.msg:
-            _, documents, cpu_s, peak_mb = record.args  # type: ignore[misc]
-            self.figures = {"documents": documents, "cpu_s": cpu_s, "peak_rss_mb": peak_mb}
+            _, documents, cpu_s, peak_mb, segments = record.args  # type: ignore[misc]
+            self.figures = {
+                "documents": documents,
+                "cpu_s": cpu_s,
+                "peak_rss_mb": peak_mb,
+                "segments": segments,
+            }
 
 
 def timed(
