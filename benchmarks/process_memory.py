@@ -10,7 +10,9 @@ moment.
 Two sums are kept: the resident set (``/proc/<pid>/statm``: cheap, read at every sample; pages
 that several processes share, their libraries, are counted once per process) and the
 proportional set (``Pss`` of ``/proc/<pid>/smaps_rollup``: a shared page counted once in all,
-what the machine really gives them; dearer to read, every ``pss_every`` samples).
+what the machine really gives them; dearer to read, every ``pss_every`` samples). A child
+caught between its fork and its ``exec`` (a ``spawn`` start) still maps its parent's pages:
+the resident sum counts them twice for that moment, the proportional one does not.
 
 Example::
 
