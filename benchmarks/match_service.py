@@ -24,7 +24,11 @@ analysed, as autovacuum does to a store that has been running. ``--profile FILE`
 cProfile statistics of one stage: the incremental run, or the one ``--profile-stage`` names.
 A full run's index rebuild of many entities is indexed by a worker process
 (``search.embedded_rebuild``): ``cpu_s`` and ``peak_rss_mb`` are this process's, ``index_worker``
-the worker's own CPU and peak.
+the worker's own CPU and peak. ``combined_peak_mb`` (resident) and ``combined_peak_pss_mb``
+(proportional: shared pages counted once) are the highest sums over this process and all its
+descendants (matching and index workers) sampled every 50 ms during a stage
+(``process_memory.py``), with each process's share at that moment; the last line's are the
+highest of the stages'.
 
 The last line printed is one JSON object with every figure.
 """
@@ -51,12 +55,15 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 sys.path.append(str(HERE))
 
+from process_memory import MemorySampler  # noqa: E402
+
 from aggregator import schema as t  # noqa: E402
 from aggregator.models import RecordType, RunCounts, ShopRecord, utcnow  # noqa: E402
 from aggregator.runtime import Runtime  # noqa: E402
 from aggregator.settings import Settings  # noqa: E402
 from aggregator.store import IngestBatch, Store  # noqa: E402
 
+STAGES = ("full", "incremental", "full_again")
 FIELDS = ("name", "address", "postcode", "city", "phone", "email", "website", "siret")
 
 
@@ -112,22 +119,33 @@ class _IndexWorker(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if "worker process" in record.msg:
-            _, documents, cpu_s, peak_mb = record.args  # type: ignore[misc]
-            self.figures = {"documents": documents, "cpu_s": cpu_s, "peak_rss_mb": peak_mb}
+            _, documents, cpu_s, peak_mb, segments = record.args  # type: ignore[misc]
+            self.figures = {
+                "documents": documents,
+                "cpu_s": cpu_s,
+                "peak_rss_mb": peak_mb,
+                "segments": segments,
+            }
 
 
-def timed(runtime: Runtime, full: bool = False, profile: str | None = None) -> dict[str, Any]:
+def timed(
+    runtime: Runtime, full: bool = False, profile: str | None = None, timeline: Any = None
+) -> dict[str, Any]:
     load = os.getloadavg()[0]
     profiler = cProfile.Profile() if profile else None
     worker = _IndexWorker()
     logger = logging.getLogger("search.embedded_rebuild")
     logger.setLevel(logging.INFO)
     logger.addHandler(worker)
+    if timeline is not None:
+        timeline.write(f"# a {'full' if full else 'new'} matching\n")
+    sampler = MemorySampler(timeline=timeline)
     started, cpu = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     try:
-        outcome, indexing = runtime.match_and_index(full=full)
+        with sampler:
+            outcome, indexing = runtime.match_and_index(full=full)
     finally:
         logger.removeHandler(worker)
     if profiler is not None:
@@ -147,6 +165,8 @@ def timed(runtime: Runtime, full: bool = False, profile: str | None = None) -> d
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         # A rebuild of many entities is indexed by a worker process: its CPU and peak, apart.
         "index_worker": worker.figures,
+        # This process and every one below it (matching and index workers) at one moment.
+        **sampler.figures(),
         "load_before": round(load, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }
@@ -202,6 +222,11 @@ def main() -> None:
         help="the stage --profile profiles (default: incremental)",
     )
     parser.add_argument(
+        "--memory-timeline",
+        default=None,
+        help="write the service's processes' resident memory here, a line a second",
+    )
+    parser.add_argument(
         "--no-full-again", action="store_true", help="stop after the incremental run"
     )
     args = parser.parse_args()
@@ -233,19 +258,29 @@ def main() -> None:
         def profile(stage: str) -> str | None:
             return args.profile if args.profile_stage == stage else None
 
-        figures["full"] = timed(runtime, profile=profile("full"))
+        timeline = open(args.memory_timeline, "w") if args.memory_timeline else None  # noqa: SIM115
+        figures["full"] = timed(runtime, profile=profile("full"), timeline=timeline)
         print("full:", figures["full"])
         store_records(runtime.store, json.loads(Path(changes_file).read_text()))
-        figures["incremental"] = timed(runtime, profile=profile("incremental"))
+        figures["incremental"] = timed(runtime, profile=profile("incremental"), timeline=timeline)
         print("incremental:", figures["incremental"])
         if not args.no_full_again:
-            figures["full_again"] = timed(runtime, full=True, profile=profile("full_again"))
+            figures["full_again"] = timed(
+                runtime, full=True, profile=profile("full_again"), timeline=timeline
+            )
             print("full again:", figures["full_again"])
+        if timeline is not None:
+            timeline.close()
         runtime.close()
     figures.update(
         store=(args.database_url or "sqlite").split(":")[0],
         # The service's own peak: the records were generated and stored by another process.
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # The service's processes together, the highest of the stages' sums.
+        combined_peak_mb=max(figures[s]["combined_peak_mb"] for s in STAGES if s in figures),
+        combined_peak_pss_mb=max(
+            figures[s]["combined_peak_pss_mb"] for s in STAGES if s in figures
+        ),
         cores=os.cpu_count(),
         python=platform.python_version(),
         load=os.getloadavg()[0],

@@ -54,7 +54,10 @@ WRITER_HEAP_BYTES = 128_000_000
 #: A rebuild writes everything at once: a big heap makes few, large segments (fewer merges while
 #: indexing, fewer segments for every later search), split between tantivy's indexing threads
 #: (one per core: measured faster than leaving a core to the Python that builds documents).
-REBUILD_HEAP_BYTES = 1_500_000_000
+#: The heap is what the indexing process holds at its peak, beside the matching state of the
+#: process that feeds it: 400 MB keeps the two under 3 GB at a million records, in a few more
+#: segments than 1.5 GB made (docs/benchmarks.md, "The index worker's heap").
+REBUILD_HEAP_BYTES = 400_000_000
 
 
 @dataclass(frozen=True)

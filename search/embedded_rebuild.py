@@ -119,14 +119,15 @@ def _in_worker(directory: Path, heap: int, held: list[Documents], rest: Iterator
         worker.join()
         if reply[0] != "done":
             raise RuntimeError(f"the search index worker process failed: {reply[1]}")
-        _, documents, cpu_s, peak_mb = reply
+        _, documents, cpu_s, peak_mb, segments = reply
         log.info(
             "search index: %d entities (%d documents) indexed by a worker process "
-            "(CPU %.1f s, peak %d MB)",
+            "(CPU %.1f s, peak %d MB, %d segments)",
             count,
             documents,
             cpu_s,
             peak_mb,
+            segments,
         )
         return count
     except BaseException:
@@ -178,7 +179,7 @@ class _Sender:
 
 def _index_from(directory: str, heap: int, connection: Any) -> None:
     """The worker process: documents from ``connection`` until the end, then the commit; it
-    answers ``("done", documents, CPU seconds, peak MB)`` or ``("failed", why)``."""
+    answers ``("done", documents, CPU seconds, peak MB, segments)`` or ``("failed", why)``."""
     try:
         index = tantivy.Index.open(directory)
         register_analyzers(index)
@@ -194,7 +195,9 @@ def _index_from(directory: str, heap: int, connection: Any) -> None:
                 count += len(documents)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu_s = usage.ru_utime + usage.ru_stime
-        connection.send(("done", count, round(cpu_s, 1), _peak_mb()))
+        index.reload()
+        segments = index.searcher().num_segments
+        connection.send(("done", count, round(cpu_s, 1), _peak_mb(), segments))
     except BaseException as error:
         with contextlib.suppress(OSError):  # the feeder is gone: nobody to tell
             connection.send(("failed", f"{type(error).__name__}: {error}"))

@@ -29,6 +29,18 @@ if TYPE_CHECKING:
 _RECORD_KEY, _LISTING, _ENTITY = constructor(RecordKey), constructor(Listing), constructor(Entity)
 
 
+#: Entities made at a time by :meth:`MatchResult.iter_clusters` from its arrays.
+_CHUNK = 10_000
+
+
+def _by_smallest_key(clusters: dict[str, list[int]], keys: Any) -> list[tuple[str, list[int]]]:
+    """``clusters`` (members in key order) ordered by their first member's key."""
+    items = list(clusters.items())
+    firsts = np.fromiter((rows[0] for _, rows in items), np.int64, count=len(items))
+    smallest = gather(keys, firsts)
+    return [items[i] for i in sorted(range(len(items)), key=smallest.__getitem__)]
+
+
 def _key(text: str) -> RecordKey:
     platform, _, source_id = text.partition(":")
     return RecordKey.model_construct(platform=platform, source_id=source_id)
@@ -165,13 +177,48 @@ class MatchResult:
             self.state.prepared, c.platform_priority, c.record_dates, self.state.alive
         )
 
-    def _sorted_clusters(self) -> list[tuple[str, list[int]]]:
-        clusters = self.__dict__.get("_clusters") or self.state.clusters()  # not cached here
-        items = list(clusters.items())
-        firsts = np.fromiter((rows[0] for _, rows in items), np.int64, count=len(items))
+    def _sorted_clusters(self) -> Iterator[tuple[str, list[int]]]:
+        """``(entity id, member rows)`` of every entity by smallest member key, members in key
+        order, made as they are asked for. Only arrays are held while a caller goes through
+        them: the ids and member lists of a million entities, held all at once beside the
+        state, cost a few hundred megabytes at the peak of a full matching's write."""
+        cached = self.__dict__.get("_clusters")
+        if cached:
+            yield from _by_smallest_key(cached, self.state.table.keys)
+            return
+        s = self.state
+        rows = np.flatnonzero(s.alive)
+        codes = s.entity_of.codes[rows]
+        order = np.argsort(codes, kind="stable")
+        rows, codes = rows[order], codes[order]
+        del order
+        if not len(codes):
+            return
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        sizes = np.diff(np.r_[starts, len(codes)])
+        codes = codes[starts]
+        keys = s.table.keys
+        # Each entity's first member: its row, or its smallest key's (most have one record).
+        firsts = rows[starts]
+        sorted_members: dict[int, list[int]] = {}
+        for i in np.flatnonzero(sizes > 1).tolist():
+            start = int(starts[i])
+            members = rows[start : start + int(sizes[i])].tolist()
+            members.sort(key=keys.__getitem__)
+            sorted_members[i] = members
+            firsts[i] = members[0]
         # Each entity's smallest key, read in bulk (a million, one at a time, take seconds).
-        smallest = gather(self.state.table.keys, firsts)
-        return [items[i] for i in sorted(range(len(items)), key=smallest.__getitem__)]
+        smallest = gather(keys, firsts)
+        by_key = np.array(sorted(range(len(smallest)), key=smallest.__getitem__), np.int64)
+        del smallest
+        decode = s.entity_of.decode
+        for at in range(0, len(by_key), _CHUNK):
+            chosen = by_key[at : at + _CHUNK]
+            for i, first, code in zip(
+                chosen.tolist(), firsts[chosen].tolist(), codes[chosen].tolist(), strict=True
+            ):
+                members = sorted_members.pop(i, None)
+                yield decode(code), members if members is not None else [first]  # type: ignore[misc]
 
     def _build(self, entity_id: str, rows: list[int], golden: GoldenBuilder) -> Entity:
         table = self.state.table
