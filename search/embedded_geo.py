@@ -19,6 +19,9 @@ LEVELS = tuple(range(10, 21))
 _NEXT = dict(zip(LEVELS, LEVELS[1:], strict=False))
 #: About how many boundary cells a circle may need: the finest level is chosen to stay near it.
 BOUNDARY_CELLS = 150
+#: ``cell_tokens``'s text, and how far each level's cell numbers shift from the finest's.
+_CELLS_FORMAT = " ".join(f"g{level}_%d_%d" for level in LEVELS)
+_SHIFTS = tuple(LEVELS[-1] - level for level in LEVELS)
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -31,9 +34,9 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 @lru_cache(maxsize=4096)  # a shop's offers share its place, and come right after it
 def cell_tokens(lat: float, lon: float) -> str:
     """The cells holding a point, one per level, as whitespace-separated terms."""
-    finest = LEVELS[-1]
-    i, j = _cell(finest, lat, lon)
-    return " ".join(f"g{level}_{i >> (finest - level)}_{j >> (finest - level)}" for level in LEVELS)
+    i, j = _cell(LEVELS[-1], lat, lon)
+    # One format of every level's pair (a rebuild writes this for a million places).
+    return _CELLS_FORMAT % tuple(n for shift in _SHIFTS for n in (i >> shift, j >> shift))
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ def _topics(
     for stems in (
         _known_stems(category),
         *map(_known_stems, services),
-        *(_stems(title) for title in titles),
+        *map(_title_stems, titles),
         _stems(description),
     ):
         for stem in stems:
@@ -265,6 +265,11 @@ def _known_stems(text: str | None) -> tuple[str, ...]:
     return tuple(_stems(text))
 
 
+@lru_cache(maxsize=16_384)  # names repeat: chains, and the same trades in many towns
+def _title_stems(text: str) -> tuple[str, ...]:
+    return tuple(_stems(text))
+
+
 @lru_cache(maxsize=4096)  # a shop's offers share its values, and come right after it
 def _filter_values(
     shop: bool,
@@ -275,26 +280,48 @@ def _filter_values(
     services: tuple[str, ...],
 ) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The filter terms (one per distinct folded value: "Livraison" and "livraison" count once)
-    as one whitespace-separated text, and on shops the (field, display value) pairs for facets."""
+    as one whitespace-separated text, and on shops the (field, display value) pairs for facets.
+
+    Shops rarely share all five values, so each part is worked out (and cached) on its own:
+    a town, a postcode, a category, a set of platforms or of services repeats a lot."""
     terms: list[str] = []
     facets: list[tuple[str, str]] = []
-    for name, values, facet in (
-        ("city", [city], shop),
-        ("postcode", [postcode], False),
-        ("category", [category], shop),
-        ("platforms", platforms, shop),
-        ("services", services, shop),
+    for name, value, facet in (
+        ("city", city, shop),
+        ("postcode", postcode, False),
+        ("category", category, shop),
     ):
-        seen: set[str] = set()
-        for value in values:
-            if not value:
-                continue
+        if value:
             folded, term = _term(name, str(value))
-            if folded and folded not in seen:  # the first spelling of a folded value shows
-                seen.add(folded)
+            if folded:
                 terms.append(term)
                 if facet:
                     facets.append((name, str(value)))
+    for name, values in (("platforms", platforms), ("services", services)):
+        if values:
+            listed, pairs = _list_values(name, values)
+            if listed:
+                terms.append(listed)
+                if shop:
+                    facets.extend(pairs)
+    return " ".join(terms), tuple(facets)
+
+
+@lru_cache(maxsize=4096)
+def _list_values(name: str, values: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``_filter_values``'s part for one field of several values: the terms as one text, and
+    the (field, display value) facet pairs."""
+    seen: set[str] = set()
+    terms: list[str] = []
+    facets: list[tuple[str, str]] = []
+    for value in values:
+        if not value:
+            continue
+        folded, term = _term(name, str(value))
+        if folded and folded not in seen:  # the first spelling of a folded value shows
+            seen.add(folded)
+            terms.append(term)
+            facets.append((name, str(value)))
     return " ".join(terms), tuple(facets)
 
 
