@@ -380,7 +380,7 @@ class Matching:
         skipped = 0
         build = EntityBatches(result)
         log.info("phase: writing entities")
-        with self.store.writing_entities(recount=True) as write:
+        with self.store.writing_entities(recount=True, stored=before) as write:
 
             def entities() -> Iterator[Entity]:
                 nonlocal skipped
