@@ -42,6 +42,7 @@ _CODE = (
     ("dedupe", "prepare"),
     ("dedupe", "state", "result.py"),
     ("aggregator", "models.py"),
+    ("aggregator", "entity_build.py"),
     ("aggregator", "entity_sources.py"),
     ("aggregator", "shop_columns.py"),
 )

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aggregator.entity_build import EntityBatches
 from aggregator.entity_offers import attach, attach_offers, offers_by_shop
 from aggregator.entity_sources import Sources, fingerprint
 from aggregator.models import (
@@ -377,22 +378,23 @@ class Matching:
         )
         seen: set[str] = set()
         skipped = 0
-        build = result.builder()
+        build = EntityBatches(result)
         log.info("phase: writing entities")
-        with self.store.writing_entities(recount=True) as write:
+        with self.store.writing_entities(recount=True, stored=before) as write:
 
             def entities() -> Iterator[Entity]:
                 nonlocal skipped
                 for clusters in _batches(result.iter_clusters(), WRITE_BATCH):
-                    batch, source_of = [], {}
+                    wanted, source_of = [], {}
                     digests = sources.of_many(clusters)
                     for (entity_id, members), source in zip(clusters, digests, strict=True):
                         seen.add(entity_id)
                         if index is None and source is not None and before.get(entity_id) == source:
                             skipped += 1
                             continue
-                        batch.append(build(entity_id, members))
+                        wanted.append((entity_id, members))
                         source_of[entity_id] = source
+                    batch = build(wanted)
                     apply_choices(batch, result, choices)
                     stored = write.doc_hashes([e for e in source_of if e in before])
                     rows, unchanged = [], []

@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/entity_stages.py --records 100000 --root /tmp/before
 
 Matches N generated records (``dedupe_data.py``) once, then times, with the cyclic collector
-paused as in the service: building every entity (golden record, members, listings), hashing
+paused as in the service: building every entity (golden record, members, listings; a batch
+of 5,000 at a time where the tree does, as its full matching does), hashing
 what each is built from (``aggregator.entity_sources``), its store row
 (``aggregator.store.entities.entity_row``), its search documents (``search.documents``) and
 their tantivy form (``search.embedded_schema.to_tantivy``); twice, the second figure printed.
@@ -41,6 +42,10 @@ def main() -> None:
     from search.embedded_schema import to_tantivy
 
     assert aggregator.__file__.startswith(root), aggregator.__file__
+    try:  # trees from before entities were built a batch at a time build them one by one
+        from aggregator.entity_build import EntityBatches as batches
+    except ImportError:
+        batches = None
     data = generate(args.records, 2020)
     result = match_table(ShopTable(dict(data.columns)), config=MatchConfig())
     clusters = list(result.iter_clusters())
@@ -51,8 +56,13 @@ def main() -> None:
     gc.disable()
     for _ in range(2):
         started = cpu()
-        build = result.builder()
-        entities = [build(entity_id, rows) for entity_id, rows in clusters]
+        if batches is None:
+            build = result.builder()
+            entities = [build(entity_id, rows) for entity_id, rows in clusters]
+        else:  # a batch at a time, as a full matching builds them
+            build_batch = batches(result)
+            entities = [e for start in range(0, len(clusters), 5000)
+                        for e in build_batch(clusters[start : start + 5000])]  # fmt: skip
         figures["entities"] = cpu() - started
         started = cpu()
         digests = [sources.of(entity_id, rows) for entity_id, rows in clusters]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -78,13 +78,18 @@ class EntitiesMixin(StoreBase):
         return write.number
 
     @contextmanager
-    def writing_entities(self, *, recount: bool = False) -> Iterator[EntityWrite]:
+    def writing_entities(
+        self, *, recount: bool = False, stored: Collection[str] | None = None
+    ) -> Iterator[EntityWrite]:
         """One matching's entity write, in one transaction committed when the block ends: the
         block hands :meth:`EntityWrite.upsert` batches of changed entities (a full matching
         streams them, never holding a million at once) and the removed ids. ``recount``: the
-        kept number of entities is counted again when the write ends (a full matching)."""
+        kept number of entities is counted again when the write ends (a full matching).
+        ``stored``: the id of every entity stored before the write (what
+        :meth:`entity_sources` read under the matching lock), for a write that upserts each
+        entity once: the rows of the others are not looked for to be deleted."""
         with self.engine.begin() as conn:
-            write = EntityWrite(conn, recount=recount)
+            write = EntityWrite(conn, recount=recount, stored=stored)
             yield write
             write.finish()
 
@@ -156,9 +161,14 @@ class EntityWrite:
     It keeps the number of entities: the rows its deletes removed and its inserts added move
     it once, when the write finishes (or it is counted again, with ``recount``)."""
 
-    def __init__(self, conn: sa.Connection, *, recount: bool = False) -> None:
+    def __init__(
+        self, conn: sa.Connection, *, recount: bool = False, stored: Collection[str] | None = None
+    ) -> None:
         self.conn = conn
         self.recount = recount
+        #: Every entity id stored before this write, when the writer knows them (see
+        #: :meth:`EntitiesMixin.writing_entities`); None: any id may have rows.
+        self.stored = stored
         #: Entities inserted less entities deleted so far.
         self.added = 0
         self.sql = _Sql.of(conn.dialect.name)
@@ -192,11 +202,16 @@ class EntityWrite:
         ids = [row.entity_id for row in rows]
         # An id written again is no longer removed.
         _delete(conn, sql, "entity_removals", "entity_id", ids)
-        self.added -= _delete(conn, sql, "entities", "entity_id", ids)
-        _delete(conn, sql, "entity_members", "entity_id", ids)
-        # A record moving between entities: its old membership row goes first.
+        # Only an entity stored before has rows to replace (the first full matching of a
+        # store has none: a million lookups of absent keys spared).
+        stored = self.stored
+        held = ids if stored is None else [i for i in ids if i in stored]
+        self.added -= _delete(conn, sql, "entities", "entity_id", held)
+        _delete(conn, sql, "entity_members", "entity_id", held)
         members = [(p, s, row.entity_id) for row in rows for p, s in row.members]
-        _delete_members(conn, sql, [(p, s) for p, s, _ in members])
+        if stored is None or len(stored):  # memberships exist only beside stored entities
+            # A record moving between entities: its old membership row goes first.
+            _delete_members(conn, sql, [(p, s) for p, s, _ in members])
         _insert(conn, sql, sql.copy_members, sql.insert_member, members)
         at, seq = self._at, self.seq
         entities = [
