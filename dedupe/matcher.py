@@ -86,7 +86,9 @@ def match_table(
     with the same taxonomy and marketplace domains."""
     started = time.perf_counter()
     state = MatchState(config)
-    previous = {str(k): v for k, v in (previous_ids or {}).items()}
+    previous: Mapping[str, str] = previous_ids or {}  # type: ignore[assignment]
+    if not all(type(k) is str for k in previous):  # a million stored ids are not copied
+        previous = {str(k): v for k, v in previous.items()}
     changed, removed = state.update(
         table, decisions=list(decisions), previous_ids=previous, kept=kept
     )

@@ -138,3 +138,25 @@ def test_ids_are_unique_even_when_a_derived_id_is_taken() -> None:
     assert ids[0] == taken
     assert ids[1] == derived_id("p:2", salt=1)
     assert len(set(ids)) == 2
+
+
+def test_one_record_entities_claiming_one_id_settle_by_the_rules() -> None:
+    # Two records alone and a two-record entity all held "shop-x": the entity keeps it (more
+    # holders); of two records alone holding "shop-y", the smallest key keeps it.
+    previous = {
+        key(T, "1"): "shop-x",
+        key(C, "a"): "shop-x",
+        key(T, "3"): "shop-x",
+        key(T, "5"): "shop-y",
+        key(T, "4"): "shop-y",
+        key(C, "c"): derived_id("toutoulouse:3"),  # the id toutoulouse:3 will need
+    }
+    stored = dict(previous)
+    ids = match_shops(RECORDS, previous_ids=previous).assignments()
+    assert previous == stored  # read, never changed
+    assert ids[key(T, "1")] == ids[key(C, "a")] == "shop-x"
+    assert ids[key(T, "4")] == "shop-y"
+    assert ids[key(T, "5")] == derived_id("toutoulouse:5")
+    assert ids[key(C, "c")] == derived_id("toutoulouse:3")
+    assert ids[key(T, "3")] == derived_id("toutoulouse:3", salt=1)
+    assert len(set(ids.values())) == 6  # eight records, two of them pairs

@@ -34,6 +34,16 @@ def assign_entity_ids(
 
     ``taken`` are ids other entities keep (an incremental run re-assigns only the clusters its
     changes touched): a cluster never claims them, and a derived id avoids them."""
+    ids = claim_entity_ids(clusters, previous, taken)
+    return derive_missing(clusters, ids, taken)
+
+
+def claim_entity_ids(
+    clusters: Sequence[Sequence[str]],
+    previous: Mapping[str, str],
+    taken: Container[str] = frozenset(),
+) -> list[str | None]:
+    """The inherited id of each cluster, or None: the first rule of :func:`assign_entity_ids`."""
     claims: dict[str, list[tuple[int, int, str, int]]] = {}
     if previous:
         for index, members in enumerate(clusters):
@@ -53,6 +63,13 @@ def assign_entity_ids(
     ids: list[str | None] = [None] * len(clusters)
     for claimed, claimants in claims.items():
         ids[min(claimants)[3]] = claimed
+    return ids
+
+
+def derive_missing(
+    clusters: Sequence[Sequence[str]], ids: list[str | None], taken: Container[str]
+) -> list[str]:
+    """``ids`` with a derived id for each cluster that inherited none."""
     used = {i for i in ids if i is not None}
     pending = [
         (min(members), index) for index, members in enumerate(clusters) if ids[index] is None
@@ -157,6 +174,13 @@ class Taken:
             return False
         at = int(np.searchsorted(self.codes, code))
         return at < len(self.codes) and int(self.codes[at]) == code
+
+    def holds(self, codes: np.ndarray) -> np.ndarray:
+        """For each of ``codes``, whether it is taken."""
+        if not len(self.codes) or not len(codes):
+            return np.zeros(len(codes), bool)
+        at = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+        return self.codes[at] == codes
 
     def any_of(self, codes: np.ndarray) -> bool:
         if not len(self.codes) or not len(codes):

@@ -9,16 +9,14 @@ region keep theirs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dedupe.cluster import decisions as rulings
 from dedupe.cluster.clustering import Edges, cluster
-from dedupe.cluster.entity_ids import Taken, assign_entity_ids, derived_codes
-from dedupe.prepare.arrays import isin, unique
-from dedupe.prepare.columns import gather
+from dedupe.cluster.id_assignment import assign_ids
 from dedupe.trace import stage
 
 if TYPE_CHECKING:
@@ -83,66 +81,3 @@ def recluster(
     changes = assign_ids(state, region, inside, before, old_ids, previous_ids or {})
     stage("ids")
     return changes
-
-
-def assign_ids(
-    state: MatchState,
-    region: np.ndarray,
-    inside: np.ndarray,
-    before: set[str],
-    old_ids: Mapping[str, str | None],
-    previous_ids: Mapping[str, str],
-) -> tuple[np.ndarray, set[str]]:
-    """Ids for the clusters of ``region``; returns their codes and the ids that are gone."""
-    keys, ids = state.table.keys, state.entity_of
-    labels = state.labels[region]
-    order = np.argsort(labels, kind="stable")
-    rows, labels = region[order], labels[order]
-    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-    sizes = np.diff(np.r_[starts, len(rows)])
-    previous: dict[str, str] = dict(previous_ids)
-    previous.update((k, v) for k, v in old_ids.items() if v)
-    if before:
-        for row in region.tolist():
-            holding = ids[row]
-            if holding:
-                previous[keys[row]] = holding
-    listed = rows.tolist()
-    bounds = zip(starts.tolist(), sizes.tolist(), strict=True)
-    clusters = [listed[s : s + z] for s, z in bounds if z > 1]
-    alone = rows[starts[sizes == 1]]
-    # Records alone that held no id get their derived id, in bulk, unless ids collide.
-    held = (
-        np.array([k in previous for k in gather(keys, alone)], bool)
-        if previous
-        else np.zeros(len(alone), bool)
-    )
-    claiming = clusters + [[r] for r in alone[held].tolist()]
-    free = alone[~held]
-    taken = Taken(ids, state.alive & ~inside)
-    claimed = _claim(keys, claiming, previous, taken)
-    codes = np.array([ids.encode(x) for x in claimed], np.int64)
-    free_codes = derived_codes(gather(keys, free))
-    if len(unique(free_codes)) < len(free_codes) or (
-        isin(free_codes, codes).any() or taken.any_of(free_codes)
-    ):
-        claiming += [[r] for r in free.tolist()]  # one in 2**48: the general rule decides
-        claimed = _claim(keys, claiming, previous, taken)
-        codes = np.array([ids.encode(x) for x in claimed], np.int64)
-        free, free_codes = free[:0], free_codes[:0]
-    members = np.array([r for c in claiming for r in c], np.int64)
-    ids.codes[members] = np.repeat(codes, [len(c) for c in claiming])
-    ids.codes[free] = free_codes
-    new = np.concatenate([codes, free_codes])
-    made = set(new.tolist())
-    gone = {x for x in before if ids.encode(x) not in made}
-    return new, gone
-
-
-def _claim(
-    keys: Sequence[str], claiming: list[list[int]], previous: Mapping[str, str], taken: Taken
-) -> list[str]:
-    flat = gather(keys, np.array([r for c in claiming for r in c], dtype=np.int64))
-    ends = np.cumsum([len(c) for c in claiming]).tolist()
-    grouped = [flat[e - len(c) : e] for c, e in zip(claiming, ends, strict=True)]
-    return assign_entity_ids(grouped, previous, taken)
