@@ -20,25 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from aggregator.models import GoldenRecord, Provenanced
+from aggregator.models import GoldenRecord
 from dedupe.golden.casing import casing_rank, display_city, tidy
-from dedupe.golden.records import _TOWN_AFTER_POSTCODE, GoldenBuilder, constructor
+from dedupe.golden.records import _GOLDEN, _PROVENANCED, _TOWN_AFTER_POSTCODE, GoldenBuilder, _text
 from dedupe.prepare.columns import gather
 from dedupe.prepare.identifiers import normalise_email
 from dedupe.prepare.values import display_name, street_display
-
-_PROVENANCED = constructor(Provenanced)
-_GOLDEN = constructor(GoldenRecord)
 
 
 def _values(table: Any, name: str, rows: np.ndarray) -> list[Any]:
     """``[table.value(name, r) for r in rows]``: a missing float (NaN) read as None."""
     return [None if type(v) is float and v != v else v for v in gather(table.columns[name], rows)]
-
-
-def _text(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
 
 
 def single_records(builder: GoldenBuilder, rows: Sequence[int]) -> list[GoldenRecord]:
