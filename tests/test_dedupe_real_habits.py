@@ -87,6 +87,13 @@ def test_marks_that_are_part_of_a_letter_stay() -> None:
         ("ul. Wileńska 2", "Wileńska 2"),
         ("165 King St 1st Floor", "165 King Street"),
         ("Altamirano #140", "Altamirano 140"),
+        ("Rua Benjamin Constant, 61 - Sala 409", "Rua Benjamin Constant, 61"),
+        ("Estr. da Boiada, 97 - Jardim Casa Verde", "Estr. da Boiada 97"),
+        ("1005 Alameda dos Jurupis, cj. 102", "Alameda dos Jurupis, 1005"),
+        ("京都府京都市上京区天秤丸町１８２−１", "上京区天秤丸町182-1"),
+        ("東京都港区赤坂１丁目１２−３２", "赤坂1-12-32"),
+        ("愛知県名古屋市中村区名駅１丁目１−１", "中村区名駅1丁目1-1"),
+        ("滋賀県草津市野路東 5丁目 25-21", "野路東５丁目２５−２１"),
     ],
 )
 def test_addresses_written_the_ways_of_other_countries(one: str, other: str) -> None:
@@ -95,3 +102,37 @@ def test_addresses_written_the_ways_of_other_countries(one: str, other: str) -> 
 
 def test_a_hash_after_a_house_number_is_still_a_suite() -> None:
     assert parse_address("239 Main Ave E # 60") == parse_address("239 Main Ave E")
+
+
+def test_japanese_addresses_keep_their_numbers_apart() -> None:
+    # The district and block agree, the lot and house do not: two addresses.
+    one, other = (
+        parse_address("東京都千代田区外神田２丁目１−１５"),
+        parse_address("外神田2丁目10-3"),
+    )
+    assert one is not None and other is not None
+    assert (one.street, one.number) == ("外神田2-1", "15")
+    assert (other.street, other.number) == ("外神田2-10", "3")
+    # A market (市場) is no city to drop.
+    assert parse_address("築地市場1-2") == parse_address("築地市場1丁目2")
+
+
+def test_a_number_and_another_after_a_dash_stay_a_range() -> None:
+    found = parse_address("Caledonian Crescent, 25 - 27")
+    assert found is not None and (found.number, found.number_to) == ("25", 27)
+
+
+def test_hiragana_and_katakana_spell_one_name() -> None:
+    assert (
+        fold("コインランドリーはなこ") == fold("コインランドリーハナコ") == "コインランドリーハナコ"
+    )
+    a = rec(
+        "overture",
+        "1",
+        "コインランドリーはなこ",
+        address="北海道旭川市豊岡５条７丁目１−５５",
+        country="JP",
+    )
+    b = rec("meta", "1", "コインランドリーハナコ", address="豊岡5条7丁目1-55", country="JP")
+    fields = explain(a, b)["fields"]
+    assert fields["name"]["level"] == "exact" and fields["address"]["level"] == "exact", fields

@@ -60,6 +60,8 @@ _ONLY_NUMBER = re.compile(
 )
 #: A house number and a letter that is no number suffix (bis, ter, A-D): "1E", "12F".
 _FLAT_LETTER = re.compile(r"^\s*(\d{1,4})[e-pr-su-z]\s*$", re.IGNORECASE)
+#: A house number, a dash and what is not another number: "61 - Sala 409", "97 - Centro".
+_NUMBER_THEN_MORE = re.compile(r"^\s*(\d{1,5}[a-zA-Z]?)\s+[-–]\s+(?!\d{1,4}\s*$)\S.*$")
 #: A leading house number and the rest of its range: "39-41", "9/11", "25-27-29", "6A/8", and
 #: OpenStreetMap's lists of numbers ("7; 9": one shop across two doors).
 _LEADING_RANGE = re.compile(
@@ -70,7 +72,8 @@ _LEADING_RANGE = re.compile(
 _SUB_PREMISE = re.compile(
     r"\s*(?:(?:ground|first|second|third|upper|lower|top|\d+(?:st|nd|rd|th|er|e|eme))\s+)?"
     r"(?:unit|suite|flat|apt|apartment|floor|level|shop|stall|kiosk|b[aâ]t|b[aâ]timent|"
-    r"appt|appartement|[eé]tage|escalier|porte|lot|local)\b\.?\s*[\w-]{0,4}\s*$",
+    r"appt|appartement|[eé]tage|escalier|porte|lot|local|sala|sl|loja|lj|conjunto|cj|bloco|"
+    r"apto|piso|depto|dpto|interior|int)\b\.?\s*[\w-]{0,4}\s*$",
     re.IGNORECASE,
 )
 
@@ -97,6 +100,9 @@ def street_segment(address: str) -> tuple[str, int]:
         for i, part in enumerate(parts):
             # "Ashley Terrace, 1E": a flat's letter after the number, not a street.
             part = _FLAT_LETTER.sub(r"\1", part)
+            # "Rua Benjamin Constant, 61 - Sala 409", "Estr. da Boiada, 97 - Jardim Casa
+            # Verde": the number, then a unit or district after a dash (Brazil).
+            part = _NUMBER_THEN_MORE.sub(r"\1", part)
             if _ONLY_NUMBER.fullmatch(part):
                 if merged and i == len(parts) - 1 or merged and not _has_number(merged[-1]):
                     merged[-1] = f"{part} {merged[-1]}"  # "Lawnmarket, 304"

@@ -55,6 +55,8 @@ def _base_letter(char: str) -> str:
 
 
 _FOLD = _fold_table()
+#: Hiragana (and its iteration marks) to the katakana that spells the same sound.
+_KANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
 
 #: Words that carry no identity in a French shop or street name (skipped for blocking keys).
 STOPWORDS: frozenset[str] = frozenset(
@@ -87,6 +89,8 @@ def fold(text: str | None) -> str:
     'sarl oeuvre'
     >>> fold("玉川高校前 バス停")
     '玉川高校前 バス停'
+    >>> fold("コインランドリーはなこ")
+    'コインランドリーハナコ'
     """
     if not text:
         return ""
@@ -102,6 +106,8 @@ def fold(text: str | None) -> str:
             c if c.isalnum() or unicodedata.category(c)[0] == "M" else " "
             for c in strip_accents(text).lower().replace("&", " et ")
         )
+        # Hiragana read as katakana: one sound written either way ("はなこ" / "ハナコ").
+        folded = folded.translate(_KANA)
     return " ".join(folded.split())
 
 

@@ -248,6 +248,8 @@ def parse_address(address: str | None) -> ParsedAddress | None:
 def split_number(folded: str) -> tuple[str | None, str]:
     """``"12 b av jean jaures"`` -> ``("12 bis", "av jean jaures")``; ranges keep their first
     number ("12-14"), a lone number is not a house number."""
+    if _IDEOGRAPHS.search(folded):
+        return _block_number(folded)
     head, _, rest = folded.partition(" ")
     if not head.isdigit() or len(head) > 5 or not rest:
         if not head[:1].isdigit():
@@ -258,6 +260,35 @@ def split_number(folded: str) -> tuple[str | None, str]:
     if second in _SUFFIX_WORDS or second.isdigit() or second in ("a", "au", "et"):
         return _split_number_slowly(folded)
     return head.lstrip("0") or "0", rest
+
+
+#: Kana and CJK ideographs: an address written the Japanese (or Chinese) way.
+_IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+#: What Japanese and Chinese addresses write before the district, each part optional and
+#: written by one source, left out by the other: the prefecture or province, the city or
+#: county, the ward ("京都府京都市上京区天秤丸町182-1" / "上京区天秤丸町182-1").
+_ADMINISTRATIVE = re.compile(
+    r"^(?:東京都|北海道|京都府|大阪府|[^\d\s]{2,3}?[県省])?(?:[^\d\s]{1,5}?市(?!場))?"
+    r"(?:[^\d\s]{1,4}?郡)?(?:[^\d\s]{1,4}?区)?"
+)
+#: The words between a Japanese address's numbers: block (丁目), lot (番地, 番), house (号).
+_BLOCK_WORDS = re.compile(r"丁目|番地|番|号")
+
+
+def _block_number(folded: str) -> tuple[str | None, str]:
+    """``"京都府京都市上京区天秤丸町182 1"`` -> ``("1", "天秤丸町182")``: a Japanese address
+    from its district on, its numbers joined by dashes ("赤坂1丁目12-32" = "赤坂1-12-32"), the
+    last one the house number. Sources write the prefecture, city and ward or not, full-width
+    digits or not, spaces or not."""
+    text = _BLOCK_WORDS.sub(" ", folded)
+    out = ""
+    for word in text.split():
+        out += "-" + word if out[-1:].isdigit() and word[0].isdigit() else word
+    out = _ADMINISTRATIVE.sub("", out) or out
+    street, dash, number = out.rpartition("-")
+    if dash and street and number.isdigit() and len(number) <= 4:
+        return number.lstrip("0") or "0", street
+    return None, out
 
 
 def _trailing_number(folded: str) -> tuple[str | None, str]:
