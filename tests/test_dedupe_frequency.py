@@ -138,3 +138,43 @@ def test_a_run_counts_its_own_names_and_reuses_them_incrementally() -> None:
     assert later.state.model.name_frequencies is frequencies  # type: ignore[union-attr]
     small = match_shops(records[:100])
     assert small.state.model.name_frequencies is None  # type: ignore[union-attr]
+
+
+def test_a_word_streets_hold_is_common_between_names_that_are_not_equal() -> None:
+    names = [f"other {i}" for i in range(MIN_NAMES)] + ["grassmarket"] * 2
+    frequencies = NameFrequencies.of_uses(
+        {"grassmarket": 3, "other": MIN_NAMES}, len(names), {"grassmarket": 40, "hotel": 1}
+    )
+    assert frequencies is not None
+    # Streets held once or twice say nothing, as names.
+    assert dict(frequencies.streets) == {"grassmarket": 40}
+    # "Grassmarket" (the street, a bus stop) and "Grassmarket Hotel": the word says where.
+    assert frequencies.rarest("grassmarket", "grassmarket hotel") == ("grassmarket", 43)
+    # Two equal names are one name, a street's or a shop's: its own count.
+    assert frequencies.rarest("grassmarket", "grassmarket") == ("grassmarket", 3)
+
+
+def test_a_run_counts_the_streets_its_addresses_name() -> None:
+    streets = ["Grassmarket", "Leith Walk", "George Street", "Rose Street", "Pilrig Street"]
+    records = [
+        shop(str(i), f"Shop {i}", address=f"{i % 90 + 1} {streets[i % 5]}", lat=55.95, lon=-3.19)
+        for i in range(250)
+    ]
+    records += [
+        shop("g1", "Grassmarket", lat=55.9475, lon=-3.1960),
+        shop("g2", "Grassmarket Hotel", platform="fsq", address="94-96 Grassmarket"),
+        shop("p1", "Pilrig Park", lat=55.9680, lon=-3.1800),
+        shop("p2", "Pilrig Park", platform="fsq", address="Pilrig Street"),
+    ]
+    result = match_shops(records)
+    frequencies = result.state.model.name_frequencies  # type: ignore[union-attr]
+    assert frequencies is not None and frequencies.streets["grassmarket"] == 51
+    model, prepared = result.state.model, result.state.prepared
+    row = result.state.row_of
+    contained = model.explain(prepared, row["osm:g1"], row["fsq:g2"])["fields"]["frequency"]  # type: ignore[union-attr]
+    assert contained["values"][0] == "grassmarket" and contained["weight"] < -2.5, contained
+    equal = model.explain(prepared, row["osm:p1"], row["fsq:p2"])["fields"]["frequency"]  # type: ignore[union-attr]
+    assert equal["weight"] > 0, equal
+    again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))  # type: ignore[union-attr]
+    assert again.name_frequencies is not None
+    assert dict(again.name_frequencies.streets) == dict(frequencies.streets)

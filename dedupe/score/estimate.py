@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.score.comparisons import MISSING
-from dedupe.score.frequency import NameFrequencies
+from dedupe.score.frequency import NameFrequencies, street_uses
 from dedupe.score.model import MatchModel
 from dedupe.score.probes import failed_probes
 
@@ -92,8 +92,10 @@ def _name_frequencies(state: Any) -> NameFrequencies | None:
 
     rows = np.flatnonzero(state.alive)
     named = sum(1 for n in gather(state.prepared.names, rows) if n)
-    # The same counts the golden records read for typos, kept on the prepared table.
-    return NameFrequencies.of_uses(word_uses(state.prepared, state.alive), named)
+    # The same counts the golden records read for typos, kept on the prepared table, and the
+    # streets of the addresses that name a word ("grassmarket", "leith walk").
+    uses = word_uses(state.prepared, state.alive)
+    return NameFrequencies.of_uses(uses, named, street_uses(state.prepared, state.alive, uses))
 
 
 def _unsupervised(state: Any, batch: Any, must, cannot, base: MatchModel) -> MatchModel:  # noqa: ANN001

@@ -20,6 +20,7 @@ keep one word from outweighing a field.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,25 @@ MOST, LEAST = 2.5, -3.0
 MIN_NAMES = 200
 #: The count read for a word the counts do not hold (the two records that share it).
 UNSEEN = 2
+
+
+def street_uses(prepared: Any, alive: Any, words: Mapping[str, int]) -> dict[str, int]:
+    """Word of ``words`` -> how many live records' streets hold it: a name word that is also
+    a street's ("grassmarket", "leith", "walk") names where a shop is, as the street's other
+    shops' names may, not which shop ("Grassmarket" / "Grassmarket Hotel", "Leith Walk" /
+    "Leith Walk Barbers Salon")."""
+    streets = getattr(prepared, "streets", None)
+    if streets is None:
+        return {}
+    total = len(streets)
+    live = np.ones(total, bool) if alive is None else np.asarray(alive[:total], bool)
+    per_street = Counter(filter(None, gather(streets, np.flatnonzero(live))))
+    out: dict[str, int] = {}
+    for street, times in per_street.items():
+        for word in set(street.split()):
+            if word in words:
+                out[word] = out.get(word, 0) + times
+    return out
 
 
 def bits_of(count: int) -> float:
@@ -70,6 +90,9 @@ class NameFrequencies:
     """Records holding each name word (words held by fewer than three are left out)."""
 
     counts: Mapping[str, int]
+    #: Records whose street holds each name word (:func:`street_uses`), counted besides the
+    #: names when two names agree without being equal.
+    streets: Mapping[str, int] = field(default_factory=dict)
     _cache: dict[tuple[str, str], tuple[str | None, int]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -80,16 +103,22 @@ class NameFrequencies:
         return cls.of_uses(count_words(names), sum(1 for n in names if n))
 
     @classmethod
-    def of_uses(cls, uses: Mapping[str, int], named: int) -> NameFrequencies | None:
+    def of_uses(
+        cls, uses: Mapping[str, int], named: int, streets: Mapping[str, int] | None = None
+    ) -> NameFrequencies | None:
         """Counts from ``uses`` (word -> records whose name holds it, as
-        :func:`dedupe.golden.typos.word_uses` counts them) over ``named`` named records; None
-        under :data:`MIN_NAMES`."""
+        :func:`dedupe.golden.typos.word_uses` counts them) over ``named`` named records, plus
+        ``streets`` (word -> records whose street holds it, :func:`street_uses`); None under
+        :data:`MIN_NAMES`."""
         if named < MIN_NAMES:
             return None
-        return cls({w: c for w, c in sorted(uses.items()) if c > UNSEEN})
+        kept = {w: c for w, c in sorted((streets or {}).items()) if c > UNSEEN}
+        return cls({w: c for w, c in sorted(uses.items()) if c > UNSEEN}, kept)
 
-    def count(self, word: str) -> int:
-        return self.counts.get(word, UNSEEN)
+    def count(self, word: str, places: bool = False) -> int:
+        """Records whose name holds ``word``; with ``places``, whose street holds it too."""
+        found = self.counts.get(word, UNSEEN)
+        return found + self.streets.get(word, 0) if places else found
 
     def rarest(self, x: str | None, y: str | None) -> tuple[str | None, int]:
         """The rarest word names ``x`` and ``y`` share and its count (``None``, 0: no word).
@@ -101,9 +130,13 @@ class NameFrequencies:
         found = self._cache.get(key)
         if found is None:
             wx, wy = set(key[0].split()), set(key[1].split())
-            counts = {w: self.count(w) for w in wx & wy}
+            # Two equal names are one name, a street's ("Shandwick Place") or a park's as
+            # well as a shop's; a name inside another or spelt otherwise shares only words,
+            # and a word streets hold says where a shop is, not which one.
+            places = key[0] != key[1]
+            counts = {w: self.count(w, places) for w in wx & wy}
             for a, b in _respelt(wx - wy, wy - wx):
-                counts[f"{a}~{b}"] = max(self.count(a), self.count(b))
+                counts[f"{a}~{b}"] = max(self.count(a, places), self.count(b, places))
             if counts:
                 word = min(sorted(counts), key=counts.__getitem__)
                 found = (word, counts[word])

@@ -236,6 +236,8 @@ class MatchModel:
         }
         if self.name_frequencies is not None:
             out["name_word_counts"] = self.name_frequencies.to_dict()
+            if self.name_frequencies.streets:
+                out["street_word_counts"] = dict(self.name_frequencies.streets)
         if self.frequency_scale != 1.0:
             out["frequency_scale"] = self.frequency_scale
         return out
@@ -247,7 +249,8 @@ class MatchModel:
         until the next full run, and the source says so."""
         levels = {name: [tuple(mu) for mu in pairs] for name, pairs in data["levels"].items()}
         counts = data.get("name_word_counts")
-        frequencies = NameFrequencies(dict(counts)) if counts is not None else None
+        streets = dict(data.get("street_word_counts") or {})
+        frequencies = NameFrequencies(dict(counts), streets) if counts is not None else None
         model = cls(
             name_frequencies=frequencies, frequency_scale=float(data.get("frequency_scale", 1.0))
         )
