@@ -40,9 +40,14 @@ def test_labels_that_contradict_the_weights_move_them_and_decide_better() -> Non
     assert _weight(MODEL, NEAR) < UPPER
     rows = [NEAR] * 60 + [SAME_ADDRESS] * 10 + [{"name": "different", "distance": "farther"}] * 10
     truth = np.array([1.0] * 59 + [0.0] + [1.0] * 10 + [0.0] * 10)
-    # A few such answers move the weights too little to change a decision: not kept.
+    # A few such answers move the level weights too little to change a decision: the levels
+    # stay, but the labels move the merge threshold to where they decide the pattern right.
     some = np.r_[np.arange(20), np.arange(60, 80)]
-    assert learn_from_labels(MODEL, (_pairs(rows)[:, some], truth[some]), centre=UPPER) is MODEL
+    few = learn_from_labels(MODEL, (_pairs(rows)[:, some], truth[some]), centre=UPPER)
+    assert "corrected" not in few.source and "threshold moved" in few.source
+    for before, after in zip(MODEL.comparisons, few.comparisons, strict=True):
+        assert before.weights == after.weights
+    assert _weight(few, NEAR) >= UPPER
     learnt = learn_from_labels(MODEL, (_pairs(rows), truth), centre=UPPER)
     assert learnt.source.endswith("corrected by 80 labels")
     # 59 of 60 such pairs match: the pattern now merges; the others keep their side.
@@ -118,3 +123,40 @@ def test_a_scaled_frequency_adjustment_scores_and_prunes_exactly() -> None:
         assert len(model.score(prepared, [0], [1], prune_below=weight - 1e-6)) == 1
         assert len(model.score(prepared, [0], [1], prune_below=weight + 1e-6)) == 0
         assert abs(model.explain(prepared, 0, 1)["match_weight"] - weight) < 0.002
+
+
+# "Same name within 50 m": the a priori weights merge it, just above the threshold.
+CLOSE = {"name": "exact", "distance": "<=50m"}
+OTHERS = [SAME_ADDRESS] * 8 + [{"name": "different", "distance": "farther"}] * 8
+OTHERS_TRUTH = [1.0] * 8 + [0.0] * 8
+
+
+def test_labels_near_the_threshold_move_it_to_where_they_are_decided_right() -> None:
+    # Kept apart at 1.2 bits, but three in four of these pairs are one shop: merged now.
+    truth = np.array(([1.0, 1.0, 1.0, 0.0] * 6) + OTHERS_TRUTH)
+    learnt = learn_from_labels(MODEL, (_pairs([NEAR] * 24 + OTHERS), truth), centre=UPPER)
+    assert "threshold moved +" in learnt.source and learnt.source.endswith("by 40 labels")
+    assert _weight(learnt, NEAR) >= UPPER > _weight(MODEL, NEAR)
+    assert _weight(learnt, SAME_ADDRESS) >= UPPER
+    assert _weight(learnt, {"name": "different", "distance": "farther"}) < 0
+    # Merged at 3.9 bits, but three in four are two shops: kept apart now.
+    assert _weight(MODEL, CLOSE) >= UPPER
+    truth = np.array(([0.0, 0.0, 0.0, 1.0] * 6) + OTHERS_TRUTH)
+    learnt = learn_from_labels(MODEL, (_pairs([CLOSE] * 24 + OTHERS), truth), centre=UPPER)
+    # (Here the labels contradict the weights enough for the correction of the levels.)
+    assert learnt.source.endswith("by 40 labels")
+    assert _weight(learnt, CLOSE) < UPPER
+    assert _weight(learnt, SAME_ADDRESS) >= UPPER
+    # Saved and read back with the weights: the shift is the prior's.
+    assert MatchModel.from_dict(learnt.to_dict()).prior == learnt.prior < MODEL.prior
+
+
+def test_a_threshold_the_labels_hardly_support_is_not_moved() -> None:
+    # Three pairs in four of one kind match: moving the threshold decides two more right,
+    # fewer than MIN_RIGHT.
+    truth = np.array([1.0, 1.0, 1.0, 0.0] + OTHERS_TRUTH + [1.0] * 2 + [0.0] * 2)
+    rows = [NEAR] * 4 + OTHERS + [SAME_ADDRESS] * 2 + [{"name": "different"}] * 2
+    assert learn_from_labels(MODEL, (_pairs(rows), truth), centre=UPPER) is MODEL
+    # Labels split evenly on the kind under the threshold: no side is better.
+    truth = np.array([1.0, 0.0] * 12 + OTHERS_TRUTH)
+    assert learn_from_labels(MODEL, (_pairs([NEAR] * 24 + OTHERS), truth), centre=UPPER) is MODEL
