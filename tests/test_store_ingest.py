@@ -328,3 +328,30 @@ def test_deleting_a_connector_writes_its_refresh_stamp_on_its_records(store: Sto
     assert stamps == 0
     assert {k: v if v.tzinfo else v.replace(tzinfo=UTC) for k, v in written.items()} == read
     assert {r.source_id: r.last_seen for r in store.iter_raw()} == read
+
+
+def test_stored_json_is_the_encoded_text_on_new_and_changed_records(store: Store) -> None:
+    """New and changed records hold their payload and record as text (SQLite is sent their
+    UTF-8 bytes, made text by the statement), equal to ``encode``'s and read back as written;
+    a lone surrogate in a payload is stored replaced, as before."""
+    surrogate = {"id": "s", "nom": "demi \ud800 caractère"}
+    items = [shop(str(i), f"Shop {i}", payload) for i, payload in enumerate(PAYLOADS)]
+    apply(store, [*items, shop("s", "Demi", surrogate)])
+    changed = [shop(str(i), f"Autre {i}", payload) for i, payload in enumerate(PAYLOADS)]
+    counts = apply(store, changed)
+    assert (counts.new, counts.changed, counts.unchanged) == (0, len(PAYLOADS), 0)
+    text = "CAST(payload AS TEXT), CAST(record AS TEXT)"
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            types = conn.exec_driver_sql(
+                "SELECT DISTINCT typeof(payload), typeof(record) FROM raw_records"
+            ).all()
+            assert types == [("text", "text")]
+        for _, _, sid, payload, record in [*changed, shop("s", "Demi", surrogate)]:
+            stored = conn.execute(
+                sa.text(f"SELECT {text} FROM raw_records WHERE source_id = :s"), {"s": sid}
+            ).one()
+            payload_json, record_json, _ = encode(payload, record)
+            assert tuple(stored) == (payload_json, record_json)  # JSON, not JSONB: as sent
+            assert store.get_raw("toutoulouse", sid).record == orjson.loads(record_json)
+    assert store.get_raw("toutoulouse", "s").payload["nom"] == "demi \ufffd caractère"

@@ -143,6 +143,11 @@ class _Statements:
     @functools.cache
     def of(cls, dialect: str) -> _Statements:
         pg, p, j = placeholders(dialect)
+        # SQLite: the JSON texts bound as their UTF-8 bytes and made text by the statement
+        # (``CAST(? AS TEXT)`` reads a blob's bytes as text, unchanged): the same stored text
+        # without decoding each to a Python string that the driver then encodes back.
+        j = j if pg else "CAST(? AS TEXT)"
+        j5, j6 = (j, j) if pg else ("CAST(?5 AS TEXT)", "CAST(?6 AS TEXT)")
         ts = "CAST(%s AS TIMESTAMP WITH TIME ZONE)" if pg else p  # None binds too
         keys = f"platform = {p} AND record_type = {p}"
         return cls(
@@ -175,7 +180,7 @@ class _Statements:
             ),
             # SQLite (PostgreSQL: ``_copy_updates``), parameters numbered as in ``apply``.
             update=(
-                "UPDATE raw_records SET connector_id = ?4, payload = ?5, record = ?6, "
+                f"UPDATE raw_records SET connector_id = ?4, payload = {j5}, record = {j6}, "
                 "content_hash = ?7, shop_source_id = ?8, last_seen = ?9, last_changed = ?9, "
                 "gone_at = NULL WHERE platform = ?1 AND record_type = ?2 AND source_id = ?3"
             ),
@@ -309,6 +314,7 @@ class IngestMixin(StoreBase):
         unchanged = new = changed = 0
         with self.engine.begin() as conn:
             sql = _Statements.of(conn.dialect.name)
+            pg = sql.pg
             now = _bind_time(conn.dialect)(utcnow())
             for (platform, rtype), rows in groups.items():
                 rtype_value = rtype.value  # once per group: an enum's ``value`` is a property
@@ -327,8 +333,11 @@ class IngestMixin(StoreBase):
                             others.add((platform, rtype_value, source_id))
                         continue
                     known[source_id] = digest
-                    payload_json = payload_blob.decode("utf-8")
-                    record_json = record_blob.decode("utf-8")
+                    if pg:  # COPY writes texts; SQLite takes the UTF-8 bytes (``_Statements``)
+                        payload_json: str | bytes = payload_blob.decode("utf-8")
+                        record_json: str | bytes = record_blob.decode("utf-8")
+                    else:
+                        payload_json, record_json = payload_blob, record_blob
                     shop = record.get("shop_source_id")
                     if previous is None:
                         new += 1
