@@ -1,0 +1,180 @@
+"""The field rules of golden records, read column-wise: each field's group key and shown value
+for every row of a batch at once.
+
+A golden record chooses, per field, among its members' values (:mod:`dedupe.golden.records`);
+what a row offers for a field is set here, once for all rows a batch of clusters holds: each
+column is read in bulk (``tolist`` of a normalised array, ``gather`` of a packed text column)
+and the rules are applied over plain Python lists. A one-record cluster shows its row's values;
+a larger one groups its members by the keys and chooses among the shown values.
+
+Per field, ``key[i]`` is the group key of the batch's ``i``-th row, ``None`` exactly when the
+row has nothing to show, and ``shown[i]`` the value the row shows (``None`` where the key is).
+
+Example::
+
+    columns = FieldColumns(builder, [3, 8, 12])
+    columns.shown["postcode"]   # ["31000", None, "32100"]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from dedupe.golden.casing import display_city
+from dedupe.prepare.columns import gather
+from dedupe.prepare.identifiers import normalise_email
+from dedupe.prepare.values import display_name, street_display
+
+#: The fields chosen by agreement among members, in the order golden records list them.
+CHOSEN_FIELDS: tuple[str, ...] = (
+    "name", "address", "postcode", "city", "phone", "email", "website", "siret", "category",
+    "description", "opening_hours",
+)  # fmt: skip
+#: Fields whose shown value depends on the key alone ("31000" for 31000): one spelling a group.
+KEYED: frozenset[str] = frozenset(("postcode", "phone", "email", "siret", "category"))
+TOWN_AFTER_POSTCODE = re.compile(r"\b\d{2}\s?\d{3}\s+(\D.*)$")
+_SPACES = re.compile(r"\s+")
+
+
+def text_or_none(value: str | None) -> str | None:
+    """The text stripped, ``None`` when nothing is left."""
+    value = (value or "").strip()
+    return value or None
+
+
+#: Fields only records carry: the group key made from the shown text.
+EXTRA_KEYS: dict[str, Callable[[str], str]] = {
+    "description": lambda t: " ".join(t.lower().split()),
+    "opening_hours": lambda t: _SPACES.sub("", t.lower()),
+}
+
+
+def _values(table: Any, name: str, rows: np.ndarray) -> list[Any]:
+    """``[table.value(name, r) for r in rows]``: a missing float (NaN) read as None."""
+    return [None if type(v) is float and v != v else v for v in gather(table.columns[name], rows)]
+
+
+class FieldColumns:
+    """Each field's group keys and shown values for the rows ``rows`` of ``builder``'s table,
+    with what choosing among them needs (record keys, platforms, points, services)."""
+
+    def __init__(self, builder: Any, rows: Sequence[int]) -> None:
+        p, table = builder.prepared, builder.table
+        at = np.asarray(rows, dtype=np.int64)
+        self.builder = builder
+        self.at = at
+        self.rows: list[int] = at.tolist()
+        self.platforms: list[str] = gather(table.columns["platform"], at)
+        self.sources: list[str] = gather(table.columns["source_id"], at)
+        records = table.records
+        self.records: list[Any] = (
+            [records[r] for r in self.rows] if records is not None else [None] * len(self.rows)
+        )
+        lats = p.lat[at]
+        self.located: list[bool] = (lats == lats).tolist()
+        self.lats: list[float] = lats.tolist()
+        self.lons: list[float] = p.lon[at].tolist()
+        self.key: dict[str, list[Any]] = {}
+        self.shown: dict[str, list[Any]] = {}
+        self._names(p, table, at)
+        self._places(p, table, at)
+        self._identifiers(p, table, at)
+        for field in EXTRA_KEYS:
+            self.shown[field] = [
+                None if record is None else text_or_none(getattr(record, field, None))
+                for record in self.records
+            ]
+
+    def _names(self, p: Any, table: Any, at: np.ndarray) -> None:
+        names = _values(table, "name", at)
+        # display_name is empty only for blank text.
+        keys = [
+            k if k and text_or_none(n) else None
+            for k, n in zip(p.names.gather(at), names, strict=True)
+        ]
+        self.key["name"] = keys
+        self.shown["name"] = [
+            None if k is None else display_name(n) for k, n in zip(keys, names, strict=True)
+        ]
+
+    def _places(self, p: Any, table: Any, at: np.ndarray) -> None:
+        addresses = _values(table, "address", at)
+        # street_display is empty only for blank text.
+        keys = [
+            (number, suffix, street) if street and text_or_none(address) else None
+            for number, suffix, street, address in zip(
+                p.number[at].tolist(), p.suffix[at].tolist(), p.streets.gather(at), addresses,
+                strict=True,
+            )
+        ]  # fmt: skip
+        self.key["address"] = keys
+        self.shown["address"] = [
+            None if k is None else street_display(a) for k, a in zip(keys, addresses, strict=True)
+        ]
+        codes = p.postcode[at].tolist()
+        self.key["postcode"] = [c if c >= 0 else None for c in codes]
+        self.shown["postcode"] = [f"{c:05d}" if c >= 0 else None for c in codes]
+        city_keys, towns = [], []
+        for key, city, address in zip(
+            p.cities.gather(at), _values(table, "city", at), addresses, strict=True
+        ):
+            town = None
+            if key:
+                town = display_city(city)
+                if not town:  # written after the postcode in a one-field address
+                    found = TOWN_AFTER_POSTCODE.search(address or "")
+                    town = display_city(found.group(1)) if found else None
+            city_keys.append(key if town else None)
+            towns.append(town or None)
+        self.key["city"], self.shown["city"] = city_keys, towns
+
+    def _identifiers(self, p: Any, table: Any, at: np.ndarray) -> None:
+        phones = p.phone1[at].tolist()
+        self.key["phone"] = [n or None for n in phones]
+        self.shown["phone"] = [f"+{n}" if n else None for n in phones]
+        emails = [
+            (normalise_email(e) or None) if has else None
+            for has, e in zip(p.email[at].tolist(), _values(table, "email", at), strict=True)
+        ]
+        self.key["email"] = self.shown["email"] = emails
+        websites = [
+            text_or_none(w) if d else None
+            for d, w in zip(p.domain[at].tolist(), _values(table, "website", at), strict=True)
+        ]
+        self.key["website"] = [
+            d if w is not None else None
+            for d, w in zip(p.domain[at].tolist(), websites, strict=True)
+        ]
+        self.shown["website"] = websites
+        sirets = p.siret[at].tolist()
+        self.key["siret"] = [s or None for s in sirets]
+        self.shown["siret"] = [f"{s:014d}" if s else None for s in sirets]
+        slugs = p.category_slugs
+        categories = p.category[at].tolist()
+        self.key["category"] = [c if c >= 0 else None for c in categories]
+        self.shown["category"] = [slugs[c] if c >= 0 else None for c in categories]
+
+    def keys_of(self, field: str) -> list[Any]:
+        """The group keys of ``field``; those of the records' own fields made when first asked
+        (a batch of one-record clusters never asks)."""
+        found = self.key.get(field)
+        if found is None:
+            normalise = EXTRA_KEYS[field]
+            found = self.key[field] = [
+                None if t is None else normalise(t) for t in self.shown[field]
+            ]
+        return found
+
+    def record_keys(self) -> list[str]:
+        """The rows' record keys ("platform:source_id")."""
+        found: list[str] | None = self.__dict__.get("_record_keys")
+        if found is None:
+            found = self.__dict__["_record_keys"] = gather(self.builder.table.keys, self.at)
+        return found
+
+
+__all__ = ["CHOSEN_FIELDS", "EXTRA_KEYS", "KEYED", "FieldColumns", "text_or_none"]
