@@ -156,17 +156,16 @@ class GoldenBuilder:
         self, columns: FieldColumns, members: range, field: str, ranks: _Ranks
     ) -> tuple[str, int] | None:
         key = columns.keys_of(field)
-        groups: dict[Any, list[int]] = {}
-        for at in members:
-            found = key[at]
-            if found is not None:
-                groups.setdefault(found, []).append(at)
-        if not groups:
+        held = [at for at in members if key[at] is not None]
+        if not held:
             return None
         shown, keyed, fold = columns.shown[field], field in KEYED, field in FOLDED
-        if len(groups) == 1:
-            (group,) = groups.values()
-            return _spelling(shown, group, ranks, keyed, fold)
+        first = key[held[0]]
+        if all(key[at] == first for at in held):  # one group (most clusters agree)
+            return _spelling(shown, held, ranks, keyed, fold)
+        groups: dict[Any, list[int]] = {}
+        for at in held:
+            groups.setdefault(key[at], []).append(at)
         # The group most members hold wins: only groups of that size are shown and compared.
         size = max(len(group) for group in groups.values())
         tied = [found for found, group in groups.items() if len(group) == size]
@@ -283,11 +282,11 @@ def _spelling(
     if keyed:  # one spelling for all: the best ranked member's
         at = min(members, key=ranks.__getitem__)
         return shown[at], at
+    value = shown[members[0]]
+    if all(shown[at] == value for at in members):  # spelt alike: the best ranked one's
+        return value, min(members, key=ranks.__getitem__)
     spelt = [(shown[at], at) for at in members]
     uses = Counter(value for value, _ in spelt)
-    if len(uses) == 1:  # every member spells it alike: the best ranked one's
-        at = min(members, key=ranks.__getitem__)
-        return spelt[0][0], at
     if not fold:
         return min(
             spelt,
