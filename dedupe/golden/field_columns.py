@@ -53,9 +53,9 @@ EXTRA_KEYS: dict[str, Callable[[str], str]] = {
 }
 
 
-def _values(table: Any, name: str, rows: np.ndarray) -> list[Any]:
-    """``[table.value(name, r) for r in rows]``: a missing float (NaN) read as None."""
-    return [None if type(v) is float and v != v else v for v in gather(table.columns[name], rows)]
+#: Up to this many rows, values are read one by one: a numpy selection costs more than it
+#: saves (a golden record built alone, as an incremental run builds its few entities).
+FEW = 16
 
 
 class FieldColumns:
@@ -64,50 +64,67 @@ class FieldColumns:
 
     def __init__(self, builder: Any, rows: Sequence[int]) -> None:
         p, table = builder.prepared, builder.table
-        at = np.asarray(rows, dtype=np.int64)
         self.builder = builder
-        self.at = at
-        self.rows: list[int] = at.tolist()
-        self.platforms: list[str] = gather(table.columns["platform"], at)
-        self.sources: list[str] = gather(table.columns["source_id"], at)
+        self.rows: list[int] = [int(row) for row in rows]
+        #: The rows as an array, for reading many at once.
+        self.at = np.asarray(self.rows, dtype=np.int64) if len(self.rows) > FEW else None
+        take = self.take
+        self.platforms: list[str] = take(table.columns["platform"])
+        self.sources: list[str] = take(table.columns["source_id"])
         records = table.records
         self.records: list[Any] = (
             [records[r] for r in self.rows] if records is not None else [None] * len(self.rows)
         )
-        lats = p.lat[at]
-        self.located: list[bool] = (lats == lats).tolist()
-        self.lats: list[float] = lats.tolist()
-        self.lons: list[float] = p.lon[at].tolist()
+        self.lats: list[float] = take(p.lat)
+        self.located: list[bool] = [lat == lat for lat in self.lats]
+        self.lons: list[float] = take(p.lon)
         self.key: dict[str, list[Any]] = {}
         self.shown: dict[str, list[Any]] = {}
-        self._names(p, table, at)
-        self._places(p, table, at)
-        self._identifiers(p, table, at)
+        self._names(p, table)
+        self._places(p, table)
+        self._identifiers(p, table)
         for field in EXTRA_KEYS:
             self.shown[field] = [
                 None if record is None else text_or_none(getattr(record, field, None))
                 for record in self.records
             ]
 
-    def _names(self, p: Any, table: Any, at: np.ndarray) -> None:
-        names = _values(table, "name", at)
+    def take(self, column: Any) -> list[Any]:
+        """The values of ``column`` (an array, a packed text column or a list) at the rows."""
+        rows = self.rows
+        if self.at is not None:
+            if isinstance(column, np.ndarray):
+                return column[self.at].tolist()  # type: ignore[no-any-return]
+            return gather(column, self.at)
+        if isinstance(column, np.ndarray):
+            item = column.item
+            return [item(row) for row in rows]
+        return [column[row] for row in rows]
+
+    def values(self, table: Any, name: str) -> list[Any]:
+        """``[table.value(name, r) for r in rows]``: a missing float (NaN) read as None."""
+        return [None if type(v) is float and v != v else v for v in self.take(table.columns[name])]
+
+    def _names(self, p: Any, table: Any) -> None:
+        take = self.take
+        names = self.values(table, "name")
         # display_name is empty only for blank text.
         keys = [
-            k if k and text_or_none(n) else None
-            for k, n in zip(p.names.gather(at), names, strict=True)
+            k if k and text_or_none(n) else None for k, n in zip(take(p.names), names, strict=True)
         ]
         self.key["name"] = keys
         self.shown["name"] = [
             None if k is None else display_name(n) for k, n in zip(keys, names, strict=True)
         ]
 
-    def _places(self, p: Any, table: Any, at: np.ndarray) -> None:
-        addresses = _values(table, "address", at)
+    def _places(self, p: Any, table: Any) -> None:
+        take = self.take
+        addresses = self.values(table, "address")
         # street_display is empty only for blank text.
         keys = [
             (number, suffix, street) if street and text_or_none(address) else None
             for number, suffix, street, address in zip(
-                p.number[at].tolist(), p.suffix[at].tolist(), p.streets.gather(at), addresses,
+                take(p.number), take(p.suffix), take(p.streets), addresses,
                 strict=True,
             )
         ]  # fmt: skip
@@ -115,12 +132,12 @@ class FieldColumns:
         self.shown["address"] = [
             None if k is None else street_display(a) for k, a in zip(keys, addresses, strict=True)
         ]
-        codes = p.postcode[at].tolist()
+        codes = take(p.postcode)
         self.key["postcode"] = [c if c >= 0 else None for c in codes]
         self.shown["postcode"] = [f"{c:05d}" if c >= 0 else None for c in codes]
         city_keys, towns = [], []
         for key, city, address in zip(
-            p.cities.gather(at), _values(table, "city", at), addresses, strict=True
+            take(p.cities), self.values(table, "city"), addresses, strict=True
         ):
             town = None
             if key:
@@ -132,29 +149,30 @@ class FieldColumns:
             towns.append(town or None)
         self.key["city"], self.shown["city"] = city_keys, towns
 
-    def _identifiers(self, p: Any, table: Any, at: np.ndarray) -> None:
-        phones = p.phone1[at].tolist()
+    def _identifiers(self, p: Any, table: Any) -> None:
+        take = self.take
+        phones = take(p.phone1)
         self.key["phone"] = [n or None for n in phones]
         self.shown["phone"] = [f"+{n}" if n else None for n in phones]
         emails = [
             (normalise_email(e) or None) if has else None
-            for has, e in zip(p.email[at].tolist(), _values(table, "email", at), strict=True)
+            for has, e in zip(take(p.email), self.values(table, "email"), strict=True)
         ]
         self.key["email"] = self.shown["email"] = emails
+        domains = take(p.domain)
         websites = [
             text_or_none(w) if d else None
-            for d, w in zip(p.domain[at].tolist(), _values(table, "website", at), strict=True)
+            for d, w in zip(domains, self.values(table, "website"), strict=True)
         ]
         self.key["website"] = [
-            d if w is not None else None
-            for d, w in zip(p.domain[at].tolist(), websites, strict=True)
+            d if w is not None else None for d, w in zip(domains, websites, strict=True)
         ]
         self.shown["website"] = websites
-        sirets = p.siret[at].tolist()
+        sirets = take(p.siret)
         self.key["siret"] = [s or None for s in sirets]
         self.shown["siret"] = [f"{s:014d}" if s else None for s in sirets]
         slugs = p.category_slugs
-        categories = p.category[at].tolist()
+        categories = take(p.category)
         self.key["category"] = [c if c >= 0 else None for c in categories]
         self.shown["category"] = [slugs[c] if c >= 0 else None for c in categories]
 
@@ -173,7 +191,7 @@ class FieldColumns:
         """The rows' record keys ("platform:source_id")."""
         found: list[str] | None = self.__dict__.get("_record_keys")
         if found is None:
-            found = self.__dict__["_record_keys"] = gather(self.builder.table.keys, self.at)
+            found = self.__dict__["_record_keys"] = self.take(self.builder.table.keys)
         return found
 
 
