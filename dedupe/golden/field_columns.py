@@ -80,6 +80,8 @@ class FieldColumns:
         self.lons: list[float] = take(p.lon)
         self.key: dict[str, list[Any]] = {}
         self.shown: dict[str, list[Any]] = {}
+        #: Per field, what makes its group keys (see :meth:`keys_of`).
+        self._keys: dict[str, Callable[[], list[Any]]] = {}
         self._names(p, table)
         self._places(p, table)
         self._identifiers(p, table)
@@ -106,38 +108,31 @@ class FieldColumns:
         return [None if type(v) is float and v != v else v for v in self.take(table.columns[name])]
 
     def _names(self, p: Any, table: Any) -> None:
-        take = self.take
-        names = self.values(table, "name")
+        names, name_keys = self.values(table, "name"), self.take(p.names)
         # display_name is empty only for blank text.
-        keys = [
-            k if k and text_or_none(n) else None for k, n in zip(take(p.names), names, strict=True)
-        ]
-        self.key["name"] = keys
         self.shown["name"] = [
-            None if k is None else display_name(n) for k, n in zip(keys, names, strict=True)
+            display_name(n) if k and text_or_none(n) else None
+            for k, n in zip(name_keys, names, strict=True)
         ]
+        self._keys["name"] = lambda: name_keys
 
     def _places(self, p: Any, table: Any) -> None:
         take = self.take
-        addresses = self.values(table, "address")
+        addresses, streets = self.values(table, "address"), take(p.streets)
         # street_display is empty only for blank text.
-        keys = [
-            (number, suffix, street) if street and text_or_none(address) else None
-            for number, suffix, street, address in zip(
-                take(p.number), take(p.suffix), take(p.streets), addresses,
-                strict=True,
-            )
-        ]  # fmt: skip
-        self.key["address"] = keys
         self.shown["address"] = [
-            None if k is None else street_display(a) for k, a in zip(keys, addresses, strict=True)
+            street_display(a) if street and text_or_none(a) else None
+            for street, a in zip(streets, addresses, strict=True)
         ]
+        self._keys["address"] = lambda: list(
+            zip(take(p.number), take(p.suffix), streets, strict=True)
+        )
         codes = take(p.postcode)
-        self.key["postcode"] = [c if c >= 0 else None for c in codes]
         self.shown["postcode"] = [f"{c:05d}" if c >= 0 else None for c in codes]
-        city_keys, towns = [], []
+        self._keys["postcode"] = lambda: codes
+        city_keys, towns = take(p.cities), []
         for key, city, address in zip(
-            take(p.cities), self.values(table, "city"), addresses, strict=True
+            city_keys, self.values(table, "city"), addresses, strict=True
         ):
             town = None
             if key:
@@ -145,46 +140,50 @@ class FieldColumns:
                 if not town:  # written after the postcode in a one-field address
                     found = TOWN_AFTER_POSTCODE.search(address or "")
                     town = display_city(found.group(1)) if found else None
-            city_keys.append(key if town else None)
             towns.append(town or None)
-        self.key["city"], self.shown["city"] = city_keys, towns
+        self.shown["city"] = towns
+        self._keys["city"] = lambda: city_keys
 
     def _identifiers(self, p: Any, table: Any) -> None:
         take = self.take
         phones = take(p.phone1)
-        self.key["phone"] = [n or None for n in phones]
         self.shown["phone"] = [f"+{n}" if n else None for n in phones]
-        emails = [
+        self._keys["phone"] = lambda: phones
+        self.shown["email"] = [
             (normalise_email(e) or None) if has else None
             for has, e in zip(take(p.email), self.values(table, "email"), strict=True)
         ]
-        self.key["email"] = self.shown["email"] = emails
         domains = take(p.domain)
-        websites = [
+        self.shown["website"] = [
             text_or_none(w) if d else None
             for d, w in zip(domains, self.values(table, "website"), strict=True)
         ]
-        self.key["website"] = [
-            d if w is not None else None for d, w in zip(domains, websites, strict=True)
-        ]
-        self.shown["website"] = websites
+        self._keys["website"] = lambda: domains
         sirets = take(p.siret)
-        self.key["siret"] = [s or None for s in sirets]
         self.shown["siret"] = [f"{s:014d}" if s else None for s in sirets]
+        self._keys["siret"] = lambda: sirets
         slugs = p.category_slugs
         categories = take(p.category)
-        self.key["category"] = [c if c >= 0 else None for c in categories]
         self.shown["category"] = [slugs[c] if c >= 0 else None for c in categories]
+        self._keys["category"] = lambda: categories
 
     def keys_of(self, field: str) -> list[Any]:
-        """The group keys of ``field``; those of the records' own fields made when first asked
-        (a batch of one-record clusters never asks)."""
+        """The group keys of ``field``, made when first asked (a batch of one-record clusters
+        never asks): ``None`` where the row shows nothing, else what the row's values are
+        grouped by (the normalised name, the street with its number, the code, the domain...).
+        """
         found = self.key.get(field)
         if found is None:
-            normalise = EXTRA_KEYS[field]
-            found = self.key[field] = [
-                None if t is None else normalise(t) for t in self.shown[field]
-            ]
+            shown = self.shown[field]
+            make = self._keys.get(field)
+            if make is None:  # the e-mail (its own key), the records' own fields
+                normalise = EXTRA_KEYS.get(field)
+                found = shown if normalise is None else [
+                    None if t is None else normalise(t) for t in shown
+                ]  # fmt: skip
+            else:
+                found = [k if v is not None else None for k, v in zip(make(), shown, strict=True)]
+            self.key[field] = found
         return found
 
     def record_keys(self) -> list[str]:
