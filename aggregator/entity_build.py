@@ -1,11 +1,11 @@
-"""Entities of a full matching built a batch at a time: one-record clusters in bulk.
+"""Entities of a full matching built a batch at a time, every column read once per batch.
 
 :meth:`dedupe.MatchResult.builder` builds one entity from its rows: golden record, members,
-listings and names, each value read from the columns one row at a time. Most entities hold
-one record; for those a batch's rows are read once per column
-(:func:`dedupe.golden.singles.single_records`, and the keys, names and listings here), and
-the others go through the builder as before. The entities are the same, value for value and
-in the same order (``tests/test_entity_build.py`` compares the two ways).
+listings and names, each value read from the columns one row at a time. Here a batch's rows
+are read once per column: the golden records through
+:meth:`~dedupe.golden.records.GoldenBuilder.build_many`, the keys, names and listings here.
+The entities are the same, value for value and in the same order
+(``tests/test_entity_build.py`` compares the two ways).
 
 Example::
 
@@ -22,7 +22,6 @@ import numpy as np
 from aggregator.models import Entity, Listing, RecordKey
 from dedupe import MatchResult
 from dedupe.golden.records import GoldenBuilder, constructor
-from dedupe.golden.singles import single_records
 from dedupe.prepare.columns import gather
 
 _RECORD_KEY, _LISTING, _ENTITY = constructor(RecordKey), constructor(Listing), constructor(Entity)
@@ -35,30 +34,16 @@ class EntityBatches:
         state = result.state
         config = state.config
         self.table = state.table
-        self.one = result.builder()
         self.golden = GoldenBuilder(
             state.prepared, config.platform_priority, config.record_dates, state.alive
         )
 
     def __call__(self, clusters: Sequence[tuple[str, list[int]]]) -> list[Entity]:
         """The entities of ``clusters``, in their order: ``[builder(e, rows) for ...]``."""
-        built: list[Entity | None] = [None] * len(clusters)
-        singles: list[int] = []
-        for i, (entity_id, rows) in enumerate(clusters):
-            if len(rows) == 1:
-                singles.append(i)
-            else:
-                built[i] = self.one(entity_id, rows)
-        if singles:
-            rows = [clusters[i][1][0] for i in singles]
-            for i, entity in zip(singles, self._singles(clusters, singles, rows), strict=True):
-                built[i] = entity
-        return built  # type: ignore[return-value]
-
-    def _singles(
-        self, clusters: Sequence[tuple[str, list[int]]], which: list[int], rows: list[int]
-    ) -> list[Entity]:
+        if not clusters:
+            return []
         table = self.table
+        rows = [row for _, members in clusters for row in members]
         at = np.asarray(rows, dtype=np.int64)
         keys = gather(table.keys, at)
         names = gather(table.columns["name"], at)
@@ -70,33 +55,41 @@ class EntityBatches:
             if records is not None
             else [None] * len(rows)
         )
-        goldens = single_records(self.golden, rows)
+        goldens = self.golden.build_many([members for _, members in clusters])
         record_key, listing, entity = _RECORD_KEY, _LISTING, _ENTITY
         out = []
-        for n, i in enumerate(which):
-            platform, _, source_id = keys[n].partition(":")
-            name = names[n]
+        start = 0
+        for (entity_id, members), golden in zip(clusters, goldens, strict=True):
+            stop = start + len(members)
+            keyed, listings, shown = [], [], []
+            for n in range(start, stop):
+                platform, _, source_id = keys[n].partition(":")
+                keyed.append(record_key({"platform": platform, "source_id": source_id}))
+                name = names[n]
+                listings.append(
+                    listing(
+                        {
+                            "platform": platforms[n],
+                            "source_id": sources[n],
+                            "url": urls[n],
+                            "name": name,
+                        }
+                    )
+                )
+                shown.append(name.strip())
             out.append(
                 entity(
                     {
-                        "entity_id": clusters[i][0],
-                        "members": [record_key({"platform": platform, "source_id": source_id})],
-                        "golden": goldens[n],
-                        "listings": [
-                            listing(
-                                {
-                                    "platform": platforms[n],
-                                    "source_id": sources[n],
-                                    "url": urls[n],
-                                    "name": name,
-                                }
-                            )
-                        ],
-                        "names": [name.strip()],
+                        "entity_id": entity_id,
+                        "members": keyed,
+                        "golden": golden,
+                        "listings": listings,
+                        "names": shown if len(shown) == 1 else list(dict.fromkeys(shown)),
                         "offers": [],
                     }
                 )
             )
+            start = stop
         return out
 
 

@@ -136,6 +136,7 @@ class Sources:
             texts.append("\x1f".join([text, *listed]) if listed else text)
         # A row's bytes are the same as a selection of it (a row of a C-ordered array).
         raw = self.prepared[every].tobytes()
+        spelled = self.name_hash[every].tolist()
         width = self.prepared.shape[1] * self.prepared.itemsize
         out: list[str | None] = []
         at = 0
@@ -148,8 +149,8 @@ class Sources:
                 continue
             parts = [entity_id, *cast("list[str]", found)]
             if len(rows) > 1:
-                spelled = self.name_hash[rows]
-                if (spelled != spelled[0]).any():  # the golden name may weigh a likely typo
+                first = spelled[at]
+                if any(h != first for h in spelled[at + 1 : end]):  # a likely typo may weigh
                     words = sorted({w for row in rows for w in (self.names[row] or "").split()})
                     parts.extend(f"{word}={self.uses.get(word, 0)}" for word in words)
             chosen = self.choices.get(entity_id)

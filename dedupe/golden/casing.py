@@ -88,6 +88,18 @@ def _bare(char: str) -> str:
     return unicodedata.normalize("NFD", char)[0].lower()
 
 
+class _Bare(dict[int, str]):
+    """Code point -> :func:`_bare` of its character, filled as characters are met (a
+    ``str.translate`` table: one look-up a character, in C)."""
+
+    def __missing__(self, point: int) -> str:
+        self[point] = bare = _bare(chr(point))
+        return bare
+
+
+_BARE = _Bare()
+
+
 def spelling_fold(text: str) -> str:
     """Two spellings of one text fold alike when they differ only by case, accents or spacing:
     "Rue de la République", "RUE DE LA REPUBLIQUE" and "rue de la  republique". One character
@@ -96,7 +108,7 @@ def spelling_fold(text: str) -> str:
     >>> spelling_fold("Rue de la  République") == spelling_fold("RUE DE LA REPUBLIQUE")
     True
     """
-    return "".join(_bare(c) for c in " ".join(text.split()))
+    return " ".join(text.split()).translate(_BARE)
 
 
 def recase_like(text: str, model: str) -> str:
