@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from aggregator.models import CandidatePair, Entity, Listing, RecordKey
+from aggregator.models import CandidatePair, Entity, GoldenRecord, Listing, RecordKey
 from dedupe.golden.records import GoldenBuilder, constructor
 from dedupe.prepare.arrays import gc_paused, isin, unique
 from dedupe.prepare.columns import gather
@@ -164,10 +164,14 @@ class MatchResult:
         golden = self._golden()
         built = []
         with gc_paused():
-            for code, members in clusters.items():
+            for members in clusters.values():
                 members.sort(key=keys.__getitem__)
+            # One batch for all their golden records: a cluster built alone pays the
+            # batch's set-up each time.
+            records = golden.build_many(list(clusters.values()))
+            for (code, members), record in zip(clusters.items(), records, strict=True):
                 entity_id = s.entity_of.decode(code)
-                built.append(self._build(entity_id, members, golden))  # type: ignore[arg-type]
+                built.append(self._build(entity_id, members, golden, record))  # type: ignore[arg-type]
         built.sort(key=lambda e: str(e.members[0]))
         return built
 
@@ -220,7 +224,14 @@ class MatchResult:
                 members = sorted_members.pop(i, None)
                 yield decode(code), members if members is not None else [first]  # type: ignore[misc]
 
-    def _build(self, entity_id: str, rows: list[int], golden: GoldenBuilder) -> Entity:
+    def _build(
+        self,
+        entity_id: str,
+        rows: list[int],
+        golden: GoldenBuilder,
+        record: GoldenRecord | None = None,
+    ) -> Entity:
+        """The entity of ``rows``; ``record``, when given, is its golden record built already."""
         table = self.state.table
         columns, records, keys = table.columns, table.records, table.keys
         platforms, sources, shop_names = columns["platform"], columns["source_id"], columns["name"]
@@ -241,7 +252,7 @@ class MatchResult:
             {
                 "entity_id": entity_id,
                 "members": members,
-                "golden": golden.build(rows),
+                "golden": record if record is not None else golden.build(rows),
                 "listings": listings,
                 "names": list(dict.fromkeys(names)),
                 "offers": [],
