@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from aggregator.entity_build import EntityBatches
 from aggregator.entity_offers import attach, attach_offers, offers_by_shop
 from aggregator.entity_sources import Sources, fingerprint
+from aggregator.heap import give_back
 from aggregator.models import (
     Decision,
     Entity,
@@ -204,13 +205,18 @@ class Matching:
             pool=self.pool,
         )
         del reading
+        give_back("reading the records")  # and, after others, the old state
         result = match_table(
             table, self.store.list_decisions(), self.store.entity_ids_by_key(), config, normalised
         )
         del normalised
+        # The blocking index, the scored pairs and the normalising's leftovers are freed:
+        # their pages go back before the write, while the index worker grows beside it.
+        give_back("the matching")
         choices = self._choices()
         sources = Sources(result, held, choices, _sorted(offer_hashes), self._fingerprint(config))
         outcome = self._write_all(result, choices, offers_by_shop(offers), index, sources)
+        give_back("writing the entities")
         self.result = result
         self.since = mark - OVERLAP
         self.held = held
@@ -388,7 +394,8 @@ class Matching:
                     wanted, source_of = [], {}
                     digests = sources.of_many(clusters)
                     for (entity_id, members), source in zip(clusters, digests, strict=True):
-                        seen.add(entity_id)
+                        if entity_id in before:  # only the stored ones: the rest are not removed
+                            seen.add(entity_id)
                         if index is None and source is not None and before.get(entity_id) == source:
                             skipped += 1
                             continue

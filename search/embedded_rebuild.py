@@ -30,6 +30,7 @@ from typing import Any
 
 import tantivy
 
+from aggregator.heap import give_back
 from aggregator.models import Entity
 from search.documents import entity_documents
 from search.embedded_schema import register_analyzers, to_tantivy
@@ -112,6 +113,9 @@ def _in_worker(directory: Path, heap: int, held: list[Documents], rest: Iterator
             sender.put(batch)
             count += len(batch)
         sender.finish()
+        # The worker's commit is the service's highest moment: what this process freed while
+        # feeding it (entities built, rows encoded, pickled batches) goes back first.
+        give_back("feeding the index")
         try:
             reply = ours.recv()
         except EOFError:

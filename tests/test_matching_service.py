@@ -385,3 +385,24 @@ def test_many_incremental_steps_equal_one_full_matching(matching: Matching, stor
         steps += 1
     assert steps == 15
     assert_same_as_full(store, matching.settings)  # type: ignore[arg-type]
+
+
+def test_a_full_matching_removes_only_the_entities_left_without_records(
+    matching: Matching, store: Store
+) -> None:
+    matching.run()
+    ids = store.entity_ids_by_record()
+    gone(store, "toutoulouse", "t28")  # a shop listed once closes
+    fed: list[str] = []
+
+    def index(entities: Any) -> int:
+        fed.extend(e.entity_id for e in entities)
+        return len(fed)
+
+    outcome = matching.run(full=True, index=index)
+    assert outcome.mode == "full"
+    removed = ids[RecordKey(platform="toutoulouse", source_id="t28")]
+    assert outcome.removed == [removed]
+    assert store.get_entity(removed) is None
+    assert len(fed) == outcome.indexed == 29 and removed not in fed
+    assert set(store.entity_ids_by_record().values()) == set(fed)
