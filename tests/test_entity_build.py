@@ -36,3 +36,24 @@ def test_generated_records() -> None:
 def test_empty_batch() -> None:
     result = match_shops(RECORDS)
     assert EntityBatches(result)([]) == []
+
+
+def test_a_batch_leaves_nothing_for_the_cyclic_collector() -> None:
+    """A full matching writes with the cyclic collector paused: a batch whose objects formed a
+    cycle would stay in memory until the write ends (a million records' worth of columns)."""
+    import gc
+
+    from dedupe.golden.field_columns import FieldColumns
+
+    result = match_table(ShopTable(dict(generate(3000, 11).columns)), config=MatchConfig())
+    clusters = list(result.iter_clusters())
+    batches = EntityBatches(result)
+    gc.collect()
+    gc.disable()
+    try:
+        for start in range(0, len(clusters), 500):
+            assert batches(clusters[start : start + 500])
+        assert not [o for o in gc.get_objects() if isinstance(o, FieldColumns)]
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -58,6 +58,19 @@ EXTRA_KEYS: dict[str, Callable[[str], str]] = {
 FEW = 16
 
 
+def _take(rows: list[int], at: Any, column: Any) -> list[Any]:
+    """The values of ``column`` (an array, a packed text column or a list) at ``rows``
+    (``at``: the same as an array, or ``None`` for a few rows read one by one)."""
+    if at is not None:
+        if isinstance(column, np.ndarray):
+            return column[at].tolist()  # type: ignore[no-any-return]
+        return gather(column, at)
+    if isinstance(column, np.ndarray):
+        item = column.item
+        return [item(row) for row in rows]
+    return [column[row] for row in rows]
+
+
 class FieldColumns:
     """Each field's group keys and shown values for the rows ``rows`` of ``builder``'s table,
     with what choosing among them needs (record keys, platforms, points, services)."""
@@ -93,15 +106,7 @@ class FieldColumns:
 
     def take(self, column: Any) -> list[Any]:
         """The values of ``column`` (an array, a packed text column or a list) at the rows."""
-        rows = self.rows
-        if self.at is not None:
-            if isinstance(column, np.ndarray):
-                return column[self.at].tolist()  # type: ignore[no-any-return]
-            return gather(column, self.at)
-        if isinstance(column, np.ndarray):
-            item = column.item
-            return [item(row) for row in rows]
-        return [column[row] for row in rows]
+        return _take(self.rows, self.at, column)
 
     def values(self, table: Any, name: str) -> list[Any]:
         """``[table.value(name, r) for r in rows]``: a missing float (NaN) read as None."""
@@ -124,8 +129,11 @@ class FieldColumns:
             street_display(a) if street and text_or_none(a) else None
             for street, a in zip(streets, addresses, strict=True)
         ]
+        # The key's maker holds the rows, not ``self``: the service writes with the cyclic
+        # collector paused, and a cycle through it would keep every batch's columns.
+        rows, at = self.rows, self.at
         self._keys["address"] = lambda: list(
-            zip(take(p.number), take(p.suffix), streets, strict=True)
+            zip(_take(rows, at, p.number), _take(rows, at, p.suffix), streets, strict=True)
         )
         codes = take(p.postcode)
         self.shown["postcode"] = [f"{c:05d}" if c >= 0 else None for c in codes]
