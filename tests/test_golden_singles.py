@@ -1,4 +1,5 @@
-"""Golden records of one-record clusters built in bulk are the ones built one at a time."""
+"""Golden records of one-record clusters built in one batch (``GoldenBuilder.build_many``,
+the columns read as arrays) are the ones built one at a time (a few rows read one by one)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import pytest
 from benchmarks.dedupe_data import generate
 from dedupe import MatchConfig, ShopTable, match_table
 from dedupe.golden.records import GoldenBuilder
-from dedupe.golden.singles import single_records
 from dedupe.prepare.columns_of import prepare
 from dedupe.prepare.table import TABLE_FIELDS
 from tests.test_dedupe_golden_speed import DATES, PRIORITY, RECORDS, _same
@@ -22,7 +22,7 @@ def test_every_row_alone_as_built_one_at_a_time(records: bool) -> None:
         prepared = prepare(ShopTable(columns))
     builder = GoldenBuilder(prepared, PRIORITY, DATES)
     rows = list(range(len(RECORDS)))
-    made = single_records(builder, rows[::-1])
+    made = builder.build_many([[row] for row in rows[::-1]])
     assert len(made) == len(rows)
     for row, golden in zip(rows[::-1], made, strict=True):
         expected = builder.build([row])
@@ -32,7 +32,7 @@ def test_every_row_alone_as_built_one_at_a_time(records: bool) -> None:
     assert {"name", "address", "postcode", "city", "phone", "lat", "lon"} <= shown
     if records:
         assert {"email", "website", "siret", "category", "services"} <= shown
-    assert single_records(builder, []) == []
+    assert builder.build_many([]) == []
 
 
 def test_generated_rows_as_built_one_at_a_time() -> None:
@@ -41,7 +41,7 @@ def test_generated_rows_as_built_one_at_a_time() -> None:
     builder = result._golden()
     alone = [rows[0] for rows in result.state.clusters().values() if len(rows) == 1]
     assert len(alone) > 1000
-    for row, golden in zip(alone, single_records(builder, alone), strict=True):
+    for row, golden in zip(alone, builder.build_many([[row] for row in alone]), strict=True):
         expected = builder.build([row])
         _same(golden, expected)
         assert list(golden.fields) == list(expected.fields)
