@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from aggregator.runtime import Runtime
 from aggregator.settings import Settings
-from aggregator.web.app import create_app
+from tests.webserver import serve_app
 
 try:  # tests/ as a package, or as a plain directory on sys.path (pytest's prepend mode)
     from tests.test_search_sample import CAPITOLE, sample_entities
@@ -22,16 +22,16 @@ CONFIG = Path(__file__).resolve().parents[1] / "config"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     root = tmp_path_factory.mktemp("api")
     runtime = Runtime(Settings(data_dir=root / "var", config_dir=CONFIG))
     runtime.backend.rebuild(sample_entities())
-    with TestClient(create_app(runtime)) as client:
+    with serve_app(runtime) as base, httpx.Client(base_url=base) as client:
         yield client
     runtime.close()
 
 
-def get(client: TestClient, **params: Any) -> dict[str, Any]:
+def get(client: httpx.Client, **params: Any) -> dict[str, Any]:
     response = client.get("/api/search", params=params)
     assert response.status_code == 200, response.text
     return response.json()
@@ -41,7 +41,7 @@ def ids(answer: dict[str, Any]) -> set[str]:
     return {hit["entity_id"] for hit in answer["hits"]}
 
 
-def test_words_find_shops_and_offers(client: TestClient) -> None:
+def test_words_find_shops_and_offers(client: httpx.Client) -> None:
     answer = get(client, q="croissant")
     assert {o["title"] for o in answer["offers"]} == {
         "Croissant pur beurre",
@@ -51,7 +51,7 @@ def test_words_find_shops_and_offers(client: TestClient) -> None:
     assert set(answer) >= {"hits", "offers", "facets", "total", "offers_total", "took_ms", "query"}
 
 
-def test_filters(client: TestClient) -> None:
+def test_filters(client: httpx.Client) -> None:
     assert ids(get(client, q="boulangerie", city="Toulouse")) == {
         "ent-boul-capitole",
         "ent-boul-carmes",
@@ -64,14 +64,14 @@ def test_filters(client: TestClient) -> None:
     assert ids(get(client, q="boulangerie", services="click_and_collect,livraison")) == set()
 
 
-def test_open_now_uses_paris_time(client: TestClient) -> None:
+def test_open_now_uses_paris_time(client: httpx.Client) -> None:
     # Every sample shop opens Mo-Sa 07:00-19:30; whether one is open depends on the clock.
     answer = get(client, open_now="true")
     assert answer["query"]["open_now"] is True
     assert answer["total"] in (0, 12)
 
 
-def test_place_radius_and_distance_sort(client: TestClient) -> None:
+def test_place_radius_and_distance_sort(client: httpx.Client) -> None:
     near = get(client, lat=CAPITOLE[0], lon=CAPITOLE[1], radius_m=3000)
     assert ids(near) == {"ent-boul-capitole", "ent-fromage", "ent-boul-carmes", "ent-boucherie"}
     ordered = get(client, lat=CAPITOLE[0], lon=CAPITOLE[1], sort="distance", per_page=3)
@@ -79,7 +79,7 @@ def test_place_radius_and_distance_sort(client: TestClient) -> None:
     assert len(ordered["hits"]) == 3 and ordered["total"] == 12
 
 
-def test_interests_and_facets(client: TestClient) -> None:
+def test_interests_and_facets(client: httpx.Client) -> None:
     personal = get(client, city="Toulouse", interests="fromage")
     assert personal["hits"][0]["entity_id"] == "ent-fromage" and personal["total"] == 6
     only_city = get(client, city="Toulouse", facets="city")
@@ -100,11 +100,11 @@ def test_interests_and_facets(client: TestClient) -> None:
         {"sort": "price"},
     ],
 )
-def test_invalid_combinations_are_422(client: TestClient, params: dict[str, Any]) -> None:
+def test_invalid_combinations_are_422(client: httpx.Client, params: dict[str, Any]) -> None:
     assert client.get("/api/search", params=params).status_code == 422
 
 
-def test_the_page_still_searches(client: TestClient) -> None:
+def test_the_page_still_searches(client: httpx.Client) -> None:
     response = client.get("/", params={"q": "boulangrie", "ville": "Toulouse"})
     assert response.status_code == 200
     assert "Boulangerie du Capitole" in response.text

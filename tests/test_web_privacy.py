@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.public_site import CLIENT, Site, served_demo
+from tests.webserver import serve_app
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +75,8 @@ def test_static_files_are_vendored(site: Site) -> None:
 def test_a_crash_is_a_french_page_with_the_headers_and_json_for_the_api(
     tmp_path: Path,
 ) -> None:
-    from fastapi.testclient import TestClient
-
     from aggregator.runtime import Runtime
     from aggregator.settings import Settings
-    from aggregator.web.app import create_app
 
     class Broken:
         in_process = True
@@ -91,11 +89,11 @@ def test_a_crash_is_a_french_page_with_the_headers_and_json_for_the_api(
 
     runtime = Runtime(Settings(data_dir=tmp_path / "var", config_dir=tmp_path / "config"))
     runtime.__dict__["backend"] = Broken()  # the cached property, replaced
-    client = TestClient(create_app(runtime), raise_server_exceptions=False)
-    page = client.get("/", params={"q": "pain"})
-    assert page.status_code == 500 and "Erreur du serveur" in page.text
-    assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert "geolocation=(self)" in page.headers["permissions-policy"]
-    api = client.get("/api/search", params={"q": "pain"})
-    assert api.status_code == 500 and api.json() == {"detail": "internal error"}
+    with serve_app(runtime) as base, httpx.Client(base_url=base) as client:
+        page = client.get("/", params={"q": "pain"})
+        assert page.status_code == 500 and "Erreur du serveur" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert "geolocation=(self)" in page.headers["permissions-policy"]
+        api = client.get("/api/search", params={"q": "pain"})
+        assert api.status_code == 500 and api.json() == {"detail": "internal error"}
     runtime.close()

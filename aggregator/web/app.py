@@ -78,7 +78,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        try:
+            response: Response = await call_next(request)
+        except Exception as error:
+            # Answered here rather than by the outermost handler, which re-raises after its
+            # answer and so makes the server close the connection under the client's next
+            # request on it (a reset where a browser expects a reusable connection).
+            return crashed(request, error)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -100,10 +106,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             return await request_validation_exception_handler(request, error)
         return error_page(request, 400)
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, error: Exception) -> Response:
-        # Outside the middleware above: this response gets its headers here. The path only,
-        # never the query string (it holds what the customer searched for).
+    def crashed(request: Request, error: Exception) -> Response:
+        # The path only, never the query string (it holds what the customer searched for).
         log.error("unhandled error on %s", request.url.path, exc_info=error)
         response = (
             Response('{"detail":"internal error"}', 500, media_type="application/json")
@@ -112,5 +116,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         )
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, error: Exception) -> Response:
+        # An error in the middlewares outside the one above.
+        return crashed(request, error)
 
     return app
