@@ -44,8 +44,8 @@ def _fill(store: Store) -> None:
         record = {"platform": "toutoulouse", "source_id": source_id, "name": f"Shop {source_id}"}
         items.append((RecordType.shop, "toutoulouse", source_id, {"id": source_id}, record))
     for source_id, shop in (("o1", "1"), ("o2", "1"), ("o3", None)):
-        record = {"platform": "toutoulouse", "source_id": source_id, "shop_source_id": shop}
-        items.append((RecordType.offer, "toutoulouse", source_id, {"sku": source_id}, record))
+        of_shop = {"platform": "toutoulouse", "source_id": source_id, "shop_source_id": shop}
+        items.append((RecordType.offer, "toutoulouse", source_id, {"sku": source_id}, of_shop))
     store.apply(IngestBatch("toutoulouse-json", items), RunCounts(), set())
     seen = {("toutoulouse", "shop", "1"), ("toutoulouse", "shop", "2")}
     seen |= {("toutoulouse", "offer", o) for o in ("o1", "o2", "o3")}
