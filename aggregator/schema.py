@@ -77,10 +77,22 @@ raw_records = sa.Table(
     sa.Column("gone_at", TS),
     #: An offer's shop (``record.shop_source_id``), so a shop's offers are read by index.
     sa.Column("shop_source_id", sa.String(256)),
-    sa.Index("ix_raw_records_shop", "platform", "shop_source_id"),
+    #: Partial (migration 0015): only offers have a shop, only gone records a ``gone_at``.
+    sa.Index(
+        "ix_raw_records_shop",
+        "platform",
+        "shop_source_id",
+        sqlite_where=sa.text("shop_source_id IS NOT NULL"),
+        postgresql_where=sa.text("shop_source_id IS NOT NULL"),
+    ),
     #: What changed since a time: incremental matching reads these two.
     sa.Index("ix_raw_records_last_changed", "last_changed"),
-    sa.Index("ix_raw_records_gone_at", "gone_at"),
+    sa.Index(
+        "ix_raw_records_gone_at",
+        "gone_at",
+        sqlite_where=sa.text("gone_at IS NOT NULL"),
+        postgresql_where=sa.text("gone_at IS NOT NULL"),
+    ),
 )
 
 #: A connector's last complete refresh: every record of it that is live, and was last written

@@ -114,6 +114,7 @@ def compile_builder(
     code = ["def build(row, platform, country):", "    get = row.get"]
     checks: list[str] = []
     texts: list[str] = []
+    lengths: list[tuple[int, str, bool]] = []  # (the text's bound, its variable, required)
     required: set[str] = set()
     for i, (name, source) in enumerate(sources.items()):
         kind, low, high, _ = rules[name]
@@ -149,8 +150,7 @@ def compile_builder(
                 required.add(name)
                 checks.append(f"    if {var} is None: return None")
             if high is not None:
-                guard = "" if name in required else f"{var} is not None and "
-                checks.append(f"    if {guard}len({var}) > {high}: return None")
+                lengths.append((high, var, name in required))
             if name in LINK_FIELDS.get(model, ()):
                 # ``PLAIN_LINK`` without the regex: once every text is printable, the only
                 # whitespace left to refuse is the space (every other one is not printable).
@@ -191,7 +191,11 @@ def compile_builder(
             return None
     code += checks
     if texts:
-        code.append(f"    if not ''.join(({', '.join(texts)},)).isprintable(): return None")
+        code += [
+            f"    joined = ''.join(({', '.join(texts)},))",
+            "    if not joined.isprintable(): return None",
+        ]
+        code += _length_checks(lengths)
     # The record: every field in declaration order, as validation fills it.
     index = {name: i for i, name in enumerate(sources)}
     values, given = [], ["'platform'"] + (["'country'"] if shop else [])
@@ -229,6 +233,24 @@ def compile_builder(
     code.append(f"    return record, _plain(values) if {plain or 'True'} else None")
     exec("\n".join(code), env)  # noqa: S102 - names and sources enter as repr literals only
     return env["build"]  # type: ignore[no-any-return]
+
+
+def _length_checks(lengths: list[tuple[int, str, bool]]) -> list[str]:
+    """The texts' length checks, looked at only when they could fail: every mapped text is in
+    ``joined`` (a missing one as ``''``), so none is longer than it, and a text whose bound is
+    at least ``len(joined)`` needs no check of its own. Nested by bound, shortest first: the
+    usual row, shorter in all than the smallest bound past its first fields, stops early."""
+    if not lengths:
+        return []
+    code, depth = ["    n = len(joined)"], 1
+    for bound in sorted({high for high, _, _ in lengths}):
+        code.append(f"{'    ' * depth}if n > {bound}:")
+        depth += 1
+        for high, var, required in lengths:
+            if high == bound:
+                guard = "" if required else f"{var} is not None and "
+                code.append(f"{'    ' * depth}if {guard}len({var}) > {high}: return None")
+    return code
 
 
 def usable(platform: str, country: str | None) -> bool:

@@ -242,3 +242,34 @@ def test_a_page_marked_plain_is_written_by_orjson_as_by_json_dumps() -> None:
             record = PlainJSON(document["data"][0])
             assert _dumps_bytes(record) == _dumps(record).encode("utf-8")
     assert marked > 500
+
+
+def test_each_text_is_held_to_its_own_bound_however_long_the_others() -> None:
+    """The written code looks at a text's length only when all the texts together exceed its
+    bound: every text at its bound is built, any one text past it is left to the full path,
+    whether the others are at their bounds or short."""
+    registration = ConnectorRegistration(
+        platform="toutoulouse", kind="json_api", url="https://x.fr/", mapping=SHOP_MAPPING
+    )
+    compiled = _compiled(registration.mapping)
+    fast, platform, country = compiled.shop_fast, registration.platform, registration.country
+    assert fast is not None
+    at_bounds = {
+        "id": "s" * 256, "name": "y" * MAX_NAME, "address": {"street": "x" * MAX_TEXT},
+        "city": "x" * MAX_TEXT, "description": "z" * MAX_DESCRIPTION,
+        "website": "https://" + "u" * (MAX_URL - 8), "hours": "h" * MAX_DESCRIPTION,
+    }  # fmt: skip
+    past = {
+        "id": "s" * 257, "name": "y" * (MAX_NAME + 1), "address": {"street": "x" * (MAX_TEXT + 1)},
+        "city": "x" * (MAX_TEXT + 1), "description": "z" * (MAX_DESCRIPTION + 1),
+        "website": "https://" + "u" * (MAX_URL - 7), "hours": "h" * (MAX_DESCRIPTION + 1),
+    }  # fmt: skip
+    short = {"id": "1", "name": "n"}
+    made = fast(at_bounds, platform, country)
+    assert made is not None
+    _same(made[0], _shop(compiled, registration, at_bounds, "line 1"))
+    for key, value in past.items():
+        for others in (at_bounds, short):
+            row = {**others, key: value}
+            assert fast(row, platform, country) is None, (key, others is short)
+            assert isinstance(_shop(compiled, registration, row, "line 2"), Rejection), key

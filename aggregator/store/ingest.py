@@ -111,8 +111,23 @@ def encode(payload: dict[str, Any], record: dict[str, Any]) -> tuple[str, str, s
     return payload_blob.decode("utf-8"), record_blob.decode("utf-8"), digest
 
 
+_SHA256 = hashlib.sha256
+_SORT_KEYS = _orjson.OPT_SORT_KEYS if _orjson is not None else 0
+
+
 def _encode_bytes(payload: dict[str, Any], record: dict[str, Any]) -> tuple[bytes, bytes, str]:
-    """``encode`` with both JSON texts left in UTF-8: an unchanged record's are not needed."""
+    """``encode`` with both JSON texts left in UTF-8: an unchanged record's are not needed.
+    Both marked plain (a mapped feed's usual row: ``connectors.rows``), orjson writes both
+    without a call of ``_dumps_bytes`` each (once per record: a tenth of the encoding)."""
+    if type(payload) is PlainJSON and type(record) is PlainJSON and _orjson is not None:
+        try:
+            payload_blob = _orjson.dumps(payload, option=_SORT_KEYS)
+            record_blob = _orjson.dumps(record, option=_SORT_KEYS)
+        except TypeError:  # an integer beyond 64 bits, a surrogate: the general path below
+            pass
+        else:
+            digest = _SHA256(b'{"payload":%b,"record":%b}' % (payload_blob, record_blob))
+            return payload_blob, record_blob, digest.hexdigest()
     try:
         payload_blob = _dumps_bytes(payload)
     except UnicodeEncodeError:  # a lone surrogate in the payload as received
