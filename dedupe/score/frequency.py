@@ -13,6 +13,19 @@ incremental runs and explanations read the same counts. Only words held by three
 more are kept: a word the two names of a pair share is held by two records at least, so any
 word missing from the counts is read as held by :data:`UNSEEN` records.
 
+A name may be made of common words and still be the pair's own: "Broughton High School"
+("broughton" a district's and a street's word, "high" and "school" any school's) is borne by
+these two records only, and "fort" and "douglas" are together in "Fort Douglas" / "Fort
+Douglas Tickets" only, each word in three names or more. So two equal names that no other
+record bears, or two words the names share that no other record's name holds together, count
+as :data:`UNSEEN` records, when that is fewer than their rarest word's. Whole names and word
+pairs held by three records or more are kept with the word counts (so incremental runs read
+the same), and only as "not the pair's own": reading their counts too, the smallest kept,
+merged a multi-platform catalogue's hard cases (one shop listed on five platforms, five
+records of one name) without the review they were meant for, for nothing more on the real
+sets. Word pairs are not read when a shared word is a street's (below): "Apex Haymarket
+Hotel" / "Haymarket Hotel" names where a hotel is, with any other word.
+
 K = 7 was chosen looking at the labelled real sets (including their test splits); the caps
 keep one word from outweighing a field.
 """
@@ -21,8 +34,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -60,6 +74,21 @@ def street_uses(prepared: Any, alive: Any, words: Mapping[str, int]) -> dict[str
     return out
 
 
+def name_uses(names: Iterable[str | None]) -> tuple[Counter[str], Counter[str]]:
+    """(whole name -> records holding it, ``"word word"`` -> records whose name holds both
+    words, the two in alphabetical order); each distinct name split once."""
+    whole = Counter(filter(None, names))
+    pairs: Counter[str] = Counter()
+    for name, times in whole.items():
+        for x, y in combinations(sorted(set(name.split())), 2):
+            pairs[f"{x} {y}"] += times
+    return whole, pairs
+
+
+def _kept(counts: Mapping[str, int] | None) -> dict[str, int] | None:
+    return None if counts is None else {k: c for k, c in sorted(counts.items()) if c > UNSEEN}
+
+
 def bits_of(count: int) -> float:
     """The adjustment for a rarest shared word held by ``count`` records."""
     return min(MOST, max(LEAST, math.log2(K / max(count, 1))))
@@ -93,6 +122,12 @@ class NameFrequencies:
     #: Records whose street holds each name word (:func:`street_uses`), counted besides the
     #: names when two names agree without being equal.
     streets: Mapping[str, int] = field(default_factory=dict)
+    #: Records holding each whole name (three or more): two equal names not here are the
+    #: pair's own. None (weights saved before these were counted): not read.
+    names: Mapping[str, int] | None = None
+    #: Records whose name holds both words of ``"word word"`` (alphabetical order; three or
+    #: more): two shared words not here are the pair's own. None: not read.
+    pairs: Mapping[str, int] | None = None
     _cache: dict[tuple[str, str], tuple[str | None, int]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -100,20 +135,25 @@ class NameFrequencies:
     @classmethod
     def of_names(cls, names: list[str | None]) -> NameFrequencies | None:
         """Counts over the records' normalised names; None under :data:`MIN_NAMES` names."""
-        return cls.of_uses(count_words(names), sum(1 for n in names if n))
+        return cls.of_uses(count_words(names), sum(1 for n in names if n), names=names)
 
     @classmethod
     def of_uses(
-        cls, uses: Mapping[str, int], named: int, streets: Mapping[str, int] | None = None
+        cls,
+        uses: Mapping[str, int],
+        named: int,
+        streets: Mapping[str, int] | None = None,
+        names: Iterable[str | None] | None = None,
     ) -> NameFrequencies | None:
         """Counts from ``uses`` (word -> records whose name holds it, as
         :func:`dedupe.golden.typos.word_uses` counts them) over ``named`` named records, plus
-        ``streets`` (word -> records whose street holds it, :func:`street_uses`); None under
-        :data:`MIN_NAMES`."""
+        ``streets`` (word -> records whose street holds it, :func:`street_uses`) and, from
+        ``names`` (the records' normalised names), whole names and word pairs
+        (:func:`name_uses`); None under :data:`MIN_NAMES`."""
         if named < MIN_NAMES:
             return None
-        kept = {w: c for w, c in sorted((streets or {}).items()) if c > UNSEEN}
-        return cls({w: c for w, c in sorted(uses.items()) if c > UNSEEN}, kept)
+        whole, pairs = name_uses(names) if names is not None else (None, None)
+        return cls(_kept(uses) or {}, _kept(streets) or {}, _kept(whole), _kept(pairs))
 
     def count(self, word: str, places: bool = False) -> int:
         """Records whose name holds ``word``; with ``places``, whose street holds it too."""
@@ -137,6 +177,14 @@ class NameFrequencies:
             counts = {w: self.count(w, places) for w in wx & wy}
             for a, b in _respelt(wx - wy, wy - wx):
                 counts[f"{a}~{b}"] = max(self.count(a, places), self.count(b, places))
+            shared = sorted(wx & wy)
+            if self.pairs is not None and not (places and any(w in self.streets for w in shared)):
+                # Two words no other record's name holds together: the pair's own.
+                for x, y in combinations(shared, 2):
+                    if f"{x} {y}" not in self.pairs:
+                        counts[f"{x} {y}"] = UNSEEN
+            if not places and key[0] and self.names is not None and key[0] not in self.names:
+                counts[key[0]] = UNSEEN  # a name no other record bears
             if counts:
                 word = min(sorted(counts), key=counts.__getitem__)
                 found = (word, counts[word])
