@@ -62,7 +62,8 @@ def test_counts_are_the_golden_records_word_uses() -> None:
     assert uses["bar"] == 2 and uses["ange"] == 4  # a word twice in one name counts once
     frequencies = NameFrequencies.of_uses(uses, len(names))
     assert frequencies is not None
-    assert frequencies.counts == NameFrequencies.of_names(list(prepared.names)).counts
+    again = NameFrequencies.of_names(list(prepared.names))
+    assert again is not None and frequencies.counts == again.counts
 
 
 def _model(names: list[str]) -> MatchModel:
@@ -203,7 +204,7 @@ def test_equal_names_read_the_whole_names_count_and_shared_words_their_pairs_cou
     assert frequencies.rarest("fort kinnaird", "fort douglas")[1] == 5
 
 
-def test_word_pairs_are_not_read_when_a_shared_word_is_a_streets() -> None:
+def test_word_pairs_are_not_read_when_a_shared_word_is_one_of_the_records_streets() -> None:
     names = [f"other {i}" for i in range(MIN_NAMES)] + ["haymarket hotel"] + ["apex"] * 3
     frequencies = NameFrequencies.of_uses(
         {"haymarket": 4, "hotel": 30, "other": MIN_NAMES},
@@ -212,12 +213,51 @@ def test_word_pairs_are_not_read_when_a_shared_word_is_a_streets() -> None:
         names,
     )
     assert frequencies is not None
-    # "Apex Haymarket Hotel" / "Haymarket Hotel": the street's word says where, not which.
-    assert frequencies.rarest("apex haymarket hotel", "haymarket hotel") == ("hotel", 30)
-    # Without the street, the two words together are rarer than either.
-    plain = NameFrequencies.of_uses({"haymarket": 4, "hotel": 30}, len(names), {}, names)
-    assert plain is not None
-    assert plain.rarest("apex haymarket hotel", "haymarket hotel") == ("haymarket hotel", UNSEEN)
+    # "Apex Haymarket Hotel" / "Haymarket Hotel" at 90 Haymarket Terrace: the street's word
+    # says where the hotel is, not which.
+    at = frozenset({"haymarket", "terrace"})
+    assert frequencies.rarest("apex haymarket hotel", "haymarket hotel", at) == ("hotel", 30)
+    # Elsewhere no other name holds the two words together: the pair's own.
+    assert frequencies.rarest("apex haymarket hotel", "haymarket hotel") == (
+        "haymarket hotel",
+        UNSEEN,
+    )
+
+
+def test_a_run_reads_the_records_own_streets_pair_by_pair() -> None:
+    streets = ["Grassmarket", "Leith Walk", "George Street", "Rose Street", "Pilrig Street"]
+    records = [
+        shop(
+            str(i),
+            f"{('Haymarket Bar', 'Hotel', 'Tollcross Cafe', 'Shop')[i % 4]} {i}",
+            address=f"{i % 90 + 1} {streets[i % 5]}",
+            lat=55.95,
+            lon=-3.19,
+        )
+        for i in range(250)
+    ]
+    records += [
+        shop(
+            "h1", "Apex Haymarket Hotel", address="90 Haymarket Terrace", lat=55.9460, lon=-3.2180
+        ),
+        shop("h2", "Haymarket Hotel", platform="fsq", lat=55.9462, lon=-3.2182),
+        shop("f1", "Apex Tollcross Hotel", lat=55.9300, lon=-3.2500),
+        shop("f2", "Tollcross Hotel", platform="fsq", lat=55.9302, lon=-3.2502),
+    ]
+    result = match_shops(records, keep_pairs=True)
+    model, prepared, row = result.state.model, result.state.prepared, result.state.row_of
+    assert model is not None and model.name_frequencies is not None
+    pairs = [(row["osm:h1"], row["fsq:h2"]), (row["osm:f1"], row["fsq:f2"])]
+    at_street, elsewhere = (model.explain(prepared, i, j)["fields"]["frequency"] for i, j in pairs)
+    assert at_street["values"][0] in ("haymarket", "hotel") and at_street["weight"] < 0, at_street
+    assert elsewhere["values"] == ["hotel tollcross", f"in {UNSEEN} records"], elsewhere
+    # Scoring reads the same, pair by pair, as the explanation.
+    scored = model.score(prepared, [p[0] for p in pairs], [p[1] for p in pairs])
+    for k, (i, j) in enumerate(pairs):
+        assert scored.weights[k] == pytest.approx(
+            model.explain(prepared, i, j)["match_weight"], abs=1e-2
+        )
+    assert scored.weights[1] > scored.weights[0]
 
 
 def test_whole_names_and_word_pairs_are_saved_with_the_weights() -> None:

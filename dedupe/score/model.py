@@ -212,8 +212,14 @@ class MatchModel:
             level_index = self.comparisons[k].level_index(
                 float(self.comparisons[k].measure(prepared, a, b)[0])
             )
+            streets = getattr(prepared, "streets", None)
+            where = (
+                frozenset(f"{streets[i] or ''} {streets[j] or ''}".split())
+                if streets is not None
+                else frozenset()
+            )
             frequency = self.name_frequencies.explain(
-                prepared.names[i], prepared.names[j], bool(agree[level_index])
+                prepared.names[i], prepared.names[j], bool(agree[level_index]), where
             )
             frequency["weight"] = round(self.frequency_scale * frequency["weight"], 3)
             total += frequency["weight"]
