@@ -36,7 +36,8 @@ def test_counts_need_enough_names_and_keep_words_held_three_times() -> None:
     assert frequencies.counts["ange"] == 3
     assert "bon" not in frequencies.counts and frequencies.count("bon") == UNSEEN
     # The rarest word the two names share decides; no shared word, no word.
-    assert frequencies.rarest("costa ange", "ange costa") == ("ange", 3)
+    assert frequencies.rarest("costa bon", "bon costa") == ("bon", UNSEEN)
+    assert frequencies.rarest("bon ange", "ange") == ("ange", 3)
     assert frequencies.rarest("boom barbers", "boombarbers") == (None, 0)
 
 
@@ -61,7 +62,8 @@ def test_counts_are_the_golden_records_word_uses() -> None:
     assert uses["bar"] == 2 and uses["ange"] == 4  # a word twice in one name counts once
     frequencies = NameFrequencies.of_uses(uses, len(names))
     assert frequencies is not None
-    assert frequencies.counts == NameFrequencies.of_names(list(prepared.names)).counts
+    again = NameFrequencies.of_names(list(prepared.names))
+    assert again is not None and frequencies.counts == again.counts
 
 
 def _model(names: list[str]) -> MatchModel:
@@ -178,3 +180,117 @@ def test_a_run_counts_the_streets_its_addresses_name() -> None:
     again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))  # type: ignore[union-attr]
     assert again.name_frequencies is not None
     assert dict(again.name_frequencies.streets) == dict(frequencies.streets)
+
+
+def test_equal_names_read_the_whole_names_count_and_shared_words_their_pairs_count() -> None:
+    names = [f"broughton {i}" for i in range(MIN_NAMES)] + [f"high school {i}" for i in range(9)]
+    names += ["broughton high school"] * 2 + ["broughton high school annexe"] * 6
+    names += ["fort douglas", "fort douglas tickets"]
+    names += ["douglas arms", "fort kinnaird"] * 3 + ["costa coffee"] * 5
+    frequencies = NameFrequencies.of_names(names)
+    assert frequencies is not None and frequencies.names is not None
+    # "broughton" is a district's word, its words two by two are in the annexe's names too;
+    # the whole name is these two records'.
+    assert frequencies.count("broughton") == MIN_NAMES + 8
+    assert frequencies.pairs is not None and frequencies.pairs["broughton school"] == 8
+    assert frequencies.rarest("broughton high school", "broughton high school") == (
+        "broughton high school",
+        UNSEEN,
+    )
+    # A chain's equal names keep their count: the whole name is as common as its rarest word.
+    assert frequencies.rarest("costa coffee", "costa coffee")[1] == 5
+    # "douglas" (5 names) and "fort" (5) are commoner than "fort douglas" together (2).
+    assert frequencies.rarest("fort douglas", "fort douglas tickets") == ("douglas fort", UNSEEN)
+    assert frequencies.rarest("fort kinnaird", "fort douglas")[1] == 5
+
+
+def test_word_pairs_are_not_read_when_a_shared_word_is_one_of_the_records_streets() -> None:
+    names = [f"other {i}" for i in range(MIN_NAMES)] + ["haymarket hotel"] + ["apex"] * 3
+    frequencies = NameFrequencies.of_uses(
+        {"haymarket": 4, "hotel": 30, "other": MIN_NAMES},
+        len(names),
+        {"haymarket": 40},
+        names,
+    )
+    assert frequencies is not None
+    # "Apex Haymarket Hotel" / "Haymarket Hotel" at 90 Haymarket Terrace: the street's word
+    # says where the hotel is, not which.
+    at = frozenset({"haymarket", "terrace"})
+    assert frequencies.rarest("apex haymarket hotel", "haymarket hotel", at) == ("hotel", 30)
+    # Elsewhere no other name holds the two words together: the pair's own.
+    assert frequencies.rarest("apex haymarket hotel", "haymarket hotel") == (
+        "haymarket hotel",
+        UNSEEN,
+    )
+
+
+def test_a_run_reads_the_records_own_streets_pair_by_pair() -> None:
+    streets = ["Grassmarket", "Leith Walk", "George Street", "Rose Street", "Pilrig Street"]
+    records = [
+        shop(
+            str(i),
+            f"{('Haymarket Bar', 'Hotel', 'Tollcross Cafe', 'Shop')[i % 4]} {i}",
+            address=f"{i % 90 + 1} {streets[i % 5]}",
+            lat=55.95,
+            lon=-3.19,
+        )
+        for i in range(250)
+    ]
+    records += [
+        shop(
+            "h1", "Apex Haymarket Hotel", address="90 Haymarket Terrace", lat=55.9460, lon=-3.2180
+        ),
+        shop("h2", "Haymarket Hotel", platform="fsq", lat=55.9462, lon=-3.2182),
+        shop("f1", "Apex Tollcross Hotel", lat=55.9300, lon=-3.2500),
+        shop("f2", "Tollcross Hotel", platform="fsq", lat=55.9302, lon=-3.2502),
+    ]
+    result = match_shops(records, keep_pairs=True)
+    model, prepared, row = result.state.model, result.state.prepared, result.state.row_of
+    assert model is not None and model.name_frequencies is not None
+    pairs = [(row["osm:h1"], row["fsq:h2"]), (row["osm:f1"], row["fsq:f2"])]
+    at_street, elsewhere = (model.explain(prepared, i, j)["fields"]["frequency"] for i, j in pairs)
+    assert at_street["values"][0] in ("haymarket", "hotel") and at_street["weight"] < 0, at_street
+    assert elsewhere["values"] == ["hotel tollcross", f"in {UNSEEN} records"], elsewhere
+    # Scoring reads the same, pair by pair, as the explanation.
+    scored = model.score(prepared, [p[0] for p in pairs], [p[1] for p in pairs])
+    for k, (i, j) in enumerate(pairs):
+        assert scored.weights[k] == pytest.approx(
+            model.explain(prepared, i, j)["match_weight"], abs=1e-2
+        )
+    assert scored.weights[1] > scored.weights[0]
+
+
+def test_whole_names_and_word_pairs_are_saved_with_the_weights() -> None:
+    names = [f"shop {i}" for i in range(MIN_NAMES)] + ["costa coffee"] * 4
+    model = _model(names)
+    saved = json.loads(json.dumps(model.to_dict()))
+    assert saved["name_counts"] == {"costa coffee": 4}
+    assert saved["name_word_pair_counts"] == {"coffee costa": 4}
+    again = MatchModel.from_dict(saved)
+    assert again.name_frequencies is not None
+    assert again.name_frequencies.rarest("costa coffee", "costa coffee") == ("coffee", 4)
+    # Weights saved before these counts read the words alone, as they did.
+    del saved["name_counts"], saved["name_word_pair_counts"]
+    older = MatchModel.from_dict(saved).name_frequencies
+    assert older is not None and older.names is None and older.pairs is None
+    assert older.rarest("shop costa", "costa shop") == ("costa", 4)
+
+
+def test_a_run_reads_a_rare_whole_name_made_of_common_words() -> None:
+    records = [
+        shop(str(i), f"Broughton {('Bar', 'Deli', 'High School Annexe', 'Books')[i % 4]} {i}",
+             lat=55.95 + i * 1e-4, lon=-3.19)
+        for i in range(250)
+    ]  # fmt: skip
+    records += [
+        shop("s1", "Broughton High School", lat=55.9600, lon=-3.2100),
+        shop("s2", "Broughton High School", platform="fsq", lat=55.9605, lon=-3.2105),
+    ]
+    result = match_shops(records)
+    model, prepared, row = result.state.model, result.state.prepared, result.state.row_of
+    assert model is not None and model.name_frequencies is not None
+    explained = model.explain(prepared, row["osm:s1"], row["fsq:s2"])["fields"]["frequency"]
+    assert explained["values"] == ["broughton high school", f"in {UNSEEN} records"], explained
+    assert explained["weight"] == pytest.approx(bits_of(UNSEEN), abs=1e-3)
+    later = update(result, [shop("s3", "Broughton High School", platform="yelp")])
+    assert later.state.model.name_frequencies is model.name_frequencies  # type: ignore[union-attr]

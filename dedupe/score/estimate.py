@@ -95,7 +95,10 @@ def _name_frequencies(state: Any) -> NameFrequencies | None:
     # The same counts the golden records read for typos, kept on the prepared table, and the
     # streets of the addresses that name a word ("grassmarket", "leith walk").
     uses = word_uses(state.prepared, state.alive)
-    return NameFrequencies.of_uses(uses, named, street_uses(state.prepared, state.alive, uses))
+    names = gather(state.prepared.names, rows)
+    return NameFrequencies.of_uses(
+        uses, named, street_uses(state.prepared, state.alive, uses), names
+    )
 
 
 def _unsupervised(state: Any, batch: Any, must, cannot, base: MatchModel) -> MatchModel:  # noqa: ANN001

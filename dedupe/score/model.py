@@ -212,8 +212,14 @@ class MatchModel:
             level_index = self.comparisons[k].level_index(
                 float(self.comparisons[k].measure(prepared, a, b)[0])
             )
+            streets = getattr(prepared, "streets", None)
+            where = (
+                frozenset(f"{streets[i] or ''} {streets[j] or ''}".split())
+                if streets is not None
+                else frozenset()
+            )
             frequency = self.name_frequencies.explain(
-                prepared.names[i], prepared.names[j], bool(agree[level_index])
+                prepared.names[i], prepared.names[j], bool(agree[level_index]), where
             )
             frequency["weight"] = round(self.frequency_scale * frequency["weight"], 3)
             total += frequency["weight"]
@@ -238,6 +244,10 @@ class MatchModel:
             out["name_word_counts"] = self.name_frequencies.to_dict()
             if self.name_frequencies.streets:
                 out["street_word_counts"] = dict(self.name_frequencies.streets)
+            if self.name_frequencies.names is not None:
+                out["name_counts"] = dict(self.name_frequencies.names)
+            if self.name_frequencies.pairs is not None:
+                out["name_word_pair_counts"] = dict(self.name_frequencies.pairs)
         if self.frequency_scale != 1.0:
             out["frequency_scale"] = self.frequency_scale
         return out
@@ -250,7 +260,17 @@ class MatchModel:
         levels = {name: [tuple(mu) for mu in pairs] for name, pairs in data["levels"].items()}
         counts = data.get("name_word_counts")
         streets = dict(data.get("street_word_counts") or {})
-        frequencies = NameFrequencies(dict(counts), streets) if counts is not None else None
+        whole, pairs = data.get("name_counts"), data.get("name_word_pair_counts")
+        frequencies = (
+            NameFrequencies(
+                dict(counts),
+                streets,
+                None if whole is None else dict(whole),
+                None if pairs is None else dict(pairs),
+            )
+            if counts is not None
+            else None
+        )
         model = cls(
             name_frequencies=frequencies, frequency_scale=float(data.get("frequency_scale", 1.0))
         )
