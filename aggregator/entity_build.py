@@ -15,7 +15,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -25,6 +26,19 @@ from dedupe.golden.records import GoldenBuilder, constructor
 from dedupe.prepare.columns import gather
 
 _RECORD_KEY, _LISTING, _ENTITY = constructor(RecordKey), constructor(Listing), constructor(Entity)
+T = TypeVar("T")
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class EntityBatches:
@@ -93,4 +107,4 @@ class EntityBatches:
         return out
 
 
-__all__ = ["EntityBatches"]
+__all__ = ["EntityBatches", "batches"]

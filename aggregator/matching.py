@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from aggregator.entity_build import EntityBatches
+from aggregator.entity_build import EntityBatches, batches
 from aggregator.entity_offers import attach, attach_offers, offers_by_shop
 from aggregator.entity_sources import Sources, fingerprint
 from aggregator.heap import give_back
@@ -46,15 +46,15 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.shop_columns import ShopColumns, read_shops
 from aggregator.store import Store
-from aggregator.store.entities import entity_row
+from aggregator.store.entities import entity_row, entity_row_form
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused
 from dedupe.prepare.reused import Normalised
 from dedupe.prepare.taxonomy import Taxonomy
+from search.documents import Encoded, Form
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: Changes are read from this long before the last matching began: a record written just
 #: before it began may have been committed just after. Records read twice are recognised by
@@ -93,17 +93,6 @@ def _sorted(by_shop: dict[str, list[str]]) -> dict[str, list[str]]:
     for values in by_shop.values():
         values.sort()
     return by_shop
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class Matching:
@@ -385,12 +374,14 @@ class Matching:
         seen: set[str] = set()
         skipped = 0
         build = EntityBatches(result)
+        # The JSON forms of the batch being indexed: the index builds its documents from them.
+        forms: dict[str, Form] = {}
         log.info("phase: writing entities")
         with self.store.writing_entities(recount=True, stored=before) as write:
 
             def entities() -> Iterator[Entity]:
                 nonlocal skipped
-                for clusters in _batches(result.iter_clusters(), WRITE_BATCH):
+                for clusters in batches(result.iter_clusters(), WRITE_BATCH):
                     wanted, source_of = [], {}
                     digests = sources.of_many(clusters)
                     for (entity_id, members), source in zip(clusters, digests, strict=True):
@@ -405,10 +396,13 @@ class Matching:
                     apply_choices(batch, result, choices)
                     stored = write.doc_hashes([e for e in source_of if e in before])
                     rows, unchanged = [], []
+                    forms.clear()  # the last batch's were taken, or are not wanted
                     for entity in batch:
                         attach(entity, offers)
                         source = source_of[entity.entity_id]
-                        row = entity_row(entity, source=source)
+                        row, form = entity_row_form(entity, source=source)
+                        if form is not None and index is not None:
+                            forms[entity.entity_id] = form
                         if stored.get(entity.entity_id) != row.doc_hash:
                             rows.append(row)
                             if index is None:  # for the index to catch up with, afterwards
@@ -423,7 +417,7 @@ class Matching:
                 for _ in entities():
                     pass
             else:
-                outcome.indexed = index(entities())
+                outcome.indexed = index(Encoded(entities(), forms))
             outcome.removed = sorted(set(before) - seen)
             write.remove(outcome.removed)
             write.candidates = result.candidates

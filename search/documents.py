@@ -6,12 +6,18 @@ shop document as built here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from aggregator.models import Entity, OfferRecord
 from search.analysis import key
+
+try:
+    from orjson import loads
+except ImportError:  # pragma: no cover - an optional accelerator (no form is made without it)
+    from json import loads  # type: ignore[assignment]
 
 SHOP = "shop"
 OFFER = "offer"
@@ -20,21 +26,35 @@ OFFER = "offer"
 def shop_document(entity: Entity) -> dict[str, Any]:
     """The shop as the search shows it: golden values, every spelling, every listing."""
     # Each golden value read once (a rebuild builds a million of these documents).
-    shown = {name: item.value for name, item in entity.golden.fields.items()}
-    value = shown.get
-    names = _unique([_text(value("name")), *entity.names])
     # A listing's JSON form, as ``model_dump(mode="json")`` writes it (its fields are text).
-    listings = [
-        {"platform": x.platform, "source_id": x.source_id, "url": x.url, "name": x.name}
-        for x in entity.listings
-    ]
+    return _shop(
+        entity.entity_id,
+        {name: item.value for name, item in entity.golden.fields.items()},
+        entity.names,
+        [
+            {"platform": x.platform, "source_id": x.source_id, "url": x.url, "name": x.name}
+            for x in entity.listings
+        ],
+        [k.platform for k in entity.members],
+    )
+
+
+def _shop(
+    entity_id: str,
+    shown: dict[str, Any],
+    shown_names: list[str],
+    listings: list[dict[str, Any]],
+    member_platforms: list[str],
+) -> dict[str, Any]:
+    value = shown.get
+    names = _unique([_text(value("name")), *shown_names])
     platforms = _unique([listing["platform"] for listing in listings])
-    platforms += [p for p in _unique([k.platform for k in entity.members]) if p not in platforms]
+    platforms += [p for p in _unique(member_platforms) if p not in platforms]
     return {
-        "id": entity.entity_id,
+        "id": entity_id,
         "doc_type": SHOP,
-        "entity_id": entity.entity_id,
-        "name": names[0] if names else entity.entity_id,
+        "entity_id": entity_id,
+        "name": names[0] if names else entity_id,
         "names": names,
         "category": _text(value("category")),
         "description": _text(value("description")),
@@ -52,7 +72,7 @@ def shop_document(entity: Entity) -> dict[str, Any]:
     }
 
 
-def offer_document(shop: dict[str, Any], offer: OfferRecord) -> dict[str, Any]:
+def offer_document(shop: dict[str, Any], offer: OfferRecord | SimpleNamespace) -> dict[str, Any]:
     """An offer, carrying its shop's id, name, category, place, services and hours for filters."""
     return {
         "id": offer_id(shop["entity_id"], offer),
@@ -80,7 +100,7 @@ def offer_document(shop: dict[str, Any], offer: OfferRecord) -> dict[str, Any]:
     }
 
 
-def offer_id(entity_id: str, offer: OfferRecord) -> str:
+def offer_id(entity_id: str, offer: OfferRecord | SimpleNamespace) -> str:
     return f"{entity_id}/{offer.platform}/{offer.source_id}"
 
 
@@ -97,12 +117,61 @@ def _title_key(title: str) -> str:
 def entity_documents(entity: Entity) -> list[dict[str, Any]]:
     """The shop document first, then one document per product: when several platforms list
     the same product of the shop (same title, whatever the case or accents), the first wins."""
-    shop = shop_document(entity)
-    offers: dict[str, dict[str, Any]] = {}
-    for offer in entity.offers:
+    return _with_offers(shop_document(entity), entity.offers)
+
+
+def _with_offers(
+    shop: dict[str, Any], offers: Iterable[OfferRecord | SimpleNamespace]
+) -> list[dict[str, Any]]:
+    products: dict[str, dict[str, Any]] = {}
+    for offer in offers:
         document = offer_document(shop, offer)
-        offers.setdefault(document["product_key"], document)
-    return [shop, *offers.values()]
+        products.setdefault(document["product_key"], document)
+    return [shop, *products.values()]
+
+
+#: An entity's JSON form as its store row encodes it (``aggregator.store.entities``), by orjson
+#: with sorted keys: its id, then the texts of its members, golden record, listings, names and
+#: offers. Texts pickle as one copy each: a rebuild's worker process is sent these instead of
+#: documents, and builds the documents itself (:func:`form_documents`).
+Form = tuple[str, str, str, str, str, str]
+
+
+def form_documents(form: Form) -> list[dict[str, Any]]:
+    """:func:`entity_documents` of the entity whose JSON form is ``form``: the same documents,
+    key order included (``tests/test_search_form.py`` compares both)."""
+    entity_id, members, golden, listings, names, offers = form
+    shop = _shop(
+        entity_id,
+        {name: item["value"] for name, item in loads(golden)["fields"].items()},
+        loads(names),
+        [
+            {
+                "platform": x["platform"],
+                "source_id": x["source_id"],
+                "url": x["url"],
+                "name": x["name"],
+            }
+            for x in loads(listings)
+        ],
+        [m["platform"] for m in loads(members)],
+    )
+    held = loads(offers)
+    return _with_offers(shop, [SimpleNamespace(**o) for o in held]) if held else [shop]
+
+
+class Encoded:
+    """Entities to index, and the JSON form (:data:`Form`) of those whose store row the feeder
+    encoded by orjson, by entity id: a backend that can use the form pops it (the embedded
+    rebuild sends it to its worker process), the others index the entities. The feeder keeps
+    only the forms of the batch being consumed (it empties ``forms`` before the next one)."""
+
+    def __init__(self, entities: Iterable[Entity], forms: dict[str, Form]) -> None:
+        self.entities = entities
+        self.forms = forms
+
+    def __iter__(self) -> Iterator[Entity]:
+        return iter(self.entities)
 
 
 def _text(value: Any) -> str | None:

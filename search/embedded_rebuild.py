@@ -6,7 +6,10 @@ to the writer costs that thread about as much as building the entity's golden re
 own indexing runs on its threads. A rebuild of more than :data:`HAND_OFF` entities therefore
 hands the documents (pickled, a batch at a time, through a pipe) to a worker process that
 holds the writer and turns them into tantivy documents, on the second core, while this process
-builds and writes the next entities. The worker is started by ``spawn`` (the feeding process
+builds and writes the next entities. An entity whose store row the feeder encoded by orjson
+goes as that JSON form (:class:`search.documents.Encoded`): a few texts that pickle as one copy
+each, from which the worker builds the documents, sparing the feeder building them and
+pickling their dicts. The worker is started by ``spawn`` (the feeding process
 has threads) and costs about a second to start: smaller rebuilds (the demo, tests) stay in this
 process, as every rebuild did before. The index written is the same either way.
 
@@ -32,7 +35,7 @@ import tantivy
 
 from aggregator.heap import give_back
 from aggregator.models import Entity
-from search.documents import entity_documents
+from search.documents import Encoded, Form, entity_documents, form_documents
 from search.embedded_schema import register_analyzers, to_tantivy
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ QUEUED = 16
 _END = b""
 
 Documents = list[dict[str, Any]]
+#: What the worker is sent for one entity: its documents, or its JSON form to build them from.
+Item = Documents | Form
 
 
 @contextlib.contextmanager
@@ -75,20 +80,41 @@ def index_entities(
     """Index the documents of ``entities`` into ``index`` (a new generation at ``directory``,
     holding nothing yet) and commit them; the number of entities. Past ``hand_off`` entities a
     worker process does the indexing (see the module's description)."""
-    held: list[Documents] = []
+    held: list[Item] = []
+    forms = entities.forms if isinstance(entities, Encoded) else None
     iterator = iter(entities)
     for entity in iterator:
-        held.append(entity_documents(entity))
+        held.append(_item(entity, forms))
         if len(held) > hand_off:
-            return _in_worker(directory, heap, held, iterator)
+            return _in_worker(directory, heap, held, iterator, forms)
     with batch_writer(index, heap) as writer:
-        for documents in held:
-            for document in documents:
+        for item in held:
+            for document in _documents(item):
                 writer.add_document(to_tantivy(document))
     return len(held)
 
 
-def _in_worker(directory: Path, heap: int, held: list[Documents], rest: Iterator[Entity]) -> int:
+def _item(entity: Entity, forms: dict[str, Form] | None) -> Item:
+    """The entity's JSON form, when its feeder encoded it (the documents are built from it
+    where they are indexed: in the worker process), else its documents."""
+    if forms is not None:
+        form = forms.pop(entity.entity_id, None)
+        if form is not None:
+            return form
+    return entity_documents(entity)
+
+
+def _documents(item: Item) -> Documents:
+    return form_documents(item) if isinstance(item, tuple) else item
+
+
+def _in_worker(
+    directory: Path,
+    heap: int,
+    held: list[Item],
+    rest: Iterator[Entity],
+    forms: dict[str, Form] | None,
+) -> int:
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     worker = context.Process(
@@ -102,9 +128,9 @@ def _in_worker(directory: Path, heap: int, held: list[Documents], rest: Iterator
         for start in range(0, len(held), BATCH):
             sender.put(held[start : start + BATCH])
         del held
-        batch: list[Documents] = []
+        batch: list[Item] = []
         for entity in rest:
-            batch.append(entity_documents(entity))
+            batch.append(_item(entity, forms))
             if len(batch) == BATCH:
                 sender.put(batch)
                 count += len(batch)
@@ -156,10 +182,10 @@ class _Sender:
         self.thread = threading.Thread(target=self._send, name="search-index-feed", daemon=True)
         self.thread.start()
 
-    def put(self, batch: list[Documents]) -> None:
+    def put(self, batch: list[Item]) -> None:
         if self.error is not None:
             raise RuntimeError(f"the search index worker process stopped: {self.error}")
-        self.queue.put(pickle.dumps([d for documents in batch for d in documents], protocol=5))
+        self.queue.put(pickle.dumps(batch, protocol=5))
 
     def finish(self, quiet: bool = False) -> None:
         """Send the end, and wait for every batch to be written."""
@@ -193,10 +219,11 @@ def _index_from(directory: str, heap: int, connection: Any) -> None:
                 payload = connection.recv_bytes()
                 if payload == _END:
                     break
-                documents = pickle.loads(payload)
-                for document in documents:
-                    writer.add_document(to_tantivy(document))
-                count += len(documents)
+                for item in pickle.loads(payload):
+                    documents = _documents(item)
+                    for document in documents:
+                        writer.add_document(to_tantivy(document))
+                    count += len(documents)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu_s = usage.ru_utime + usage.ru_stime
         index.reload()

@@ -302,21 +302,22 @@ def dumps(data: Any) -> str:
     return "".join(_encoder(data, 0))
 
 
-def _encoded(entity: Entity) -> dict[str, str]:
+def _encoded(entity: Entity) -> tuple[dict[str, str], bool]:
     """:func:`dumps` of each part of the entity's JSON form: by orjson when the entity holds
     only values it writes byte for byte alike (:func:`plain_json`; tests/test_entity_form.py
-    compares both on the demo's entities), by :func:`dumps` otherwise."""
+    compares both on the demo's entities), by :func:`dumps` otherwise; and whether orjson
+    wrote them (then orjson reads each part back as the value it encoded)."""
     plain = plain_json(entity)
     if plain is not None and _orjson is not None:
         try:
             return {
                 key: _orjson.dumps(value, option=_orjson.OPT_SORT_KEYS).decode("utf-8")
                 for key, value in plain.items()
-            }
+            }, True
         except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an object of a subclass
             plain = None  # pydantic's form then, whatever the models hold
     data = plain if plain is not None else entity.model_dump(mode="json")
-    return {key: dumps(value) for key, value in data.items()}
+    return {key: dumps(value) for key, value in data.items()}, False
 
 
 def doc_hash(data: dict[str, Any]) -> str:
@@ -345,7 +346,34 @@ def entity_row(
     """The entity's row: ``data`` is its JSON form, when the caller has it already, and
     ``digest`` its :func:`doc_hash`, computed here from the same encodings as the columns
     unless given (a matching compares it with the stored one and writes the changed rows)."""
-    parts = _encoded(entity) if data is None else {k: dumps(v) for k, v in data.items()}
+    parts = _encoded(entity)[0] if data is None else {k: dumps(v) for k, v in data.items()}
+    return _row(entity, parts, digest, source)
+
+
+def entity_row_form(
+    entity: Entity, source: str | None = None
+) -> tuple[EntityRow, tuple[str, str, str, str, str, str] | None]:
+    """:func:`entity_row`, and the entity's JSON form as the row encoded it, for the search
+    index to build its documents from (:func:`search.documents.form_documents`), when orjson
+    encoded it (None otherwise: the documents are then built from the entity)."""
+    parts, by_orjson = _encoded(entity)
+    row = _row(entity, parts, None, source)
+    if not by_orjson:
+        return row, None
+    form = (
+        entity.entity_id,
+        parts["members"],
+        parts["golden"],
+        parts["listings"],
+        parts["names"],
+        parts["offers"],
+    )
+    return row, form
+
+
+def _row(
+    entity: Entity, parts: dict[str, str], digest: str | None, source: str | None
+) -> EntityRow:
     if digest is None:
         digest = hashlib.sha256(_joined(parts).encode("utf-8")).hexdigest()
     return EntityRow(
