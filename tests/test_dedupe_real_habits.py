@@ -105,6 +105,9 @@ def test_marks_that_are_part_of_a_letter_stay() -> None:
         ("2058 Bells Hwy Ste B-2a", "2058 Bells Highway"),
         ("331 N Alafaya Trl", "331 North Alafaya Trail"),
         ("7015 Village Ctr Dr", "7015 Village Center Drive"),
+        ("Paseo De Duraznos 127 Piso 4", "Paseo de Duraznos, 127"),  # a floor after the number
+        ("Av. Américas y Vallarta S/N", "Avenida Américas y Vallarta"),  # sin número
+        ("31 Pte 2519", "31 Poniente 2519"),  # a numbered street, the house number after
     ],
 )
 def test_addresses_written_the_ways_of_other_countries(one: str, other: str) -> None:
@@ -119,6 +122,9 @@ def test_numbered_streets_and_ranges_keep_their_numbers() -> None:
     assert parse_address("Sokolovská 28/77") != parse_address("Sokolovská 77")
     ranged = parse_address("9/11 rue X")
     assert ranged is not None and (ranged.number, ranged.number_to) == ("9", 11)
+    # "Calle 2 Norte" keeps its number as the street's; "31 Pte 2519" is number 2519.
+    numbered = parse_address("31 Pte 2519")
+    assert numbered is not None and (numbered.number, numbered.street) == ("2519", "31 poniente")
     # "Us and them" is no highway.
     assert parse_address("Us and Them 4") == parse_address("Us and them, 4")
     other = parse_address("Us and Them 4")

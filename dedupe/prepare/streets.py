@@ -39,8 +39,9 @@ STREET_WORDS: dict[str, str] = {
     # Turkish: "Muradiye Mh. 100. Yıl Cd." is "Muradiye Mahallesi 100. Yıl Caddesi".
     "cad": "caddesi", "cd": "caddesi", "sok": "sokak", "sk": "sokak", "sokagi": "sokak",
     "mah": "mahallesi", "mh": "mahallesi", "bulv": "bulvari", "blv": "bulvari",
-    # American: "7015 Village Ctr Dr" / "7025 Village Center Dr".
-    "ctr": "center",
+    # American: "7015 Village Ctr Dr" / "7025 Village Center Dr"; Mexican numbered streets
+    # ("31 Pte", "3 Ote").
+    "ctr": "center", "pte": "poniente", "ote": "oriente", "nte": "norte",
 }  # fmt: skip
 #: Street types written after the name (English and most countries using Latin script),
 #: expanded when they end the street: "W. 47th St." -> "west 47th street".
@@ -105,6 +106,9 @@ def street_segment(address: str) -> tuple[str, int]:
     >>> street_segment("12, rue des Filatiers")
     ('12 rue des Filatiers', 0)
     """
+    if "/" in address and _NO_NUMBER.search(address):
+        # "Av. Américas y Vallarta S/N": sin número, no house number (Spanish, Portuguese).
+        address = _NO_NUMBER.sub(" ", address).strip(" ,")
     segment = address
     if "," in address:
         parts = [p.strip() for p in address.split(",") if p.strip()]
@@ -155,6 +159,7 @@ def street_segment(address: str) -> tuple[str, int]:
     return head + segment[found.end() :], last if last > first else 0
 
 
+_NO_NUMBER = re.compile(r"(?<![\w/])s\s*/\s*n(?![\w/])\.?", re.IGNORECASE)
 _KANA_OR_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 #: A number written after the street as two, the second smaller: "Sokolovská 192/79".
 _REGISTER_THEN_NUMBER = re.compile(r"(?<!\S)(\d{1,5})\s*/\s*(\d{1,4})([a-zA-Z]?)\s*$")
@@ -202,9 +207,11 @@ _STREET_TYPE_NAMES = frozenset(
 #: A unit at the end of a street address: "Ste 204", "Suite 100", "Apt 5", "# 60".
 _UNIT_WORDS = frozenset(
     f"{w}{end}"
-    for w in ("ste", "suite", "apt", "unit", "bldg", "fl", "rm", "room")
+    # Spanish and Portuguese too: "Paseo de Duraznos 127 Piso 4", "Av. X 100 Local 3".
+    for w in ("ste", "suite", "apt", "unit", "bldg", "fl", "rm", "room", "piso", "int", "local",
+              "depto", "dpto", "apto", "sala", "loja", "lj", "oficina")
     for end in ("", ".")
-)
+)  # fmt: skip
 _UNIT_AT_END = re.compile(r"\s*#\s*\w[\w-]*\s*$")
 #: A floor at the end of a street address: "1st Floor", "Ground Floor", "2nd Fl.".
 _FLOOR_AT_END = re.compile(

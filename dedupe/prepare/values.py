@@ -257,11 +257,18 @@ def split_number(folded: str) -> tuple[str | None, str]:
         return _split_number_slowly(folded)
     # "12 rue x" (most addresses): no suffix, no range.
     second = rest.partition(" ")[0]
+    if second in _NUMBERED_STREET_WORDS:
+        street, _, last = rest.rpartition(" ")
+        if street and last.isdigit() and len(last) <= 5:
+            # "31 Pte 2519": Mexican numbered streets ("31 Poniente"), the number after.
+            return last.lstrip("0") or "0", f"{head} {street}"
     if second in _SUFFIX_WORDS or second.isdigit() or second in ("a", "au", "et"):
         return _split_number_slowly(folded)
     return head.lstrip("0") or "0", rest
 
 
+#: The word after a street's number in Mexican numbered streets: "31 Pte", "3 Norte", "2 Sur".
+_NUMBERED_STREET_WORDS = frozenset(["pte", "poniente", "ote", "oriente", "nte", "norte", "sur"])
 #: Kana and CJK ideographs: an address written the Japanese (or Chinese) way.
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 #: What Japanese and Chinese addresses write before the district, each part optional and
