@@ -108,6 +108,8 @@ def test_marks_that_are_part_of_a_letter_stay() -> None:
         ("Paseo De Duraznos 127 Piso 4", "Paseo de Duraznos, 127"),  # a floor after the number
         ("Av. Américas y Vallarta S/N", "Avenida Américas y Vallarta"),  # sin número
         ("31 Pte 2519", "31 Poniente 2519"),  # a numbered street, the house number after
+        ("Via della Cava 257", "Via Cava, 257"),  # articles and prepositions left out
+        ("Carrer de Sant Bartomeu, 2", "Carrer Sant Bartomeu 2"),
     ],
 )
 def test_addresses_written_the_ways_of_other_countries(one: str, other: str) -> None:

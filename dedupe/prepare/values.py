@@ -230,7 +230,7 @@ def parse_address(address: str | None) -> ParsedAddress | None:
     >>> parse_address("12 bis av. Jean Jaurès")
     ParsedAddress(number='12 bis', street='avenue jean jaures', postcode=None, city=None, ...)
     >>> parse_address("3 r. des Filatiers 31000 Toulouse CEDEX 6")
-    ParsedAddress(number='3', street='rue des filatiers', postcode='31000', city='toulouse', ...)
+    ParsedAddress(number='3', street='rue filatiers', postcode='31000', city='toulouse', ...)
     """
     if not fold(address):
         return None
@@ -380,6 +380,13 @@ def normalise_street(text: str) -> str:
         # Polish "ul. Fabryczna" is written "Fabryczna" as often, Spanish "Calle Salvador
         # Galván" "Salvador Galván" (a numbered "Calle 9 Sur" keeps its word).
         words = words[1:]
+    if len(words) > 2:
+        # "Via della Cava" / "Via Cava", "Carrer de Sant Bartomeu" / "Carrer Sant Bartomeu",
+        # "rue du Dr Roux" / "rue Dr Roux": the articles and prepositions inside a street's
+        # name are written or left out; its first word stays ("La Canebière").
+        kept = [w for w in words[1:] if w not in _PARTICLES]
+        if kept:
+            words = [words[0], *kept]
     if words[0] in ("us", "u") and len(words) > 1:
         words = _us_route(words)  # "US-97", "U S 2", "US Highway 301": "Highway 97"
     if words[0] in STREET_TYPES and not (len(words) == 2 and words[1] in TRAILING_TYPES):
@@ -397,6 +404,13 @@ def normalise_street(text: str) -> str:
             body[-1] = TRAILING_TYPES[words[-2]]  # "broadway st w"
         return " ".join([*body, tail])
     return " ".join([words[0], *(STREET_WORDS.get(w, w) for w in words[1:])])
+
+
+#: Articles and prepositions inside street names (French, Italian, Spanish, Portuguese).
+_PARTICLES = frozenset(
+    ["de", "del", "della", "delle", "dei", "degli", "di", "do", "da", "dos", "das", "la",
+     "las", "los", "le", "les", "du", "des", "d", "l"]
+)  # fmt: skip
 
 
 def _us_route(words: list[str]) -> list[str]:
