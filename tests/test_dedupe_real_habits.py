@@ -127,7 +127,9 @@ def test_numbered_streets_and_ranges_keep_their_numbers() -> None:
     # "Calle 2 Norte" keeps its number as the street's; "31 Pte 2519" is number 2519.
     numbered = parse_address("31 Pte 2519")
     assert numbered is not None and (numbered.number, numbered.street) == ("2519", "31 poniente")
-    # "Us and them" is no highway.
+    # "Us and them" is no highway, nor "U 2".
+    bare = parse_address("U 2 Tower 5")
+    assert bare is not None and bare.street == "u 2 tower"
     assert parse_address("Us and Them 4") == parse_address("Us and them, 4")
     other = parse_address("Us and Them 4")
     assert other is not None and other.street == "us and them"

@@ -416,9 +416,9 @@ _PARTICLES = frozenset(
 def _us_route(words: list[str]) -> list[str]:
     """A United States numbered highway written as "highway N": "us 97", "u s 2", "us
     highway 301", "us hwy 1"."""
-    rest = words[2:] if words[0] == "u" and words[1] == "s" else words[1:]
-    if words[0] == "u" and rest is words[1:]:
+    if words[0] == "u" and words[1] != "s":
         return words
+    rest = words[2:] if words[0] == "u" else words[1:]
     if len(rest) > 1 and rest[0] in ("highway", "hwy", "route", "rte"):
         rest = rest[1:]
     return ["highway", *rest] if rest and rest[0].isdigit() else words
