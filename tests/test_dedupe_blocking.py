@@ -99,6 +99,30 @@ def test_records_without_postcode_meet_by_address_or_place() -> None:
     assert not any("c:3" in pair for pair in named)  # 11 km away
 
 
+def test_records_without_position_meet_by_town_whatever_their_postcodes() -> None:
+    # Two postcodes of one town ("65060-645" / "65052-050" in São Luís) and no points: the
+    # town and a name word bring them together; with points, places meet by position instead.
+    def shop(platform: str, postcode: str, **where: float) -> ShopRecord:
+        return ShopRecord(
+            platform=platform,
+            source_id="1",
+            name="Hospital São Domingos" if platform < "c" else "Hospital São Domingos Exames",
+            postcode=postcode,
+            city="São Luís",
+            **where,  # type: ignore[arg-type]
+        )
+
+    def named(records: list[ShopRecord]) -> set[tuple[str, str]]:
+        prepared = prepare(records)
+        blocks = candidate_pairs(prepared)
+        keys = prepared.keys
+        return {(keys[a], keys[b]) for a, b in zip(blocks.a, blocks.b, strict=True)}
+
+    assert ("a:1", "c:1") in named([shop("a", "65060-645"), shop("c", "65052-050")])
+    far = {"lat": 43.6, "lon": 1.44}, {"lat": 43.7, "lon": 1.44}
+    assert not named([shop("a", "65060-645", **far[0]), shop("c", "65052-050", **far[1])])
+
+
 def test_oversized_blocks_are_skipped() -> None:
     records = [
         ShopRecord(platform="p", source_id=str(i), name=f"Shop {i}", email="contact@platform.fr")

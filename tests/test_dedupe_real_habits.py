@@ -94,10 +94,45 @@ def test_marks_that_are_part_of_a_letter_stay() -> None:
         ("東京都港区赤坂１丁目１２−３２", "赤坂1-12-32"),
         ("愛知県名古屋市中村区名駅１丁目１−１", "中村区名駅1丁目1-1"),
         ("滋賀県草津市野路東 5丁目 25-21", "野路東５丁目２５−２１"),
+        ("4-8 七日町2丁目", "山形県山形市七日町２丁目４−８"),  # lot and house written first
+        ("Calle Vicente Lombardo Toledano 303", "Vicente Lombardo Toledano 303"),
+        ("Rua Gerson Coutinho da Silva, 529 lj 2", "Rua Gerson Coutinho da Silva 529"),
+        ("Štefánikova 320/42", "Štefánikova 42"),  # register number, then street number
+        ("Jl. Cempaka Putih 5", "Jalan Cempaka Putih 5"),
+        ("51511 US-97", "51511 Highway 97"),
+        ("4514 U S 2", "4514 US Hwy 2"),
+        ("11401 US Highway 301 S", "11401 Highway 301 South"),
+        ("2058 Bells Hwy Ste B-2a", "2058 Bells Highway"),
+        ("331 N Alafaya Trl", "331 North Alafaya Trail"),
+        ("7015 Village Ctr Dr", "7015 Village Center Drive"),
+        ("Paseo De Duraznos 127 Piso 4", "Paseo de Duraznos, 127"),  # a floor after the number
+        ("Av. Américas y Vallarta S/N", "Avenida Américas y Vallarta"),  # sin número
+        ("31 Pte 2519", "31 Poniente 2519"),  # a numbered street, the house number after
+        ("Via della Cava 257", "Via Cava, 257"),  # articles and prepositions left out
+        ("Carrer de Sant Bartomeu, 2", "Carrer Sant Bartomeu 2"),
     ],
 )
 def test_addresses_written_the_ways_of_other_countries(one: str, other: str) -> None:
     assert parse_address(one) == parse_address(other)
+
+
+def test_numbered_streets_and_ranges_keep_their_numbers() -> None:
+    # "Calle 9 Sur": a numbered street keeps its word, the number is no house number.
+    found = parse_address("Calle 9 Sur 8")
+    assert found is not None and (found.number, found.street) == ("8", "calle 9 sur")
+    # A second number larger than the first is no register number: "9/11" stays a range.
+    assert parse_address("Sokolovská 28/77") != parse_address("Sokolovská 77")
+    ranged = parse_address("9/11 rue X")
+    assert ranged is not None and (ranged.number, ranged.number_to) == ("9", 11)
+    # "Calle 2 Norte" keeps its number as the street's; "31 Pte 2519" is number 2519.
+    numbered = parse_address("31 Pte 2519")
+    assert numbered is not None and (numbered.number, numbered.street) == ("2519", "31 poniente")
+    # "Us and them" is no highway, nor "U 2".
+    bare = parse_address("U 2 Tower 5")
+    assert bare is not None and bare.street == "u 2 tower"
+    assert parse_address("Us and Them 4") == parse_address("Us and them, 4")
+    other = parse_address("Us and Them 4")
+    assert other is not None and other.street == "us and them"
 
 
 def test_a_hash_after_a_house_number_is_still_a_suite() -> None:

@@ -6,7 +6,7 @@ A pair is a candidate when the two records share any blocking key:
   shared too widely are already blanked, see :mod:`dedupe.golden.shared_identifiers`);
 - ``name``: postcode + name word, and ``town``: town + name word, for each name word that is
   not too common across all records (a platform without postcodes still names the town; town
-  blocks only pair a record without postcode with another);
+  blocks only pair a record without postcode or without position with another);
 - ``address``: house number + longest street word + département (or town), and ``street``:
   the same alone for records with neither postcode nor town; they catch
   records whose names differ ("Chez Paul" / "Restaurant Chez Paul" are caught by ``name``,
@@ -59,13 +59,14 @@ RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
 
 
 def pair_filters(prepared) -> dict[int, np.ndarray]:  # noqa: ANN001
-    """Rules whose blocks pair only records of which at least one has the flag: ``town`` and
-    ``same_town`` pairs need a record without postcode (with postcodes, ``name`` and ``same``
-    pair them), ``street`` one with neither postcode nor town, ``word`` one with neither
-    postcode nor position."""
+    """Rules whose blocks pair only records of which at least one has the flag: ``town``
+    pairs need a record without postcode (with postcodes, ``name`` pairs them) or without
+    position (two postcodes of one town, "65060-645" / "65052-050" in São Luís, and no point
+    to meet by), ``same_town`` one without postcode (``same`` pairs the others), ``street``
+    one with neither postcode nor town, ``word`` one with neither postcode nor position."""
     no_postcode = prepared.postcode < 0
     return {
-        RULE_CODE["town"]: no_postcode,
+        RULE_CODE["town"]: no_postcode | np.isnan(prepared.lat),
         RULE_CODE["same_town"]: no_postcode,
         RULE_CODE["street"]: no_postcode & (prepared.city_hash == 0),
         RULE_CODE["word"]: no_postcode & np.isnan(prepared.lat),

@@ -27,6 +27,8 @@ STREET_TYPES: dict[str, str] = {
     # Spanish and Portuguese types, folded onto the same words: "Av. de la Estación" /
     # "Avenida de la Estación", "R. Santos Dumont" / "Rua Santos Dumont".
     "avenida": "avenue", "avda": "avenue", "rua": "rue", "cl": "calle",
+    # Indonesian and Malay "Jl. Karet" / "Jalan Karet"; a numbered highway ("Hwy 97").
+    "jl": "jalan", "jln": "jalan", "hwy": "highway",
 }  # fmt: skip
 #: Abbreviations expanded anywhere in the street ("Rue St Rome", "rue du Fbg Bonnefoy").
 STREET_WORDS: dict[str, str] = {
@@ -37,6 +39,9 @@ STREET_WORDS: dict[str, str] = {
     # Turkish: "Muradiye Mh. 100. Yıl Cd." is "Muradiye Mahallesi 100. Yıl Caddesi".
     "cad": "caddesi", "cd": "caddesi", "sok": "sokak", "sk": "sokak", "sokagi": "sokak",
     "mah": "mahallesi", "mh": "mahallesi", "bulv": "bulvari", "blv": "bulvari",
+    # American: "7015 Village Ctr Dr" / "7025 Village Center Dr"; Mexican numbered streets
+    # ("31 Pte", "3 Ote").
+    "ctr": "center", "pte": "poniente", "ote": "oriente", "nte": "norte",
 }  # fmt: skip
 #: Street types written after the name (English and most countries using Latin script),
 #: expanded when they end the street: "W. 47th St." -> "west 47th street".
@@ -45,6 +50,8 @@ TRAILING_TYPES: dict[str, str] = {
     "dr": "drive", "ln": "lane", "pl": "place", "sq": "square", "ter": "terrace",
     "terr": "terrace", "blvd": "boulevard", "bd": "boulevard", "ct": "court", "cres": "crescent",
     "pkwy": "parkway", "hwy": "highway", "cir": "circle", "wy": "way", "gdns": "gardens",
+    "trl": "trail", "ctr": "center", "expy": "expressway", "fwy": "freeway",
+    "tpke": "turnpike", "xing": "crossing", "hts": "heights",
 }  # fmt: skip
 #: Compass directions, expanded when they start or end the street ("358 W 47th St").
 DIRECTIONS: dict[str, str] = {
@@ -62,6 +69,12 @@ _ONLY_NUMBER = re.compile(
 _FLAT_LETTER = re.compile(r"^\s*(\d{1,4})[e-pr-su-z]\s*$", re.IGNORECASE)
 #: A house number, a dash and what is not another number: "61 - Sala 409", "97 - Centro".
 _NUMBER_THEN_MORE = re.compile(r"^\s*(\d{1,5}[a-zA-Z]?)\s+[-–]\s+(?!\d{1,4}\s*$)\S.*$")
+#: A house number, then a unit without a dash: "529 lj 2", "1005 sala 3" (Brazil).
+_NUMBER_THEN_UNIT = re.compile(
+    r"^\s*(\d{1,5}[a-zA-Z]?)\s+(?:lj|loja|sl|sala|cj|conjunto|apto|bloco|piso|local|depto|dpto)"
+    r"\b\.?\s*[\w/-]{0,6}\s*$",
+    re.IGNORECASE,
+)
 #: A leading house number and the rest of its range: "39-41", "9/11", "25-27-29", "6A/8", and
 #: OpenStreetMap's lists of numbers ("7; 9": one shop across two doors).
 _LEADING_RANGE = re.compile(
@@ -93,6 +106,9 @@ def street_segment(address: str) -> tuple[str, int]:
     >>> street_segment("12, rue des Filatiers")
     ('12 rue des Filatiers', 0)
     """
+    if "/" in address and _NO_NUMBER.search(address):
+        # "Av. Américas y Vallarta S/N": sin número, no house number (Spanish, Portuguese).
+        address = _NO_NUMBER.sub(" ", address).strip(" ,")
     segment = address
     if "," in address:
         parts = [p.strip() for p in address.split(",") if p.strip()]
@@ -103,6 +119,7 @@ def street_segment(address: str) -> tuple[str, int]:
             # "Rua Benjamin Constant, 61 - Sala 409", "Estr. da Boiada, 97 - Jardim Casa
             # Verde": the number, then a unit or district after a dash (Brazil).
             part = _NUMBER_THEN_MORE.sub(r"\1", part)
+            part = _NUMBER_THEN_UNIT.sub(r"\1", part)  # "Rua X da Silva, 529 lj 2"
             if _ONLY_NUMBER.fullmatch(part):
                 if merged and i == len(parts) - 1 or merged and not _has_number(merged[-1]):
                     merged[-1] = f"{part} {merged[-1]}"  # "Lawnmarket, 304"
@@ -124,9 +141,15 @@ def street_segment(address: str) -> tuple[str, int]:
         if len(words) == 3 and words[1].lower() in _UNIT_WORDS and _UNIT_ID.fullmatch(words[2]):
             segment = words[0]
     if not segment.lstrip()[:1].isdigit():
+        if "/" in segment:
+            # "Štefánikova 320/42": a building's register number, then its number on the
+            # street (Czech, Slovak), which other sources write alone ("Štefánikova 42").
+            segment = _REGISTER_THEN_NUMBER.sub(_number_on_street, segment)
         return segment, 0
     if "-" not in segment and "/" not in segment and "&" not in segment and ";" not in segment:
         return segment, 0
+    if _KANA_OR_IDEOGRAPH.search(segment):
+        return segment, 0  # "4-8 七日町2丁目": a lot and a house, read with the district
     found = _LEADING_RANGE.match(segment)
     if not found:
         return segment, 0
@@ -134,6 +157,17 @@ def street_segment(address: str) -> tuple[str, int]:
     last = max((int(n) for n in re.findall(r"\d+", found.group(3))), default=0)
     head = found.group(1) + (found.group(2) or "")
     return head + segment[found.end() :], last if last > first else 0
+
+
+_NO_NUMBER = re.compile(r"(?<![\w/])s\s*/\s*n(?![\w/])\.?", re.IGNORECASE)
+_KANA_OR_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+#: A number written after the street as two, the second smaller: "Sokolovská 192/79".
+_REGISTER_THEN_NUMBER = re.compile(r"(?<!\S)(\d{1,5})\s*/\s*(\d{1,4})([a-zA-Z]?)\s*$")
+
+
+def _number_on_street(found: re.Match[str]) -> str:
+    register, number = int(found.group(1)), int(found.group(2))
+    return found.group(2) + found.group(3) if number < register else found.group(0)
 
 
 def _street_part(parts: list[str]) -> str:
@@ -173,9 +207,11 @@ _STREET_TYPE_NAMES = frozenset(
 #: A unit at the end of a street address: "Ste 204", "Suite 100", "Apt 5", "# 60".
 _UNIT_WORDS = frozenset(
     f"{w}{end}"
-    for w in ("ste", "suite", "apt", "unit", "bldg", "fl", "rm", "room")
+    # Spanish and Portuguese too: "Paseo de Duraznos 127 Piso 4", "Av. X 100 Local 3".
+    for w in ("ste", "suite", "apt", "unit", "bldg", "fl", "rm", "room", "piso", "int", "local",
+              "depto", "dpto", "apto", "sala", "loja", "lj", "oficina")
     for end in ("", ".")
-)
+)  # fmt: skip
 _UNIT_AT_END = re.compile(r"\s*#\s*\w[\w-]*\s*$")
 #: A floor at the end of a street address: "1st Floor", "Ground Floor", "2nd Fl.".
 _FLOOR_AT_END = re.compile(
@@ -184,7 +220,7 @@ _FLOOR_AT_END = re.compile(
 )
 #: What names the unit after such a word: a number ("Ste 204"), a letter or a letter and a
 #: number ("Unit C", "Ste B1"). A word ("Ste Anne": Sainte Anne) is the street's.
-_UNIT_ID = re.compile(r"\d[\w-]*|[A-Za-z]\d{0,4}")
+_UNIT_ID = re.compile(r"\d[\w-]*|[A-Za-z](?:-?\d{1,4}[A-Za-z]?)?")
 
 
 def _has_number(part: str) -> bool:

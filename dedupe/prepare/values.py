@@ -230,7 +230,7 @@ def parse_address(address: str | None) -> ParsedAddress | None:
     >>> parse_address("12 bis av. Jean Jaurès")
     ParsedAddress(number='12 bis', street='avenue jean jaures', postcode=None, city=None, ...)
     >>> parse_address("3 r. des Filatiers 31000 Toulouse CEDEX 6")
-    ParsedAddress(number='3', street='rue des filatiers', postcode='31000', city='toulouse', ...)
+    ParsedAddress(number='3', street='rue filatiers', postcode='31000', city='toulouse', ...)
     """
     if not fold(address):
         return None
@@ -257,11 +257,18 @@ def split_number(folded: str) -> tuple[str | None, str]:
         return _split_number_slowly(folded)
     # "12 rue x" (most addresses): no suffix, no range.
     second = rest.partition(" ")[0]
+    if second in _NUMBERED_STREET_WORDS:
+        street, _, last = rest.rpartition(" ")
+        if street and last.isdigit() and len(last) <= 5:
+            # "31 Pte 2519": Mexican numbered streets ("31 Poniente"), the number after.
+            return last.lstrip("0") or "0", f"{head} {street}"
     if second in _SUFFIX_WORDS or second.isdigit() or second in ("a", "au", "et"):
         return _split_number_slowly(folded)
     return head.lstrip("0") or "0", rest
 
 
+#: The word after a street's number in Mexican numbered streets: "31 Pte", "3 Norte", "2 Sur".
+_NUMBERED_STREET_WORDS = frozenset(["pte", "poniente", "ote", "oriente", "nte", "norte", "sur"])
 #: Kana and CJK ideographs: an address written the Japanese (or Chinese) way.
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 #: What Japanese and Chinese addresses write before the district, each part optional and
@@ -271,6 +278,8 @@ _ADMINISTRATIVE = re.compile(
     r"^(?:東京都|北海道|京都府|大阪府|[^\d\s]{2,3}?[県省])?(?:[^\d\s]{1,5}?市(?!場))?"
     r"(?:[^\d\s]{1,4}?郡)?(?:[^\d\s]{1,4}?区)?"
 )
+#: Numbers before a Japanese district: "4-8七日町2".
+_LEADING_BLOCK = re.compile(r"^(\d+(?:-\d+)*)(\D.*)$")
 #: The words between a Japanese address's numbers: block (丁目), lot (番地, 番), house (号).
 _BLOCK_WORDS = re.compile(r"丁目|番地|番|号")
 
@@ -284,6 +293,11 @@ def _block_number(folded: str) -> tuple[str | None, str]:
     out = ""
     for word in text.split():
         out += "-" + word if out[-1:].isdigit() and word[0].isdigit() else word
+    leading = _LEADING_BLOCK.match(out)
+    if leading:
+        # "4-8 七日町2丁目": the lot and house written first, "七日町2丁目4-8" elsewhere.
+        head, tail = leading.group(2), leading.group(1)
+        out = head + ("-" if head[-1].isdigit() else "") + tail
     out = _ADMINISTRATIVE.sub("", out) or out
     street, dash, number = out.rpartition("-")
     if dash and street and number.isdigit() and len(number) <= 4:
@@ -362,8 +376,19 @@ def normalise_street(text: str) -> str:
     if "str" in text:
         # German streets: "Hauptstraße" / "Hauptstr.", "Lange Straße" / "Lange Str.".
         words = [w[:-4] if w.endswith("strasse") else w for w in words]
-    if words[0] in ("ul", "ulica") and len(words) > 1:
-        words = words[1:]  # Polish "ul. Fabryczna" is written "Fabryczna" as often
+    if words[0] in ("ul", "ulica", "calle", "cl") and len(words) > 1 and not words[1].isdigit():
+        # Polish "ul. Fabryczna" is written "Fabryczna" as often, Spanish "Calle Salvador
+        # Galván" "Salvador Galván" (a numbered "Calle 9 Sur" keeps its word).
+        words = words[1:]
+    if len(words) > 2:
+        # "Via della Cava" / "Via Cava", "Carrer de Sant Bartomeu" / "Carrer Sant Bartomeu",
+        # "rue du Dr Roux" / "rue Dr Roux": the articles and prepositions inside a street's
+        # name are written or left out; its first word stays ("La Canebière").
+        kept = [w for w in words[1:] if w not in _PARTICLES]
+        if kept:
+            words = [words[0], *kept]
+    if words[0] in ("us", "u") and len(words) > 1:
+        words = _us_route(words)  # "US-97", "U S 2", "US Highway 301": "Highway 97"
     if words[0] in STREET_TYPES and not (len(words) == 2 and words[1] in TRAILING_TYPES):
         words[0] = STREET_TYPES[words[0]]
     elif words[0] in DIRECTIONS and len(words) > 1:
@@ -379,6 +404,24 @@ def normalise_street(text: str) -> str:
             body[-1] = TRAILING_TYPES[words[-2]]  # "broadway st w"
         return " ".join([*body, tail])
     return " ".join([words[0], *(STREET_WORDS.get(w, w) for w in words[1:])])
+
+
+#: Articles and prepositions inside street names (French, Italian, Spanish, Portuguese).
+_PARTICLES = frozenset(
+    ["de", "del", "della", "delle", "dei", "degli", "di", "do", "da", "dos", "das", "la",
+     "las", "los", "le", "les", "du", "des", "d", "l"]
+)  # fmt: skip
+
+
+def _us_route(words: list[str]) -> list[str]:
+    """A United States numbered highway written as "highway N": "us 97", "u s 2", "us
+    highway 301", "us hwy 1"."""
+    if words[0] == "u" and words[1] != "s":
+        return words
+    rest = words[2:] if words[0] == "u" else words[1:]
+    if len(rest) > 1 and rest[0] in ("highway", "hwy", "route", "rte"):
+        rest = rest[1:]
+    return ["highway", *rest] if rest and rest[0].isdigit() else words
 
 
 #: Trailing street types also read before a district; "st" and "dr" are Saint and Docteur
