@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from aggregator.models import ShopRecord
 from dedupe.block.index import candidate_pairs
 from dedupe.block.keys import BlockingRules
@@ -144,3 +146,24 @@ def test_identifiers_shared_by_many_shops_are_ignored() -> None:
     prepared = prepare(records)
     assert not prepared.phone1.any() and not prepared.phone2.any()
     assert prepared.shared["phones"] == {33561000000}
+
+
+def test_pairs_made_in_slices_are_the_pairs_made_at_once() -> None:
+    from dedupe.block.index import _pairs_within
+
+    rng = np.random.default_rng(7)
+    group = np.sort(rng.integers(0, 40, 300))
+    rows = rng.permutation(300)
+
+    def pairs(budget: int) -> set[tuple[int, int, int]]:
+        out: set[tuple[int, int, int]] = set()
+        slices = list(_pairs_within(group, rows, budget))
+        for a, b, of in slices:
+            out |= set(zip(a.tolist(), b.tolist(), of.tolist(), strict=True))
+        assert sum(len(a) for a, _, _ in slices) == len(out)  # each pair once
+        return out
+
+    whole = pairs(1 << 30)
+    sizes = np.bincount(group)
+    assert len(whole) == int((sizes * (sizes - 1) // 2).sum())
+    assert pairs(5) == whole and pairs(1) == whole

@@ -12,6 +12,7 @@ Rows are never deleted from the index: a removed record's row is simply no longe
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,14 +140,20 @@ class BlockIndex:
             flagged = np.bincount(group, weights=keep & flag[rows], minlength=len(touched)) > 0
             keep &= (rule_of[group] != code) | flagged[group]
         group, rows = group[keep], rows[keep]
-        a, b, of = _pairs_within(group, rows)
-        # A block that became active gives all its pairs; the others, the fresh rows' pairs.
-        wanted = ~active_before[of] | fresh[a] | fresh[b]
-        for code, flag in (filters or {}).items():
-            wanted &= (rule_of[of] != code) | flag[a] | flag[b]
-        a, b = a[wanted], b[wanted]
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        return unique((lo << 32) | hi), touched[active_before & ~active_now]
+        kept = []
+        # Made a slice of blocks at a time: a filtered rule's block makes all its pairs before
+        # the filter drops those without a flagged record, and whole, those would be held at
+        # once (a town's blocks where a few records have no position).
+        for a, b, of in _pairs_within(group, rows):
+            # A block that became active gives all its pairs; the others, the fresh rows' pairs.
+            wanted = ~active_before[of] | fresh[a] | fresh[b]
+            for code, flag in (filters or {}).items():
+                wanted &= (rule_of[of] != code) | flag[a] | flag[b]
+            a, b = a[wanted], b[wanted]
+            lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+            kept.append(unique((lo << 32) | hi))
+        found = unique(np.concatenate(kept)) if kept else np.zeros(0, np.int64)
+        return found, touched[active_before & ~active_now]
 
     def active(self, keys: np.ndarray, alive: np.ndarray, rules: BlockingRules) -> np.ndarray:
         """Whether each (tagged) key's block is active now."""
@@ -162,26 +169,25 @@ def repeated_keys(ordered: np.ndarray) -> np.ndarray:
     return unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
 
-def _pairs_within(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    """All pairs of rows within each group (``group`` sorted): ``(a, b, group of the pair)``."""
-    empty = np.zeros(0, np.int64)
+def _pairs_within(
+    group: np.ndarray, rows: np.ndarray, budget: int = 1 << 21
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """All pairs of rows within each group (``group`` sorted), as ``(a, b, group of the pair)``
+    slices of about ``budget`` pairs at most (a block larger than that, alone)."""
     if not len(group):
-        return empty, empty, empty
+        return
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     sizes = np.diff(np.r_[starts, len(group)])
-    out_a, out_b, out_g = [], [], []
     for size in unique(sizes):
         if size < 2:
             continue
-        first = starts[sizes == size]
+        firsts = starts[sizes == size]
         i, j = np.triu_indices(int(size), 1)
-        pa, pb = (first[:, None] + i).ravel(), (first[:, None] + j).ravel()
-        out_a.append(rows[pa])
-        out_b.append(rows[pb])
-        out_g.append(group[pa])
-    if not out_a:
-        return empty, empty, empty
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_g)
+        step = max(1, budget // len(i))
+        for at in range(0, len(firsts), step):
+            first = firsts[at : at + step]
+            pa, pb = (first[:, None] + i).ravel(), (first[:, None] + j).ravel()
+            yield rows[pa], rows[pb], group[pa]
 
 
 def candidate_pairs(prepared, rules: BlockingRules | None = None) -> PairBatch:  # noqa: ANN001
