@@ -37,15 +37,22 @@ def _demo_records(n_shops: int) -> list[ShopRecord]:
     return records
 
 
-def test_the_demo_entities_json_form_is_pydantics() -> None:
-    records = _demo_records(600)
+def demo_entities(n_shops: int, offered: int, titles: int) -> list[Entity]:
+    """The demo catalogue's entities, the first ``offered`` records each with an offer (one of
+    ``titles`` titles, a price on two in three)."""
+    records = _demo_records(n_shops)
     entities = match_shops(records).entities
     offers = [
         OfferRecord(platform=r.platform, source_id=f"o{i}", shop_source_id=r.source_id,
-                    title=f"Pain n°{i}", price=1.5 + i if i % 3 else None)
-        for i, r in enumerate(records[:200])
+                    title=f"Pain n°{i % titles}", price=1.5 + i if i % 3 else None)
+        for i, r in enumerate(records[:offered])
     ]  # fmt: skip
     attach_offers(entities, offers)
+    return entities
+
+
+def test_the_demo_entities_json_form_is_pydantics() -> None:
+    entities = demo_entities(600, 200, titles=1000)
     assert any(e.offers for e in entities) and any(len(e.members) > 1 for e in entities)
     for entity in entities:
         dumped = entity.model_dump(mode="json")

@@ -8,19 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.entity_offers import attach_offers
 from aggregator.models import Entity, GoldenRecord, Listing, OfferRecord, Provenanced, RecordKey
 from aggregator.store.entities import entity_row, entity_row_form
-from dedupe import match_shops
 from search import EmbeddedBackend
 from search.documents import Encoded, entity_documents, form_documents
 from search.embedded_schema import to_tantivy
 
 try:  # tests/ as a package, or as a plain directory on sys.path (pytest's prepend mode)
-    from tests.test_entity_form import _demo_records
+    from tests.test_entity_form import demo_entities
     from tests.test_search_sample import sample_entities
 except ImportError:
-    from test_entity_form import _demo_records  # type: ignore[no-redef]
+    from test_entity_form import demo_entities  # type: ignore[no-redef]
     from test_search_sample import sample_entities  # type: ignore[no-redef]
 
 
@@ -82,15 +80,7 @@ def _odd_entities() -> list[Entity]:
 
 
 def _entities() -> list[Entity]:
-    records = _demo_records(300)
-    entities = match_shops(records).entities
-    offers = [
-        OfferRecord(platform=r.platform, source_id=f"o{i}", shop_source_id=r.source_id,
-                    title=f"Pain n°{i % 7}", price=1.5 + i if i % 3 else None)
-        for i, r in enumerate(records[:150])
-    ]  # fmt: skip
-    attach_offers(entities, offers)
-    return [*entities, *_odd_entities()]
+    return [*demo_entities(300, 150, titles=7), *_odd_entities()]
 
 
 def test_documents_from_the_rows_json_form_are_the_entitys() -> None:
