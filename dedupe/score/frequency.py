@@ -245,6 +245,18 @@ class NameFrequencies:
                     out[row] = placed[inverse[row]]
         return out
 
+    def own(self, prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """True where the two records bear one name that no other record bears (False when
+        whole names were not counted)."""
+        if self.names is None:
+            return np.zeros(len(a), dtype=bool)
+        ha, hb = prepared.name_hash[a], prepared.name_hash[b]
+        out = (ha == hb) & (ha != 0)
+        rows = np.flatnonzero(out)
+        for row, name in zip(rows.tolist(), gather(prepared.names, a[rows]), strict=True):
+            out[row] = name is not None and name not in self.names
+        return out
+
     def explain(
         self, x: str | None, y: str | None, agree: bool, where: frozenset[str] = frozenset()
     ) -> dict[str, Any]:

@@ -140,6 +140,20 @@ def haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
 
 
+def corner(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True where two addresses name two streets of one town and the points are within
+    :data:`CORNER_M` metres: a corner building's two fronts ("38 Castle Terrace" / "38 Lady
+    Lawson Street") as well as two neighbours."""
+    sa, sb = prepared.street_hash[a], prepared.street_hash[b]
+    with np.errstate(invalid="ignore"):
+        near = distance_m(prepared, a, b) <= CORNER_M
+    return near & (sa != 0) & (sb != 0) & (sa != sb) & same_town(prepared, a, b)
+
+
+#: Two streets' addresses this near (metres) may be one building's.
+CORNER_M = 100.0
+
+
 def same_any(prepared: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1.0 when two records share a phone number, 0.5 when two of their numbers end in the same
     eight digits (one written with a wrong prefix: "04922 16403148" for +49 221 6403148), 0.0

@@ -18,6 +18,12 @@ clearly two shops, whatever their names and website say.
 shops. The cheap comparisons are scored first; a pair whose best possible total (its fuzzy
 comparisons at their highest reachable level) stays below ``prune_below`` is dropped before
 any fuzzy matching. Dropped pairs are exactly those that would score below it.
+
+**Two streets of one corner**: a name no other record bears (the name-frequency counts) whose
+two records give two streets of one town within :data:`dedupe.score.measures.CORNER_M` metres
+("CodeBase", 38 Castle Terrace / 38 Lady Lawson Street) is one building's two fronts as often
+as two neighbours: the address's *different* is read as missing, in scores, conflicts and
+explanations alike. A chain's name (borne by other records) keeps it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import numpy as np
 from dedupe.score.comparisons import MISSING, Comparison
 from dedupe.score.defaults import DEFAULT_COMPARISONS
 from dedupe.score.frequency import MOST, NameFrequencies
-from dedupe.score.measures import TwoPhase
+from dedupe.score.measures import TwoPhase, corner
 
 #: Name levels from this similarity up agree (exact, similar, close): the frequency
 #: adjustment applies there. From 0.9 only (exact and similar) gained less on the real sets.
@@ -138,6 +144,7 @@ class MatchModel:
         # (times the scale labels may have given it).
         agreement = self._name_agreement()
         headroom = MOST * self.frequency_scale if agreement is not None else 0.0
+        headroom += self._corner_bits()
         staged: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, comparison in enumerate(self.comparisons):
             measure = comparison.measure
@@ -171,6 +178,7 @@ class MatchModel:
             rows = np.flatnonzero(agree[levels[k]])
             adjust = self.name_frequencies.adjust(prepared, a[rows], b[rows])
             totals[rows] += self.frequency_scale * adjust
+            totals += self._corner(prepared, a, b, levels)
         if prune_below is not None:
             ok = totals >= prune_below
             a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
@@ -178,6 +186,32 @@ class MatchModel:
         for k in range(n_comp):
             conflicts += tables[k][1][levels[k]]
         return ScoredPairs(a.astype(np.int32), b.astype(np.int32), levels, totals, conflicts)
+
+    def _corner_bits(self) -> float:
+        """What :meth:`_corner` may add to a pair (bounds for pruning)."""
+        names = [c.name for c in self.comparisons]
+        if "address" not in names or self.name_frequencies is None:
+            return 0.0
+        return max(0.0, -self.comparisons[names.index("address")].levels[-1].weight)
+
+    def _corner(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
+        """A name no other record bears, on two streets of one corner (:func:`corner`): the
+        addresses' difference is read as missing (``levels`` updated); the bits to add."""
+        out = np.zeros(len(a))
+        names = [c.name for c in self.comparisons]
+        if "address" not in names or self.name_frequencies is None:
+            return out
+        k = names.index("address")
+        different = len(self.comparisons[k].levels) - 1
+        rows = np.flatnonzero(levels[k] == different)
+        if len(rows):
+            rows = rows[corner(prepared, a[rows], b[rows])]
+            rows = rows[self.name_frequencies.own(prepared, a[rows], b[rows])]
+            out[rows] = -self.comparisons[k].levels[different].weight
+            levels[k, rows] = MISSING
+        return out
 
     def score_one(self, prepared: Any, i: int, j: int) -> tuple[float, float]:
         """(match weight, conflict evidence) of one pair."""
@@ -190,9 +224,10 @@ class MatchModel:
         total = self.prior_weight
         conflict = 0.0
         a, b = np.array([i]), np.array([j])
-        for comparison in self.comparisons:
+        levels = np.full((len(self.comparisons), 1), MISSING, dtype=np.uint8)
+        for k, comparison in enumerate(self.comparisons):
             value = float(comparison.measure(prepared, a, b)[0])
-            index = comparison.level_index(value)
+            index = levels[k, 0] = comparison.level_index(value)
             level = None if index == MISSING else comparison.levels[index]
             weight = level.weight if level else 0.0
             total += weight
@@ -224,6 +259,18 @@ class MatchModel:
             frequency["weight"] = round(self.frequency_scale * frequency["weight"], 3)
             total += frequency["weight"]
             fields["frequency"] = frequency
+        before = levels.copy()
+        bits = float(self._corner(prepared, a, b, levels)[0])
+        if bits:
+            k = next(k for k in range(len(levels)) if levels[k, 0] != before[k, 0])
+            conflict -= self.comparisons[k].conflict_weight(int(before[k, 0]))
+            total += round(bits, 3)
+            fields["corner"] = {
+                "level": "one name, two streets of one corner",
+                "values": [None, None],
+                "measure": None,
+                "weight": round(bits, 3),
+            }
         return {
             "fields": fields,
             "prior_weight": round(self.prior_weight, 3),
