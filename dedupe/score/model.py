@@ -29,10 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from dedupe.prepare.columns import gather
 from dedupe.score.comparisons import MISSING, Comparison
 from dedupe.score.defaults import DEFAULT_COMPARISONS
 from dedupe.score.frequency import MOST, NameFrequencies
 from dedupe.score.measures import TwoPhase
+
+#: Fewer candidate pairs with equal names of their own and some other field compared than
+#: this: the share of matches among such pairs is not estimated (:func:`own_name_odds`).
+OWN_NAME_EVIDENCE = 20
+
 
 #: Name levels from this similarity up agree (exact, similar, close): the frequency
 #: adjustment applies there. From 0.9 only (exact and similar) gained less on the real sets.
@@ -79,6 +85,11 @@ class MatchModel:
     name_frequencies: NameFrequencies | None = None
     #: Factor on the name-frequency adjustment (labels may correct it, :mod:`dedupe.score.learn`).
     frequency_scale: float = 1.0
+    #: Log-odds (bits) that a candidate pair whose two names are equal and borne by no other
+    #: record is one place, estimated from such pairs (:func:`own_name_odds`); a pair of them
+    #: that nothing else contradicts scores at least this plus its other fields' weights.
+    #: None: not estimated.
+    own_name: float | None = None
 
     @property
     def prior_weight(self) -> float:
@@ -138,6 +149,10 @@ class MatchModel:
         # (times the scale labels may have given it).
         agreement = self._name_agreement()
         headroom = MOST * self.frequency_scale if agreement is not None else 0.0
+        if agreement is not None and self.own_name is not None:
+            # The own-name floor lifts a pair to at most own_name plus its other fields.
+            exact = self.comparisons[agreement[0]].levels[0].weight
+            headroom += max(0.0, self.own_name - self.prior_weight - exact + MOST)
         staged: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, comparison in enumerate(self.comparisons):
             measure = comparison.measure
@@ -171,6 +186,8 @@ class MatchModel:
             rows = np.flatnonzero(agree[levels[k]])
             adjust = self.name_frequencies.adjust(prepared, a[rows], b[rows])
             totals[rows] += self.frequency_scale * adjust
+        if self.own_name is not None:
+            totals += self._own_name_lift(prepared, a, b, levels, totals)
         if prune_below is not None:
             ok = totals >= prune_below
             a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
@@ -178,6 +195,52 @@ class MatchModel:
         for k in range(n_comp):
             conflicts += tables[k][1][levels[k]]
         return ScoredPairs(a.astype(np.int32), b.astype(np.int32), levels, totals, conflicts)
+
+    def _own_names(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
+        """Which pairs have equal names (the name's exact level) that no other record bears."""
+        agreement = self._name_agreement()
+        names = self.name_frequencies.names if self.name_frequencies is not None else None
+        out = np.zeros(len(a), bool)
+        if agreement is None or names is None or not len(a):
+            return out
+        k = agreement[0]
+        if self.comparisons[k].levels[0].at_least != 1.0:
+            return out
+        rows = np.flatnonzero(levels[k] == 0)
+        rows = rows[prepared.name_hash[a[rows]] == prepared.name_hash[b[rows]]]
+        xs, ys = gather(prepared.names, a[rows]), gather(prepared.names, b[rows])
+        for row, x, y in zip(rows.tolist(), xs, ys, strict=True):
+            out[row] = bool(x) and x == y and x not in names
+        return out
+
+    def _others(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair, the sum of the weights of every comparison but the name, and whether
+        none of them weighs against a match."""
+        k = self._name_agreement()[0]  # type: ignore[index]
+        total = np.zeros(levels.shape[1])
+        clean = np.ones(levels.shape[1], bool)
+        for j, comparison in enumerate(self.comparisons):
+            if j != k:
+                weights = comparison.tables()[0][levels[j]]
+                total += weights
+                clean &= weights >= 0
+        return total, clean
+
+    def _own_name_lift(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, levels: np.ndarray, totals: np.ndarray
+    ) -> np.ndarray:
+        """Bits to add so that a pair with equal names of its own, which no other field
+        contradicts, scores at least :attr:`own_name` plus its other fields' weights."""
+        lift = np.zeros(len(a))
+        own = self._own_names(prepared, a, b, levels)
+        if self.own_name is None or not own.any():
+            return lift
+        others, clean = self._others(levels[:, own])
+        floor = self.own_name + others
+        lift[own] = np.where(clean, np.maximum(floor - totals[own], 0.0), 0.0)
+        return lift
 
     def score_one(self, prepared: Any, i: int, j: int) -> tuple[float, float]:
         """(match weight, conflict evidence) of one pair."""
@@ -224,6 +287,23 @@ class MatchModel:
             frequency["weight"] = round(self.frequency_scale * frequency["weight"], 3)
             total += frequency["weight"]
             fields["frequency"] = frequency
+            if self.own_name is not None:
+                levels = np.array(
+                    [
+                        [c.level_index(float(c.measure(prepared, a, b)[0]))]
+                        for c in self.comparisons
+                    ],
+                    dtype=np.uint8,
+                )
+                lift = float(self._own_name_lift(prepared, a, b, levels, np.array([total]))[0])
+                if lift > 0:
+                    total += lift
+                    fields["own_name"] = {
+                        "level": "equal names no other record bears, nothing against",
+                        "values": [None, None],
+                        "measure": round(self.own_name, 3),
+                        "weight": round(lift, 3),
+                    }
         return {
             "fields": fields,
             "prior_weight": round(self.prior_weight, 3),
@@ -250,6 +330,8 @@ class MatchModel:
                 out["name_word_pair_counts"] = dict(self.name_frequencies.pairs)
         if self.frequency_scale != 1.0:
             out["frequency_scale"] = self.frequency_scale
+        if self.own_name is not None:
+            out["own_name"] = self.own_name
         return out
 
     @classmethod
@@ -271,8 +353,11 @@ class MatchModel:
             if counts is not None
             else None
         )
+        own = data.get("own_name")
         model = cls(
-            name_frequencies=frequencies, frequency_scale=float(data.get("frequency_scale", 1.0))
+            name_frequencies=frequencies,
+            frequency_scale=float(data.get("frequency_scale", 1.0)),
+            own_name=None if own is None else float(own),
         )
         known = {c.name: len(c.levels) for c in model.comparisons}
         stale = sorted(n for n, saved in levels.items() if len(saved) != known.get(n, len(saved)))
