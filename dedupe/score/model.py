@@ -32,7 +32,7 @@ import numpy as np
 from dedupe.prepare.columns import gather
 from dedupe.score.comparisons import MISSING, Comparison
 from dedupe.score.defaults import DEFAULT_COMPARISONS
-from dedupe.score.frequency import MOST, NameFrequencies
+from dedupe.score.frequency import LEAST, MOST, NameFrequencies
 from dedupe.score.measures import TwoPhase
 
 #: Fewer candidate pairs with equal names of their own and some other field compared than
@@ -87,7 +87,7 @@ class MatchModel:
     frequency_scale: float = 1.0
     #: Log-odds (bits) that a candidate pair whose two names are equal and borne by no other
     #: record is one place, estimated from such pairs (:func:`own_name_odds`); a pair of them
-    #: that nothing else contradicts scores at least this plus its other fields' weights.
+    #: that nothing else contradicts scores at least this.
     #: None: not estimated.
     own_name: float | None = None
 
@@ -150,9 +150,10 @@ class MatchModel:
         agreement = self._name_agreement()
         headroom = MOST * self.frequency_scale if agreement is not None else 0.0
         if agreement is not None and self.own_name is not None:
-            # The own-name floor lifts a pair to at most own_name plus its other fields.
+            # The own-name floor lifts a pair to at most own_name.
             exact = self.comparisons[agreement[0]].levels[0].weight
-            headroom += max(0.0, self.own_name - self.prior_weight - exact + MOST)
+            least = LEAST * max(self.frequency_scale, 0.0)
+            headroom += max(0.0, self.own_name - self.prior_weight - exact - least)
         staged: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, comparison in enumerate(self.comparisons):
             measure = comparison.measure
@@ -216,8 +217,8 @@ class MatchModel:
         return out
 
     def _others(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per pair, the sum of the weights of every comparison but the name, and whether
-        none of them weighs against a match."""
+        """Per pair, the sum of the weights of every comparison but the name, and whether none
+        of them weighs against a match."""
         k = self._name_agreement()[0]  # type: ignore[index]
         total = np.zeros(levels.shape[1])
         clean = np.ones(levels.shape[1], bool)
@@ -232,14 +233,16 @@ class MatchModel:
         self, prepared: Any, a: np.ndarray, b: np.ndarray, levels: np.ndarray, totals: np.ndarray
     ) -> np.ndarray:
         """Bits to add so that a pair with equal names of its own, which no other field
-        contradicts, scores at least :attr:`own_name` plus its other fields' weights."""
+        contradicts, scores at least :attr:`own_name`."""
         lift = np.zeros(len(a))
         own = self._own_names(prepared, a, b, levels)
         if self.own_name is None or not own.any():
             return lift
-        others, clean = self._others(levels[:, own])
-        floor = self.own_name + others
-        lift[own] = np.where(clean, np.maximum(floor - totals[own], 0.0), 0.0)
+        # The floor is the share's odds alone: what else agrees (a town, a kind of shop, a
+        # place 5 km off) goes with a name as often for two shops of a chain or a trade, and
+        # the share already weighs it.
+        _, clean = self._others(levels[:, own])
+        lift[own] = np.where(clean, np.maximum(self.own_name - totals[own], 0.0), 0.0)
         return lift
 
     def score_one(self, prepared: Any, i: int, j: int) -> tuple[float, float]:
