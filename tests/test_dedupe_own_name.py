@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from aggregator.models import ShopRecord
-from dedupe import MatchModel
+from dedupe import MatchModel, match_shops
+from dedupe.matcher import update
 from dedupe.prepare.columns_of import prepare
 from dedupe.score.fit import own_name_odds
 from dedupe.score.frequency import MIN_NAMES, NameFrequencies
@@ -118,3 +119,24 @@ def test_the_odds_are_the_share_of_matches_the_other_fields_find() -> None:
     # Too few pairs with anything but the name to read the share from.
     records, a, b = _places(same=OWN_NAME_EVIDENCE - 1, apart=0)
     assert own_name_odds(model, prepare(records), a, b) is None
+
+
+def test_a_run_estimates_the_odds_merges_names_alone_and_keeps_them_incrementally() -> None:
+    """Places listed twice at one point teach the share; a pair of names alone is merged."""
+    records = [
+        shop(f"o{i}", f"Shop {i}", city="Chiang Mai", lat=18.70 + i * 1e-3, lon=98.90)
+        for i in range(300)
+    ]
+    for k in range(40):
+        name = "Baan " + "".join("abcdefghij"[int(d)] for d in f"{k:03d}") + "ong"
+        place: dict[str, Any] = {"lat": 18.80 + k * 1e-2, "lon": 98.95}
+        records.append(shop(f"p{k}", name, **place))
+        records.append(shop(f"q{k}", name, platform="fsq", **place))
+    records += [shop("a", "Khao Soi Mae Sai"), shop("b", "Khao Soi Mae Sai", platform="fsq")]
+    result = match_shops(records)
+    model = result.state.model
+    assert model is not None and model.own_name is not None and model.own_name > 3.2
+    state = result.state
+    assert state.entity_of[state.row_of["osm:a"]] == state.entity_of[state.row_of["fsq:b"]]
+    later = update(result, [shop("c", "Khao Soi Mae Sai", platform="yelp")])
+    assert later.state.model.own_name == model.own_name  # type: ignore[union-attr]
