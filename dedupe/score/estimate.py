@@ -79,6 +79,11 @@ def choose_model(state: Any, batch: Any, decided: Any = None) -> MatchModel:
 
     must, cannot = rulings.as_rows(state.decided if decided is None else decided, state.row_of)
     unsupervised = _unsupervised(state, batch, must, cannot, base)
+    if not unsupervised.source.startswith("a priori"):
+        from dedupe.score.fit import own_name_odds
+
+        own = own_name_odds(unsupervised, state.prepared, batch.a, batch.b)
+        unsupervised = replace(unsupervised, own_name=own)
     # The decided pairs, known answers in EM, also correct the weights directly: their
     # offset is their weight as the fitted model scores them, name frequency included.
     known = _decided_levels(unsupervised, state.prepared, must, cannot, with_weights=True)

@@ -38,7 +38,7 @@ import numpy as np
 
 from dedupe.score import estimate as checks
 from dedupe.score.comparisons import MISSING
-from dedupe.score.model import MatchModel
+from dedupe.score.model import OWN_NAME_EVIDENCE, MatchModel
 from dedupe.score.probes import failed_probes
 
 #: Fewer live records than this: too few to learn from, the a priori weights serve.
@@ -236,3 +236,48 @@ def _random_pair_u(
 def _useless(model: MatchModel) -> list[str]:
     """Comparisons whose agreement weighs against a match, or disagreement for one."""
     return [c.name for c in model.comparisons if c.weights[0] <= 0 or c.weights[-1] > 0.5]
+
+
+#: EM steps for the share of matches among the pairs whose names are their own.
+OWN_NAME_ITERATIONS = 200
+
+
+def own_name_odds(
+    model: MatchModel, prepared: Any, pair_a: np.ndarray, pair_b: np.ndarray, seed: int = 2020
+) -> float | None:
+    """Log-odds (bits) that a candidate pair whose names are equal and borne by no other record
+    is one place: the share of matches EM finds among such candidate pairs, every other field
+    weighing as ``model`` says; None when fewer than ``OWN_NAME_EVIDENCE`` of them have any
+    other field compared (nothing to learn the share from).
+
+    The prior λ is the chance that two *random* records match; the name's weight, from random
+    pairs, that of an average equal name; the frequency term, that of a word as rare as two
+    records. Two records alone bearing one name are rarer than any of these say when the
+    names of the records are mostly their own (a directory of places, each listed by two
+    sources): how much rarer is read here, from the pairs whose other fields say it."""
+    if model.name_frequencies is None or model.name_frequencies.names is None:
+        return None
+    if not len(pair_a):
+        return None
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(pair_a), size=min(EM_PAIRS, len(pair_a)), replace=False)
+    a, b = pair_a[pick], pair_b[pick]
+    levels = model.score(prepared, a, b).levels
+    own = model._own_names(prepared, a, b, levels)
+    if not own.any():
+        return None
+    others, _ = model._others(levels[:, own])
+    name = [c.name for c in model.comparisons].index("name")
+    compared = (np.delete(levels[:, own], name, axis=0) != MISSING).any(axis=0)
+    if int(compared.sum()) < OWN_NAME_EVIDENCE:
+        return None
+    ratio = 2.0 ** np.clip(others, -60, 60)
+    share = 0.5
+    for _ in range(OWN_NAME_ITERATIONS):
+        now = float(np.mean(share * ratio / (share * ratio + 1.0 - share)))
+        now = float(np.clip(now, *checks.M_RANGE))
+        if abs(now - share) < 1e-6:
+            share = now
+            break
+        share = now
+    return math.log2(share / (1.0 - share))

@@ -35,10 +35,16 @@ from typing import Any
 
 import numpy as np
 
+from dedupe.prepare.columns import gather
 from dedupe.score.comparisons import MISSING, Comparison
 from dedupe.score.defaults import DEFAULT_COMPARISONS
-from dedupe.score.frequency import MOST, NameFrequencies
+from dedupe.score.frequency import LEAST, MOST, NameFrequencies
 from dedupe.score.measures import TwoPhase, corner
+
+#: Fewer candidate pairs with equal names of their own and some other field compared than
+#: this: the share of matches among such pairs is not estimated (:func:`own_name_odds`).
+OWN_NAME_EVIDENCE = 20
+
 
 #: Name levels from this similarity up agree (exact, similar, close): the frequency
 #: adjustment applies there. From 0.9 only (exact and similar) gained less on the real sets.
@@ -85,6 +91,11 @@ class MatchModel:
     name_frequencies: NameFrequencies | None = None
     #: Factor on the name-frequency adjustment (labels may correct it, :mod:`dedupe.score.learn`).
     frequency_scale: float = 1.0
+    #: Log-odds (bits) that a candidate pair whose two names are equal and borne by no other
+    #: record is one place, estimated from such pairs (:func:`own_name_odds`); a pair of them
+    #: that nothing else contradicts scores at least this.
+    #: None: not estimated.
+    own_name: float | None = None
 
     @property
     def prior_weight(self) -> float:
@@ -145,6 +156,11 @@ class MatchModel:
         agreement = self._name_agreement()
         headroom = MOST * self.frequency_scale if agreement is not None else 0.0
         headroom += self._corner_bits()
+        if agreement is not None and self.own_name is not None:
+            # The own-name floor lifts a pair to at most own_name.
+            exact = self.comparisons[agreement[0]].levels[0].weight
+            least = LEAST * max(self.frequency_scale, 0.0)
+            headroom += max(0.0, self.own_name - self.prior_weight - exact - least)
         staged: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, comparison in enumerate(self.comparisons):
             measure = comparison.measure
@@ -179,6 +195,8 @@ class MatchModel:
             adjust = self.name_frequencies.adjust(prepared, a[rows], b[rows])
             totals[rows] += self.frequency_scale * adjust
             totals += self._corner(prepared, a, b, levels)
+        if self.own_name is not None:
+            totals += self._own_name_lift(prepared, a, b, levels, totals)
         if prune_below is not None:
             ok = totals >= prune_below
             a, b, totals, levels = a[ok], b[ok], totals[ok], levels[:, ok]
@@ -212,6 +230,54 @@ class MatchModel:
             out[rows] = -self.comparisons[k].levels[different].weight
             levels[k, rows] = MISSING
         return out
+
+    def _own_names(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
+        """Which pairs have equal names (the name's exact level) that no other record bears."""
+        agreement = self._name_agreement()
+        names = self.name_frequencies.names if self.name_frequencies is not None else None
+        out = np.zeros(len(a), bool)
+        if agreement is None or names is None or not len(a):
+            return out
+        k = agreement[0]
+        if self.comparisons[k].levels[0].at_least != 1.0:
+            return out
+        rows = np.flatnonzero(levels[k] == 0)
+        rows = rows[prepared.name_hash[a[rows]] == prepared.name_hash[b[rows]]]
+        xs, ys = gather(prepared.names, a[rows]), gather(prepared.names, b[rows])
+        for row, x, y in zip(rows.tolist(), xs, ys, strict=True):
+            out[row] = bool(x) and x == y and x not in names
+        return out
+
+    def _others(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair, the sum of the weights of every comparison but the name, and whether none
+        of them weighs against a match."""
+        k = self._name_agreement()[0]  # type: ignore[index]
+        total = np.zeros(levels.shape[1])
+        clean = np.ones(levels.shape[1], bool)
+        for j, comparison in enumerate(self.comparisons):
+            if j != k:
+                weights = comparison.tables()[0][levels[j]]
+                total += weights
+                clean &= weights >= 0
+        return total, clean
+
+    def _own_name_lift(
+        self, prepared: Any, a: np.ndarray, b: np.ndarray, levels: np.ndarray, totals: np.ndarray
+    ) -> np.ndarray:
+        """Bits to add so that a pair with equal names of its own, which no other field
+        contradicts, scores at least :attr:`own_name`."""
+        lift = np.zeros(len(a))
+        own = self._own_names(prepared, a, b, levels)
+        if self.own_name is None or not own.any():
+            return lift
+        # The floor is the share's odds alone: what else agrees (a town, a kind of shop, a
+        # place 5 km off) goes with a name as often for two shops of a chain or a trade, and
+        # the share already weighs it.
+        _, clean = self._others(levels[:, own])
+        lift[own] = np.where(clean, np.maximum(self.own_name - totals[own], 0.0), 0.0)
+        return lift
 
     def score_one(self, prepared: Any, i: int, j: int) -> tuple[float, float]:
         """(match weight, conflict evidence) of one pair."""
@@ -271,6 +337,16 @@ class MatchModel:
                 "measure": None,
                 "weight": round(bits, 3),
             }
+        if self.own_name is not None:
+            lift = float(self._own_name_lift(prepared, a, b, levels, np.array([total]))[0])
+            if lift > 0:
+                total += lift
+                fields["own_name"] = {
+                    "level": "equal names no other record bears, nothing against",
+                    "values": [None, None],
+                    "measure": round(self.own_name, 3),
+                    "weight": round(lift, 3),
+                }
         return {
             "fields": fields,
             "prior_weight": round(self.prior_weight, 3),
@@ -297,6 +373,8 @@ class MatchModel:
                 out["name_word_pair_counts"] = dict(self.name_frequencies.pairs)
         if self.frequency_scale != 1.0:
             out["frequency_scale"] = self.frequency_scale
+        if self.own_name is not None:
+            out["own_name"] = self.own_name
         return out
 
     @classmethod
@@ -318,8 +396,11 @@ class MatchModel:
             if counts is not None
             else None
         )
+        own = data.get("own_name")
         model = cls(
-            name_frequencies=frequencies, frequency_scale=float(data.get("frequency_scale", 1.0))
+            name_frequencies=frequencies,
+            frequency_scale=float(data.get("frequency_scale", 1.0)),
+            own_name=None if own is None else float(own),
         )
         known = {c.name: len(c.levels) for c in model.comparisons}
         stale = sorted(n for n, saved in levels.items() if len(saved) != known.get(n, len(saved)))
