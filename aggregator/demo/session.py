@@ -10,6 +10,7 @@ import typer
 from aggregator.demo.generator import Catalogue, generate_catalogue
 from aggregator.demo.platforms import DemoPlatforms
 from aggregator.demo.variations import ground_truth, write_truth_csv
+from aggregator.models import RecordType
 from aggregator.runtime import Runtime, describe_run
 from aggregator.settings import Settings
 
@@ -73,7 +74,7 @@ def run_demo(*, host: str, port: int, shops: int, serve: bool) -> Runtime:
     assert report.matching is not None
     typer.echo(
         f"  matching: {report.matching.entities} shops from "
-        f"{sum(r.counts.fetched for r in report.runs)} records; truth in {truth_path}"
+        f"{runtime.store.count_live(RecordType.shop)} records; truth in {truth_path}"
     )
     _print_quality(runtime, truth_path)
     typer.echo(f"ready in {time.perf_counter() - started:.1f} s")
