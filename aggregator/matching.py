@@ -46,7 +46,7 @@ from aggregator.models import (
 from aggregator.settings import Settings
 from aggregator.shop_columns import ShopColumns, read_shops
 from aggregator.store import Store
-from aggregator.store.entities import entity_row, entity_row_form
+from aggregator.store.entity_rows import entity_row, entity_row_form
 from dedupe import MatchConfig, MatchResult, load_taxonomy, match_table, update
 from dedupe.golden.choices import Choices, apply_choices
 from dedupe.prepare.arrays import gc_paused

@@ -7,7 +7,7 @@ Matches N generated records (``dedupe_data.py``) once, then times, with the cycl
 paused as in the service: building every entity (golden record, members, listings; a batch
 of 5,000 at a time where the tree does, as its full matching does), hashing
 what each is built from (``aggregator.entity_sources``), its store row
-(``aggregator.store.entities.entity_row``), its search documents (``search.documents``) and
+(``aggregator.store.entity_rows.entity_row``), its search documents (``search.documents``) and
 their tantivy form (``search.embedded_schema.to_tantivy``); twice, the second figure printed.
 ``--root`` measures the code of another checkout (an export of an earlier commit) instead.
 """
@@ -36,7 +36,7 @@ def main() -> None:
 
     import aggregator
     from aggregator.entity_sources import Sources
-    from aggregator.store.entities import entity_row
+    from aggregator.store.entity_rows import entity_row
     from dedupe import MatchConfig, ShopTable, match_table
     from search.documents import entity_documents
     from search.embedded_schema import to_tantivy

@@ -14,8 +14,8 @@ from aggregator.models import (
     ShopRecord,
     content_hash,
 )
-from aggregator.store.entities import dumps, entity_row
 from aggregator.store.entity_form import entity_json
+from aggregator.store.entity_rows import dumps, entity_row
 from connectors.mapping import shop_from_row
 from dedupe import match_shops
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from aggregator import schema as t
 from aggregator.store import Store
-from aggregator.store.entities import entity_row
+from aggregator.store.entity_rows import entity_row
 from tests.test_entity_count import counted, entity
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.models import Entity, GoldenRecord, Listing, OfferRecord, Provenanced, RecordKey
-from aggregator.store.entities import entity_row, entity_row_form
+from aggregator.store.entity_rows import entity_row, entity_row_form
 from search import EmbeddedBackend
 from search.documents import Encoded, entity_documents, form_documents
 from search.embedded_schema import to_tantivy

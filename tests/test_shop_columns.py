@@ -18,7 +18,7 @@ from aggregator.models import (
     content_hash,
 )
 from aggregator.shop_columns import Extras, ShopColumns
-from aggregator.store.entities import entity_row
+from aggregator.store.entity_rows import entity_row
 from dedupe import match_shops, match_table
 from dedupe.config import MatchConfig
 from dedupe.prepare.columns import KeyIndex
