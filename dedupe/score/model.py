@@ -224,6 +224,10 @@ class MatchModel:
         k = names.index("address")
         different = len(self.comparisons[k].levels) - 1
         rows = np.flatnonzero(levels[k] == different)
+        # Equal names first (one look at two hashes): most pairs of a large run have none,
+        # and measuring their distances would hold arrays as long as the run's pairs.
+        same = prepared.name_hash[a[rows]] == prepared.name_hash[b[rows]]
+        rows = rows[same & (prepared.name_hash[a[rows]] != 0)]
         if len(rows):
             rows = rows[corner(prepared, a[rows], b[rows])]
             rows = rows[self.name_frequencies.own(prepared, a[rows], b[rows])]
